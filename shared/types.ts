@@ -1,0 +1,167 @@
+// Domain types with their zod schemas side by side. Every request is parsed with these at the
+// boundary; responses and events are typed by them.
+import { z } from 'zod';
+
+export const TemplateId = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'template id: lowercase letters, digits, -');
+
+export const OutputPolicy = z.enum(['stop', 'truncate']);
+export type OutputPolicy = z.infer<typeof OutputPolicy>;
+
+export const Limits = z.object({
+  /** Wall-clock limit from start to exit. */
+  timeoutMs: z.number().int().min(100).max(24 * 3600 * 1000),
+  /** Memory, and memory+swap (no swap). */
+  memoryMb: z.number().int().min(32).max(256 * 1024),
+  cpus: z.number().min(0.1).max(256),
+  /** Processes (and threads) the program may have: a clean fork error past it. */
+  processes: z.number().int().min(8).max(4096),
+  /** Bytes of stdout+stderr Moat keeps for one run. */
+  outputBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+  /** What happens when the output cap is reached: stop the sandbox, or keep it running and drop the rest. */
+  onOutputLimit: OutputPolicy,
+});
+export type Limits = z.infer<typeof Limits>;
+
+export const DEFAULT_LIMITS: Limits = {
+  timeoutMs: 30_000,
+  memoryMb: 512,
+  cpus: 1,
+  processes: 128,
+  outputBytes: 1024 * 1024,
+  onOutputLimit: 'stop',
+};
+
+export const RunRequest = z
+  .object({
+    template: TemplateId,
+    /** Source to run with the template's interpreter. */
+    code: z.string().max(1024 * 1024).optional(),
+    /** A command to run instead of code (argv, no shell unless you ask for one). */
+    argv: z.array(z.string().max(64 * 1024)).min(1).max(1024).optional(),
+    limits: Limits.partial().optional(),
+    /** Run under runc with the same hardening when the engine has no gVisor runtime. */
+    allowRunc: z.boolean().optional(),
+    /** Use a warm sandbox if one matches (default true). */
+    warm: z.boolean().optional(),
+  })
+  .strict()
+  .refine((r) => (r.code === undefined) !== (r.argv === undefined), {
+    message: 'give exactly one of code or argv',
+  });
+export type RunRequest = z.infer<typeof RunRequest>;
+
+export const RunStatus = z.enum(['starting', 'running', 'finished']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/** How a run ended. */
+export const EndReason = z.enum(['exited', 'timeout', 'oom', 'cancelled', 'output-limit', 'failed']);
+export type EndReason = z.infer<typeof EndReason>;
+
+export const Runtime = z.object({
+  /** The engine's runtime name, e.g. "runsc" or "runc". */
+  name: z.string(),
+  gvisor: z.boolean(),
+});
+export type Runtime = z.infer<typeof Runtime>;
+
+export const RunRecord = z.object({
+  id: z.string(),
+  template: TemplateId,
+  image: z.string(),
+  runtime: Runtime,
+  /** true when the user opted in to runc for this run. */
+  runcOptIn: z.boolean(),
+  code: z.string().optional(),
+  argv: z.array(z.string()),
+  limits: Limits,
+  warm: z.boolean(),
+  status: RunStatus,
+  endReason: EndReason.optional(),
+  exitCode: z.number().int().nullable(),
+  /** Human-readable reason for failed runs. */
+  error: z.string().optional(),
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  durationMs: z.number().optional(),
+  stdoutBytes: z.number(),
+  stderrBytes: z.number(),
+  /** Output past the cap was dropped. */
+  truncated: z.boolean(),
+  /** Peak figures seen by the stats sampler. */
+  peakMemoryBytes: z.number().optional(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+
+export const StreamName = z.enum(['stdout', 'stderr']);
+export type StreamName = z.infer<typeof StreamName>;
+
+export const OutputChunk = z.object({
+  runId: z.string(),
+  stream: StreamName,
+  /** UTF-8 text (invalid sequences replaced). */
+  data: z.string(),
+});
+export type OutputChunk = z.infer<typeof OutputChunk>;
+
+export const RunDetail = z.object({
+  run: RunRecord,
+  output: z.array(z.object({ stream: StreamName, data: z.string() })),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+export const StatsSample = z.object({
+  runId: z.string(),
+  t: z.number(),
+  /** 100 = one full core. */
+  cpuPercent: z.number(),
+  memoryBytes: z.number(),
+  memoryLimitBytes: z.number(),
+  /** Tasks in the sandbox's cgroup (under gVisor: the sandbox's own host threads). */
+  pids: z.number(),
+});
+export type StatsSample = z.infer<typeof StatsSample>;
+
+export const Template = z.object({
+  id: TemplateId,
+  label: z.string(),
+  /** Editor language: python | shell. */
+  language: z.enum(['python', 'shell']),
+  sample: z.string(),
+  /** Image that will be used, and where it came from. */
+  image: z.string().nullable(),
+  imageSource: z.enum(['official', 'local-build', 'missing']),
+});
+export type Template = z.infer<typeof Template>;
+
+export const SystemStatus = z.object({
+  engine: z.object({
+    connected: z.boolean(),
+    version: z.string().optional(),
+    error: z.string().optional(),
+  }),
+  gvisor: z.object({
+    available: z.boolean(),
+    runtime: z.string().optional(),
+    /** How to get gVisor when it is missing. */
+    fix: z.string().optional(),
+  }),
+  pool: z.object({ enabled: z.boolean(), warm: z.number(), target: z.number() }),
+  liveRuns: z.number(),
+});
+export type SystemStatus = z.infer<typeof SystemStatus>;
+
+export const Settings = z.object({
+  defaultLimits: Limits,
+  /** Warm sandboxes kept per template for the default limits. 0 turns the pool off. */
+  warmPoolSize: z.number().int().min(0).max(8),
+  /** Prefer official registry images over local builds when both are present. */
+  preferOfficialImages: z.boolean(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  defaultLimits: DEFAULT_LIMITS,
+  warmPoolSize: 1,
+  preferOfficialImages: true,
+};
