@@ -1,11 +1,22 @@
 // Composes the main-process services into the object that implements shared/api.
-// (Being filled in: see the sandbox engine and store.)
-import type { ApiHandlers, EventName } from '../shared/api';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiHandlers, EventName, EventOf } from '../shared/api';
+import { MoatError } from '../shared/errors';
+import type { SystemStatus, Template } from '../shared/types';
+import { DockerEngine, GVISOR_FIX } from './sandbox/engine';
+import { resolveImage } from './sandbox/images';
+import { SandboxManager } from './sandbox/manager';
+import { TEMPLATES } from './sandbox/templates';
+import { RunStore } from './store/runs';
+import { SettingsStore } from './store/settings';
 
 export interface Services {
   handlers: ApiHandlers;
   /** Subscribe to every event main emits (run output, run updates, stats, system status). */
   onEvent(listener: (event: EventName, payload: unknown) => void): () => void;
+  /** The sandbox manager, for in-process callers (CLI, tests, benchmarks). */
+  sandboxes: SandboxManager;
   close(): Promise<void>;
 }
 
@@ -14,6 +25,111 @@ export interface ServicesOptions {
   dataDir: string;
   /** Docker socket path; defaults to DOCKER_HOST or /var/run/docker.sock. */
   dockerSocket?: string;
+  /** Keep a warm pool (default true; the one-shot CLI turns it off). */
+  pool?: boolean;
   /** Log sink for errors that are not shown to the user (never receives secrets). */
   log?: (msg: string) => void;
+  healthIntervalMs?: number;
+}
+
+/** Where Moat keeps its state: MOAT_DATA_DIR, else $XDG_DATA_HOME/moat, else ~/.local/share/moat. */
+export function defaultDataDir(): string {
+  if (process.env.MOAT_DATA_DIR) return process.env.MOAT_DATA_DIR;
+  const xdg = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(xdg, 'moat');
+}
+
+export async function createServices(opts: ServicesOptions): Promise<Services> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`[moat] ${m}\n`));
+  const settings = new SettingsStore(opts.dataDir);
+  const store = new RunStore(opts.dataDir);
+  const engine = new DockerEngine(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {});
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  const emit = <E extends EventName>(event: E, payload: EventOf<E>): void => {
+    for (const l of listeners) {
+      try {
+        l(event, payload);
+      } catch (err) {
+        log(`event listener failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  const manager: SandboxManager = new SandboxManager({
+    engine,
+    store,
+    pool: opts.pool ?? true,
+    log,
+    ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
+    defaults: () => {
+      const s = settings.get();
+      return { limits: s.defaultLimits, warmPoolSize: s.warmPoolSize, preferOfficialImages: s.preferOfficialImages };
+    },
+    events: {
+      output: (runId, stream, data) => emit('run.output', { runId, stream, data }),
+      updated: (run) => emit('run.updated', run),
+      stats: (sample) => emit('run.stats', sample),
+      status: () => emit('system.status', systemStatus()),
+    },
+  });
+
+  function systemStatus(): SystemStatus {
+    const e = engine.current;
+    return {
+      engine: { connected: e.connected, ...(e.version ? { version: e.version } : {}), ...(e.error ? { error: e.error } : {}) },
+      gvisor: e.gvisorRuntime
+        ? { available: true, runtime: e.gvisorRuntime }
+        : { available: false, fix: e.connected ? GVISOR_FIX : 'Connect to a Docker engine first.' },
+      pool: manager.poolCounts(),
+      liveRuns: manager.liveRuns().length,
+    };
+  }
+
+  async function templates(): Promise<Template[]> {
+    const prefer = settings.get().preferOfficialImages;
+    return Promise.all(
+      TEMPLATES.map(async (t) => {
+        const img = engine.current.connected
+          ? await resolveImage(engine.docker, t, { preferOfficial: prefer }).catch(() => ({ image: null, source: 'missing' as const }))
+          : { image: null, source: 'missing' as const };
+        return { id: t.id, label: t.label, language: t.language, sample: t.sample, image: img.image, imageSource: img.source };
+      }),
+    );
+  }
+
+  const handlers: ApiHandlers = {
+    'system.status': async () => systemStatus(),
+    'templates.list': templates,
+    'sandbox.run': async (req) => ({ runId: (await manager.run(req)).id }),
+    'sandbox.cancel': async ({ runId }) => ({ cancelled: manager.cancel(runId) }),
+    'sandbox.live': async () => manager.liveRuns(),
+    'runs.list': async (p) => store.list(p ?? {}),
+    'runs.get': async ({ id }) => {
+      const run = store.get(id);
+      if (!run) throw new MoatError('NOT_FOUND', `No run with id ${id}.`);
+      return { run, output: store.readOutput(id) };
+    },
+    'settings.get': async () => settings.get(),
+    'settings.update': async (patch) => {
+      const next = settings.update(patch);
+      void manager.refreshPoolTargets();
+      return next;
+    },
+  };
+
+  await manager.start();
+
+  return {
+    handlers,
+    sandboxes: manager,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await manager.close();
+      store.close();
+      listeners.clear();
+    },
+  };
 }

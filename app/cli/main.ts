@@ -1,0 +1,158 @@
+// The `moat` command line. Subcommands: start, serve, run, ps, reap, status, images.
+import { Command, Option } from 'commander';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServices, defaultDataDir } from '../../main/services';
+import { DockerEngine, ENGINE_FIX, GVISOR_FIX } from '../../main/sandbox/engine';
+import { LABEL_OWNER, ownerAlive } from '../../main/sandbox/labels';
+import { buildLocalImages } from '../../main/sandbox/images';
+import { TEMPLATES } from '../../main/sandbox/templates';
+import { runCommand, type RunFlags } from './run';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Path of the Electron binary, or null where it was not downloaded (offline installs). */
+export function electronBinary(): string | null {
+  try {
+    const p = createRequire(join(ROOT, 'package.json'))('electron') as unknown;
+    return typeof p === 'string' && existsSync(p) ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+async function serve(opts: { port: string; pool: boolean }): Promise<void> {
+  const { startHost } = await import('../host/server');
+  const staticDir = join(ROOT, 'dist', 'renderer');
+  const services = await createServices({ dataDir: defaultDataDir(), pool: opts.pool });
+  const host = await startHost({ services, staticDir, port: Number(opts.port) });
+  const status = await services.handlers['system.status']();
+  process.stdout.write(`Moat is running (headless host).\nOpen: ${host.url}\n`);
+  process.stdout.write(`Engine: ${status.engine.connected ? `Docker ${status.engine.version}` : `not connected (${status.engine.error})`}; `);
+  process.stdout.write(status.gvisor.available ? `gVisor runtime: ${status.gvisor.runtime}\n` : 'gVisor: NOT available, runs will be refused\n');
+  const stop = async (): Promise<void> => {
+    await host.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+const program = new Command();
+program.name('moat').description('Run untrusted code in gVisor sandboxes.').showHelpAfterError();
+
+program
+  .command('start')
+  .description('start the desktop app, or the headless host where Electron is not installed')
+  .option('--port <port>', 'port for the headless host (0 = random)', '0')
+  .action(async (opts: { port: string }) => {
+    const bin = electronBinary();
+    if (bin && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== 'linux')) {
+      const child = spawn(bin, [ROOT], { stdio: 'inherit' });
+      child.on('exit', (code) => process.exit(code ?? 0));
+      return;
+    }
+    process.stdout.write(
+      bin ? 'No display found: starting the headless host instead of the window.\n' : 'Electron binary not installed (offline install?): starting the headless host.\n',
+    );
+    await serve({ port: opts.port, pool: true });
+  });
+
+program
+  .command('serve')
+  .description('serve the UI and API on 127.0.0.1 for a browser (prints the URL with its access token)')
+  .option('--port <port>', 'port (0 = random)', '0')
+  .option('--no-pool', 'do not keep warm sandboxes')
+  .action(serve);
+
+program
+  .command('run')
+  .description('run code or a command in a sandbox; exit status is the sandbox\'s')
+  .argument('[command...]', 'command to run (after --), instead of --file/--code')
+  .option('-t, --template <id>', `template: ${TEMPLATES.map((t) => t.id).join(', ')}`)
+  .option('-f, --file <path>', 'file with the code to run (- for stdin)')
+  .option('-c, --code <text>', 'code to run')
+  .option('--timeout <duration>', 'wall-clock limit, e.g. 30s, 2m')
+  .option('--memory <size>', 'memory limit in MB or with a unit, e.g. 512, 1g')
+  .option('--cpus <n>', 'CPU limit, e.g. 0.5, 2')
+  .option('--processes <n>', 'process/thread limit')
+  .option('--output-limit <size>', 'output Moat keeps, e.g. 1MiB')
+  .addOption(new Option('--on-output-limit <policy>', 'at the output limit: stop the sandbox, or truncate and let it run').choices(['stop', 'truncate']))
+  .option('--allow-runc', 'if the engine has no gVisor, run under runc with the same hardening (weaker isolation)')
+  .option('--no-warm', 'do not use a warm sandbox')
+  .option('--json', 'print the run record and output as JSON instead of passing output through')
+  .action(async (command: string[], flags: RunFlags) => {
+    process.exitCode = await runCommand(flags, command);
+  });
+
+program
+  .command('ps')
+  .description("list Moat's sandboxes on the engine")
+  .action(async () => {
+    const engine = new DockerEngine();
+    if (!(await engine.refresh()).connected) fail(`${engine.current.error}\nfix: ${ENGINE_FIX}`);
+    const rows = await engine.listManaged();
+    process.stdout.write(pad(['CONTAINER', 'RUN', 'STATE', 'KIND', 'OWNER', 'IMAGE']) + '\n');
+    for (const c of rows) {
+      const owner = c.Labels?.[LABEL_OWNER];
+      const kind = c.Labels?.['moat.pool'] ? 'warm' : 'run';
+      const ownerText = `${owner?.split(':')[1] ?? '?'}${ownerAlive(owner) ? '' : ' (gone: orphan)'}`;
+      process.stdout.write(pad([c.Id.slice(0, 12), c.Labels?.['moat.run'] ?? '-', c.State, kind, ownerText, c.Image]) + '\n');
+    }
+  });
+
+program
+  .command('reap')
+  .description('remove sandboxes left behind by Moat processes that are gone')
+  .option('--all', 'remove every Moat sandbox, including those of running Moat processes')
+  .action(async (opts: { all?: boolean }) => {
+    const engine = new DockerEngine();
+    if (!(await engine.refresh()).connected) fail(`${engine.current.error}\nfix: ${ENGINE_FIX}`);
+    const removed = await engine.reap({ all: Boolean(opts.all) });
+    process.stdout.write(`removed ${removed.length} sandbox(es)\n`);
+  });
+
+program
+  .command('status')
+  .description('show whether the engine is reachable and sandboxes run under gVisor')
+  .action(async () => {
+    const engine = new DockerEngine();
+    const s = await engine.refresh();
+    if (!s.connected) fail(`engine: not reachable: ${s.error}\nfix: ${ENGINE_FIX}`);
+    process.stdout.write(`engine: Docker ${s.version}\n`);
+    if (s.gvisorRuntime) process.stdout.write(`gvisor: yes (runtime "${s.gvisorRuntime}"): sandboxes run under gVisor\n`);
+    else {
+      process.stdout.write(`gvisor: NO: runs are refused unless you pass --allow-runc\nfix: ${GVISOR_FIX}\n`);
+      process.exitCode = 3;
+    }
+  });
+
+const images = program.command('images').description('sandbox images');
+images
+  .command('build')
+  .description('build the templates\' images from Debian packages (for machines with no registry)')
+  .option('--force', 'rebuild even if an image with the same recipe exists')
+  .action(async (opts: { force?: boolean }) => {
+    const engine = new DockerEngine();
+    if (!(await engine.refresh()).connected) fail(`${engine.current.error}\nfix: ${ENGINE_FIX}`);
+    await buildLocalImages(engine.docker, TEMPLATES, { force: Boolean(opts.force), log: (l) => process.stdout.write(l + '\n') });
+  });
+
+function pad(cols: string[]): string {
+  const widths = [14, 24, 10, 6, 18, 30];
+  return cols.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`moat: ${msg}\n`);
+  process.exit(2);
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`moat: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,124 @@
+// `moat run`: one sandboxed run from a terminal or a CI script. Output is passed through as it
+// comes, and Moat's exit status is the sandbox's (or a documented code for how it ended).
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { MoatError } from '../../shared/errors';
+import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
+import { createServices, defaultDataDir } from '../../main/services';
+import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
+
+export interface RunFlags {
+  template?: string;
+  file?: string;
+  code?: string;
+  timeout?: string;
+  memory?: string;
+  cpus?: string;
+  processes?: string;
+  outputLimit?: string;
+  onOutputLimit?: string;
+  allowRunc?: boolean;
+  warm?: boolean;
+  json?: boolean;
+}
+
+/** Exit status for runs that did not end by themselves (documented in the README). */
+export const EXIT_CODES: Record<Exclude<EndReason, 'exited'>, number> = {
+  timeout: 124,
+  failed: 125,
+  cancelled: 130,
+  oom: 137,
+  'output-limit': 141,
+};
+
+export function exitStatusOf(run: RunRecord): number {
+  if (run.endReason === 'exited') return run.exitCode ?? EXIT_CODES.failed;
+  return EXIT_CODES[run.endReason ?? 'failed'];
+}
+
+function templateFor(flags: RunFlags, argv: string[]): string {
+  if (flags.template) return flags.template;
+  if (argv.length > 0) return 'shell';
+  const ext = flags.file ? extname(flags.file) : '';
+  return ext === '.sh' ? 'shell' : 'python';
+}
+
+export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
+  const limits: Partial<Limits> = {};
+  if (flags.timeout) limits.timeoutMs = parseDuration(flags.timeout);
+  if (flags.memory) limits.memoryMb = parseMemoryMb(flags.memory);
+  if (flags.cpus) limits.cpus = parseNumber(flags.cpus, 'CPU count');
+  if (flags.processes) limits.processes = parseNumber(flags.processes, 'process limit');
+  if (flags.outputLimit) limits.outputBytes = parseSize(flags.outputLimit);
+  if (flags.onOutputLimit) limits.onOutputLimit = OutputPolicy.parse(flags.onOutputLimit);
+  let code: string | undefined = flags.code;
+  if (flags.file) code = readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
+  if (code === undefined && argv.length === 0) throw new Error('nothing to run: give --file FILE, --code TEXT, or a command after --');
+  if (code !== undefined && argv.length > 0) throw new Error('give either code (--file/--code) or a command after --, not both');
+  const req = {
+    template: templateFor(flags, argv),
+    ...(code !== undefined ? { code } : { argv }),
+    ...(Object.keys(limits).length ? { limits } : {}),
+    ...(flags.allowRunc ? { allowRunc: true } : {}),
+    ...(flags.warm === false ? { warm: false } : {}),
+  };
+  const parsed = RunRequest.safeParse(req);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+export async function runCommand(flags: RunFlags, argv: string[]): Promise<number> {
+  const req = buildRequest(flags, argv);
+  const services = await createServices({ dataDir: defaultDataDir(), pool: false });
+  let runId: string | null = null;
+  const off = services.onEvent((event, payload) => {
+    if (event !== 'run.output' || flags.json) return;
+    const p = payload as { runId: string; stream: 'stdout' | 'stderr'; data: string };
+    if (p.runId === runId) (p.stream === 'stdout' ? process.stdout : process.stderr).write(p.data);
+  });
+  const onSignal = (): void => {
+    if (runId) services.sandboxes.cancel(runId);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const record = await services.sandboxes.run(req);
+    runId = record.id;
+    const done = (await services.sandboxes.whenDone(record.id))!;
+    if (flags.json) {
+      const detail = await services.handlers['runs.get']({ id: done.id });
+      process.stdout.write(JSON.stringify(detail) + '\n');
+    } else if (done.endReason !== 'exited') {
+      const why = done.endReason === 'failed' ? `failed: ${done.error ?? 'unknown error'}` : describeEnd(done);
+      process.stderr.write(`moat: run ${done.id} ${why}\n`);
+    }
+    if (!done.runtime.gvisor && !flags.json) process.stderr.write('moat: note: this run used runc (opted in), not gVisor\n');
+    return exitStatusOf(done);
+  } catch (err) {
+    if (err instanceof MoatError) {
+      process.stderr.write(`moat: ${err.message}\n${err.fix ? `fix: ${err.fix}\n` : ''}`);
+      return EXIT_CODES.failed;
+    }
+    throw err;
+  } finally {
+    off();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await services.close();
+  }
+}
+
+function describeEnd(r: RunRecord): string {
+  switch (r.endReason) {
+    case 'timeout':
+      return `timed out after ${r.limits.timeoutMs} ms`;
+    case 'oom':
+      return `was killed: out of memory (limit ${r.limits.memoryMb} MB)`;
+    case 'cancelled':
+      return 'was cancelled';
+    case 'output-limit':
+      return `was stopped: output passed ${r.limits.outputBytes} bytes`;
+    default:
+      return `ended: ${r.endReason}`;
+  }
+}

@@ -1,0 +1,73 @@
+// Live resource usage of one sandbox from Docker's stats stream (about one sample a second).
+import type Dockerode from 'dockerode';
+import type { StatsSample } from '../../shared/types';
+
+interface RawStats {
+  read?: string;
+  cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  pids_stats?: { current?: number };
+}
+
+/** Converts one raw Docker stats document to a sample; null when it carries no usable delta yet. */
+export function toSample(runId: string, raw: RawStats, now = Date.now()): StatsSample | null {
+  const cpu = raw.cpu_stats;
+  const pre = raw.precpu_stats;
+  const mem = raw.memory_stats;
+  if (!cpu?.cpu_usage || !mem || mem.usage === undefined) return null;
+  let cpuPercent = 0;
+  const cpuDelta = (cpu.cpu_usage.total_usage ?? 0) - (pre?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (cpu.system_cpu_usage ?? 0) - (pre?.system_cpu_usage ?? 0);
+  if (pre?.system_cpu_usage && sysDelta > 0 && cpuDelta >= 0) {
+    cpuPercent = (cpuDelta / sysDelta) * (cpu.online_cpus ?? 1) * 100;
+  }
+  // Same as the docker CLI: page cache that can be dropped is not the program's memory.
+  const inactive = mem.stats?.total_inactive_file ?? mem.stats?.inactive_file ?? 0;
+  return {
+    runId,
+    t: now,
+    cpuPercent: Math.round(cpuPercent * 10) / 10,
+    memoryBytes: Math.max(0, mem.usage - inactive),
+    memoryLimitBytes: mem.limit ?? 0,
+    pids: raw.pids_stats?.current ?? 0,
+  };
+}
+
+/** Streams samples until stopped or the container ends; errors end the stream quietly. */
+export function sampleContainer(container: Dockerode.Container, runId: string, onSample: (s: StatsSample) => void): () => void {
+  let stopped = false;
+  let stream: NodeJS.ReadableStream & { destroy?: () => void } | null = null;
+  container.stats({ stream: true }).then(
+    (s) => {
+      stream = s as NodeJS.ReadableStream & { destroy?: () => void };
+      if (stopped) {
+        stream.destroy?.();
+        return;
+      }
+      let buf = '';
+      stream.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          try {
+            const sample = toSample(runId, JSON.parse(line) as RawStats);
+            if (sample && !stopped) onSample(sample);
+          } catch {
+            // A torn line at shutdown; nothing to show.
+          }
+        }
+        if (buf.length > 1 << 20) buf = '';
+      });
+      stream.on('error', () => {});
+    },
+    () => {},
+  );
+  return () => {
+    stopped = true;
+    stream?.destroy?.();
+  };
+}

@@ -1,0 +1,76 @@
+// Run history: an append-only log of run records (the last record of an id wins) plus one output
+// file per finished run. Output is stored as Moat kept it (capped); the egress filter will sit in
+// front of this store.
+import { join } from 'node:path';
+import { RunDetail, RunRecord } from '../../shared/types';
+import { AppendLog, readFileOrNull, writeFileAtomic } from './durable';
+
+const COMPACT_AFTER_LINES = 5000;
+
+export class RunStore {
+  private readonly log: AppendLog;
+  private readonly byId = new Map<string, RunRecord>();
+  private lines = 0;
+
+  constructor(private readonly dataDir: string) {
+    this.log = new AppendLog(join(dataDir, 'runs.jsonl'));
+    for (const raw of this.log.readAll()) {
+      const rec = RunRecord.safeParse(raw);
+      if (rec.success) this.byId.set(rec.data.id, rec.data);
+      this.lines++;
+    }
+  }
+
+  /** Runs that were in progress when Moat last stopped (crash, kill -9, power loss). */
+  unfinished(): RunRecord[] {
+    return [...this.byId.values()].filter((r) => r.status !== 'finished');
+  }
+
+  put(rec: RunRecord): void {
+    this.byId.set(rec.id, rec);
+    this.log.append(rec);
+    if (++this.lines > COMPACT_AFTER_LINES && this.lines > this.byId.size * 2) this.compact();
+  }
+
+  get(id: string): RunRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Newest first. */
+  list(opts: { limit?: number; before?: number } = {}): RunRecord[] {
+    const limit = opts.limit ?? 200;
+    return [...this.byId.values()]
+      .filter((r) => opts.before === undefined || r.createdAt < opts.before)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit);
+  }
+
+  saveOutput(id: string, output: RunDetail['output']): void {
+    writeFileAtomic(this.outputPath(id), JSON.stringify(output));
+  }
+
+  readOutput(id: string): RunDetail['output'] {
+    const text = readFileOrNull(this.outputPath(id));
+    if (text === null) return [];
+    try {
+      return RunDetail.shape.output.parse(JSON.parse(text));
+    } catch {
+      return [];
+    }
+  }
+
+  close(): void {
+    this.log.close();
+  }
+
+  private outputPath(id: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Error('bad run id');
+    return join(this.dataDir, 'output', `${id}.json`);
+  }
+
+  private compact(): void {
+    const all = [...this.byId.values()].sort((a, b) => a.createdAt - b.createdAt);
+    this.log.rewrite(all);
+    this.lines = all.length;
+  }
+}

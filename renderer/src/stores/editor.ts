@@ -1,0 +1,133 @@
+// Templates and the run form: which template, the code typed for each template, the limits form
+// and the runc opt-in. Building the RunRequest lives here so the form's rules sit in one place.
+import { create } from 'zustand';
+import type { ParamsOf } from '../../../shared/api';
+import type { ErrorPayload } from '../../../shared/errors';
+import { DEFAULT_LIMITS, type Limits, type Template } from '../../../shared/types';
+import { api } from '../transport/client';
+import { toDisplayError } from '../lib/errors';
+import { formFromLimits, limitsFromForm, type EditedFields, type LimitField, type LimitsForm } from '../lib/limits';
+
+export type RunRequestParams = ParamsOf<'sandbox.run'>;
+
+export type BuildResult = { ok: true; request: RunRequestParams } | { ok: false; message: string };
+
+interface EditorStore {
+  templates: Template[];
+  templatesLoaded: boolean;
+  loadError: ErrorPayload | null;
+  selectedId: string | null;
+  /** Code per template id; starts as the template's sample. */
+  code: Record<string, string>;
+  defaults: Limits;
+  limits: LimitsForm;
+  edited: EditedFields;
+  allowRunc: boolean;
+  init(): void;
+  selectTemplate(id: string): void;
+  setCode(templateId: string, code: string): void;
+  setLimit(field: LimitField, value: string): void;
+  resetLimits(): void;
+  setAllowRunc(allow: boolean): void;
+  /** Puts a past run's code into the editor under its template. */
+  loadCode(templateId: string, code: string): void;
+  /** The sandbox.run params for the current form, or why there are none. */
+  buildRequest(gvisorAvailable: boolean): BuildResult;
+}
+
+export const useEditorStore = create<EditorStore>()((set, get) => ({
+  templates: [],
+  templatesLoaded: false,
+  loadError: null,
+  selectedId: null,
+  code: {},
+  defaults: DEFAULT_LIMITS,
+  limits: formFromLimits(DEFAULT_LIMITS),
+  edited: {},
+  allowRunc: false,
+
+  init() {
+    void loadTemplates();
+    void loadDefaults();
+  },
+
+  selectTemplate(id) {
+    if (get().templates.some((t) => t.id === id)) set({ selectedId: id });
+  },
+
+  setCode(templateId, code) {
+    set((s) => ({ code: { ...s.code, [templateId]: code } }));
+  },
+
+  setLimit(field, value) {
+    set((s) => ({ limits: { ...s.limits, [field]: value }, edited: { ...s.edited, [field]: true } }));
+  },
+
+  resetLimits() {
+    set((s) => ({ limits: formFromLimits(s.defaults), edited: {} }));
+  },
+
+  setAllowRunc(allowRunc) {
+    set({ allowRunc });
+  },
+
+  loadCode(templateId, code) {
+    set((s) => ({ selectedId: templateId, code: { ...s.code, [templateId]: code } }));
+  },
+
+  buildRequest(gvisorAvailable) {
+    const s = get();
+    const template = s.selectedId;
+    if (!template) return { ok: false, message: 'Pick a template first.' };
+    const code = s.code[template] ?? '';
+    if (code.trim() === '') return { ok: false, message: 'There is no code to run.' };
+    const parsed = limitsFromForm(s.limits, s.edited);
+    if (!parsed.ok) return { ok: false, message: Object.values(parsed.errors).join('. ') + '.' };
+    const request: RunRequestParams = { template, code };
+    if (Object.keys(parsed.limits).length > 0) request.limits = parsed.limits;
+    // The opt-in only exists while gVisor is missing; it is never sent otherwise.
+    if (!gvisorAvailable && s.allowRunc) request.allowRunc = true;
+    return { ok: true, request };
+  },
+}));
+
+async function loadTemplates(): Promise<void> {
+  try {
+    const templates = await api()['templates.list']();
+    useEditorStore.setState((s) => {
+      const code = { ...s.code };
+      for (const t of templates) if (code[t.id] === undefined) code[t.id] = t.sample;
+      const keep = s.selectedId !== null && templates.some((t) => t.id === s.selectedId);
+      return {
+        templates,
+        templatesLoaded: true,
+        loadError: null,
+        code,
+        selectedId: keep ? s.selectedId : (templates[0]?.id ?? null),
+      };
+    });
+  } catch (err) {
+    useEditorStore.setState({ loadError: toDisplayError(err) });
+  }
+}
+
+async function loadDefaults(): Promise<void> {
+  try {
+    const settings = await api()['settings.get']();
+    useEditorStore.setState((s) => {
+      // Fields the user already changed keep their value.
+      const fresh = formFromLimits(settings.defaultLimits);
+      const limits = { ...fresh };
+      for (const field of Object.keys(s.edited) as LimitField[]) if (s.edited[field]) limits[field] = s.limits[field];
+      return { defaults: settings.defaultLimits, limits };
+    });
+  } catch {
+    // The built-in defaults are already in the form; main applies its own when fields are unsent.
+  }
+}
+
+/** Re-reads templates and settings (after a reconnect). Code typed so far is kept. */
+export function reloadEditorData(): void {
+  void loadTemplates();
+  void loadDefaults();
+}

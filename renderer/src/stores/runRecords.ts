@@ -1,0 +1,35 @@
+// Merging run records that arrive from two directions (list calls and 'run.updated' events) in
+// any order, and keeping the set bounded.
+import type { RunRecord, RunStatus } from '../../../shared/types';
+
+const PROGRESS: Record<RunStatus, number> = { starting: 0, running: 1, finished: 2 };
+
+/** The record that knows more: a later status wins, so a stale list never un-finishes a run. */
+export function newerRecord(current: RunRecord | undefined, incoming: RunRecord): RunRecord {
+  if (!current) return incoming;
+  return PROGRESS[incoming.status] >= PROGRESS[current.status] ? incoming : current;
+}
+
+export const RECORDS_KEPT = 500;
+
+export function upsertRecords(
+  runs: Readonly<Record<string, RunRecord>>,
+  incoming: readonly RunRecord[],
+  limit = RECORDS_KEPT,
+): Record<string, RunRecord> {
+  const next: Record<string, RunRecord> = { ...runs };
+  for (const r of incoming) next[r.id] = newerRecord(next[r.id], r);
+  const ids = Object.keys(next);
+  if (ids.length > limit) {
+    const finished = ids
+      .map((id) => next[id]!)
+      .filter((r) => r.status === 'finished')
+      .sort((a, b) => a.createdAt - b.createdAt);
+    for (const r of finished.slice(0, ids.length - limit)) delete next[r.id];
+  }
+  return next;
+}
+
+export function newestFirst(runs: Readonly<Record<string, RunRecord>>): RunRecord[] {
+  return Object.values(runs).sort((a, b) => b.createdAt - a.createdAt);
+}
