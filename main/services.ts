@@ -30,6 +30,8 @@ export interface ServicesOptions {
   /** Log sink for errors that are not shown to the user (never receives secrets). */
   log?: (msg: string) => void;
   healthIntervalMs?: number;
+  /** The engine to use (default: the local Docker engine). */
+  engine?: DockerEngine;
 }
 
 /** Where Moat keeps its state: MOAT_DATA_DIR, else $XDG_DATA_HOME/moat, else ~/.local/share/moat. */
@@ -43,7 +45,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`[moat] ${m}\n`));
   const settings = new SettingsStore(opts.dataDir);
   const store = new RunStore(opts.dataDir);
-  const engine = new DockerEngine(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {});
+  const engine = opts.engine ?? new DockerEngine(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {});
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const emit = <E extends EventName>(event: E, payload: EventOf<E>): void => {
     for (const l of listeners) {

@@ -29,7 +29,7 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   const staticDir = join(ROOT, 'dist', 'renderer');
   const services = await createServices({ dataDir: defaultDataDir(), pool: opts.pool });
   const host = await startHost({ services, staticDir, port: Number(opts.port) });
-  const status = await services.handlers['system.status']();
+  const status = await services.handlers['system.status'](undefined);
   process.stdout.write(`Moat is running (headless host).\nOpen: ${host.url}\n`);
   process.stdout.write(`Engine: ${status.engine.connected ? `Docker ${status.engine.version}` : `not connected (${status.engine.error})`}; `);
   process.stdout.write(status.gvisor.available ? `gVisor runtime: ${status.gvisor.runtime}\n` : 'gVisor: NOT available, runs will be refused\n');

@@ -1,0 +1,34 @@
+// Wires the chosen transport to the stores: every store subscribes to its events, loads its
+// data, and reloads it after the headless host's socket comes back.
+import { useConnectionStore } from './stores/connection';
+import { reloadEditorData, useEditorStore } from './stores/editor';
+import { useRunsStore } from './stores/runs';
+import { useStatsStore } from './stores/stats';
+import { useSystemStore } from './stores/system';
+import { setClient } from './transport/client';
+import type { TransportChoice } from './transport';
+
+export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>): void {
+  setClient(choice.client);
+  const connection = useConnectionStore.getState();
+  connection.setKind(choice.kind);
+
+  useSystemStore.getState().init();
+  useEditorStore.getState().init();
+  useRunsStore.getState().init();
+  useStatsStore.getState().init();
+
+  if (choice.kind !== 'websocket') return;
+  choice.socket.onStateChange((state) => {
+    const wasOpened = useConnectionStore.getState().everOpened;
+    useConnectionStore.getState().setState(state);
+    // Events sent while we were away are lost: re-read what they would have told us.
+    if (state.phase === 'open' && wasOpened) {
+      void useSystemStore.getState().refresh();
+      void useRunsStore.getState().refresh();
+      reloadEditorData();
+    }
+  });
+  // Calls made by the stores above wait in the socket's queue until it opens.
+  choice.socket.start();
+}

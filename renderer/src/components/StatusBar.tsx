@@ -1,0 +1,101 @@
+// The strip across the top: engine, gVisor, warm pool and live runs at a glance.
+import { useShallow } from 'zustand/react/shallow';
+import { useRunsStore } from '../stores/runs';
+import { useSystemStore } from '../stores/system';
+
+function EngineStatus() {
+  const { status, error } = useSystemStore(useShallow((s) => ({ status: s.status, error: s.error })));
+  if (!status) {
+    const text = error ? `Engine: status unavailable (${error.message})` : 'Engine: checking…';
+    return (
+      <span className={error ? 'pill pill-bad' : 'pill'} data-testid="engine-status" data-connected="unknown">
+        {text}
+      </span>
+    );
+  }
+  const { connected, version, error: engineError } = status.engine;
+  return (
+    <span
+      className={connected ? 'pill pill-good' : 'pill pill-bad'}
+      data-testid="engine-status"
+      data-connected={String(connected)}
+      title={engineError}
+    >
+      <span className="dot" aria-hidden="true" />
+      {connected ? `Engine connected${version ? ` · Docker ${version}` : ''}` : `Engine unavailable${engineError ? `: ${engineError}` : ''}`}
+    </span>
+  );
+}
+
+function GvisorStatus() {
+  const gvisor = useSystemStore((s) => s.status?.gvisor);
+  if (!gvisor) {
+    return (
+      <span className="pill" data-testid="gvisor-status">
+        gVisor: checking…
+      </span>
+    );
+  }
+  if (gvisor.available) {
+    return (
+      <span className="pill pill-good" data-testid="gvisor-status" data-available="true">
+        <span className="dot" aria-hidden="true" />
+        gVisor ({gvisor.runtime ?? 'runsc'})
+      </span>
+    );
+  }
+  return (
+    <span className="pill pill-alarm" data-testid="gvisor-status" data-available="false" title={gvisor.fix}>
+      <span className="dot" aria-hidden="true" />
+      No gVisor runtime: runs are refused
+    </span>
+  );
+}
+
+function PoolStatus() {
+  const pool = useSystemStore((s) => s.status?.pool);
+  if (!pool) return null;
+  const text = pool.enabled ? `warm ${pool.warm}/${pool.target}` : 'warm pool off';
+  return (
+    <span className="pill" data-testid="pool-status" title="Pre-started sandboxes ready for the default limits">
+      {text}
+    </span>
+  );
+}
+
+function LiveRuns() {
+  // Counted from run records (kept current by 'run.updated'), not the slower status snapshot.
+  const live = useRunsStore((s) => Object.values(s.runs).filter((r) => r.status !== 'finished').length);
+  return (
+    <span className={live > 0 ? 'pill pill-active' : 'pill'} data-testid="live-runs">
+      {live} live {live === 1 ? 'run' : 'runs'}
+    </span>
+  );
+}
+
+export function StatusBar() {
+  return (
+    <header className="status-bar">
+      <div className="brand">Moat</div>
+      <div className="status-items">
+        <EngineStatus />
+        <GvisorStatus />
+        <PoolStatus />
+        <LiveRuns />
+      </div>
+    </header>
+  );
+}
+
+/** The loud strip under the status bar while runs would be refused for lack of gVisor. */
+export function GvisorAlert() {
+  const gvisor = useSystemStore((s) => s.status?.gvisor);
+  if (!gvisor || gvisor.available) return null;
+  return (
+    <div className="banner banner-alarm" role="alert" data-testid="gvisor-alert">
+      <strong>No gVisor runtime: runs are refused.</strong> The container engine has no <code>runsc</code> runtime, so
+      sandboxes would only have runc&apos;s weaker isolation.
+      {gvisor.fix && <span className="banner-hint">Fix: {gvisor.fix}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+// A few stroke icons for the navigation, inline so they need no font or image request.
+import type { ReactNode } from 'react';
+
+function Icon({ children }: { children: ReactNode }) {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      {children}
+    </svg>
+  );
+}
+
+export const SandboxIcon = () => (
+  <Icon>
+    <path d="M12 3 3 7.5v9L12 21l9-4.5v-9z" />
+    <path d="M3 7.5 12 12l9-4.5M12 12v9" />
+  </Icon>
+);
+
+export const InstancesIcon = () => (
+  <Icon>
+    <rect x="3" y="4" width="18" height="7" rx="1.5" />
+    <rect x="3" y="13" width="18" height="7" rx="1.5" />
+    <path d="M7 7.5h.01M7 16.5h.01" />
+  </Icon>
+);
+
+export const FirewallIcon = () => (
+  <Icon>
+    <path d="M12 3 4 6v6c0 4.5 3.4 7.8 8 9 4.6-1.2 8-4.5 8-9V6z" />
+  </Icon>
+);
+
+export const AlertsIcon = () => (
+  <Icon>
+    <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" />
+    <path d="M10 20.5a2 2 0 0 0 4 0" />
+  </Icon>
+);

@@ -1,0 +1,26 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import 'uplot/dist/uPlot.min.css';
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/panels.css';
+import { App } from './App';
+import { startApp } from './bootstrap';
+import { chooseTransport } from './transport';
+import { NoTokenScreen } from './views/NoTokenScreen';
+
+const container = document.getElementById('root');
+if (!container) throw new Error('index.html has no #root');
+const root = createRoot(container);
+
+const choice = chooseTransport();
+if (choice.kind === 'no-token') {
+  root.render(<NoTokenScreen />);
+} else {
+  startApp(choice);
+  root.render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}
