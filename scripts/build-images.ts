@@ -1,11 +1,14 @@
 // Builds the templates' local images from Debian packages (see main/sandbox/images.ts).
 //
 //   node --import tsx scripts/build-images.ts [--force] [--if-missing] [--template ID]...
-//                                             [--cache-dir DIR] [--mirror URL]
+//                                             [--cache-dir DIR] [--mirror URL] [--quiet] [--smoke]
 //
 // --if-missing  (what `scripts/setup.sh` uses) leaves a template alone when its official image or
 //               an up-to-date local build is present, tries a short pull of the official image
 //               when neither is, and builds only what is still missing.
+// --quiet       no line for templates that are already up to date.
+// --smoke       then starts one sandbox under runsc (`sh -c 'echo …'`, network none, the sandbox
+//               user) to check that gVisor works on this machine; fails when it does not.
 // Env: MOAT_CACHE_DIR (default /var/cache/moat as root, ~/.cache/moat otherwise),
 //      MOAT_DEBIAN_MIRROR (default: the Debian mirror in the machine's apt configuration).
 import Dockerode from 'dockerode';
@@ -13,7 +16,11 @@ import { parseArgs } from 'node:util';
 import { TEMPLATES, type TemplateDef } from '../main/sandbox/templates';
 import { RECIPE_LABEL, buildLocalImages, ensureImage, recipeHash, resolveImage } from '../main/sandbox/images';
 
-const log = (line: string) => console.log(`images: ${line}`);
+let quiet = false;
+const log = (line: string) => {
+  if (quiet && line.endsWith(' is up to date')) return;
+  console.log(`images: ${line}`);
+};
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,14 +30,18 @@ async function main(): Promise<number> {
       template: { type: 'string', multiple: true },
       'cache-dir': { type: 'string' },
       mirror: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
     },
   });
+  quiet = values.quiet;
   let templates: readonly TemplateDef[] = TEMPLATES;
   if (values.template?.length) {
     const unknown = values.template.filter((id) => !TEMPLATES.some((t) => t.id === id));
     if (unknown.length) throw new Error(`unknown template(s): ${unknown.join(', ')} (known: ${TEMPLATES.map((t) => t.id).join(', ')})`);
     templates = TEMPLATES.filter((t) => values.template!.includes(t.id));
   }
+  const selected = templates;
 
   const docker = new Dockerode();
   try {
@@ -59,9 +70,17 @@ async function main(): Promise<number> {
       }
     }
     templates = toBuild;
-    if (!templates.length) return 0;
   }
+  if (templates.length) await build(docker, templates, values);
+  if (values.smoke) return smoke(docker, selected);
+  return 0;
+}
 
+async function build(
+  docker: Dockerode,
+  templates: readonly TemplateDef[],
+  values: { force?: boolean; 'cache-dir'?: string; mirror?: string },
+): Promise<void> {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(130);
@@ -81,7 +100,63 @@ async function main(): Promise<number> {
   });
   const built = results.filter((r) => r.status === 'built');
   if (built.length) log(`built ${built.map((r) => r.image).join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return 0;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+/** Starts one throwaway sandbox under runsc: 0 when it prints what it should. */
+async function smoke(docker: Dockerode, templates: readonly TemplateDef[]): Promise<number> {
+  const info = await docker.info();
+  if (!Object.keys(info.Runtimes ?? {}).includes('runsc')) {
+    console.error('images: warning: the Docker engine has no runsc runtime, so sandboxes cannot run under gVisor (run `bash scripts/setup.sh` as root)');
+    return 0;
+  }
+  let image: string | null = null;
+  for (const t of templates) {
+    image = (await resolveImage(docker, t, { preferOfficial: true })).image;
+    if (image) break;
+  }
+  if (!image) return 0; // nothing to try it with; the build step already said why
+  const c = await docker.createContainer({
+    Image: image,
+    Entrypoint: ['sh'],
+    Cmd: ['-c', 'echo sandbox-ok'],
+    User: '65534:65534',
+    Labels: { 'moat.setup-smoke': '1' },
+    HostConfig: { Runtime: 'runsc', NetworkMode: 'none' },
+  });
+  try {
+    await c.start();
+    const res = (await Promise.race([
+      c.wait(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no exit within 60 s')), 60_000).unref()),
+    ])) as { StatusCode: number };
+    const stream = await c.logs({ stdout: true, stderr: true, follow: true });
+    let raw = Buffer.alloc(0);
+    for await (const chunk of stream as AsyncIterable<Buffer>) raw = Buffer.concat([raw, chunk]);
+    const out = demux(raw).trim();
+    if (res.StatusCode !== 0 || out !== 'sandbox-ok') {
+      throw new Error(`exit ${res.StatusCode}, output: ${out || '(none)'}`);
+    }
+    return 0;
+  } catch (err) {
+    console.error(`images: error: a gVisor sandbox does not work here (docker run --runtime=runsc ${image}): ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) → text. */
+function demux(buf: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
+    i += 8 + len;
+  }
+  return out;
 }
 
 main().then(

@@ -12,11 +12,10 @@ import path from 'node:path';
 import { WebSocket } from 'ws';
 import { METHOD_NAMES, type ApiHandlers, type EventName } from '../shared/api';
 import type { SystemStatus } from '../shared/types';
-import type { Services } from '../main/services';
-import { startHost, type Host } from '../app/host/server';
+import { startHost, type Host, type HostServices } from '../app/host/server';
 
-// TODO(lead): switch to createServices({ dataDir }) from main/services.ts once it lands, keeping
-// the `emit` hook (or driving a real run) for the event tests.
+// TODO(lead): switch to the real createServices({ dataDir }) from main/services.ts, keeping the
+// `emit` hook (or driving a real run) for the event and back-pressure tests.
 const STATUS: SystemStatus = {
   engine: { connected: false, error: 'no engine in this test' },
   gvisor: { available: false, fix: 'install runsc' },
@@ -25,7 +24,7 @@ const STATUS: SystemStatus = {
 };
 const HANDLER_SECRET = 'handler-internal-detail-4f1d';
 
-function makeServices(): Services & { emit(event: string, payload: unknown): void } {
+function makeServices(): HostServices & { emit(event: string, payload: unknown): void } {
   const handlers = Object.fromEntries(
     METHOD_NAMES.map((m) => [
       m,
@@ -42,7 +41,6 @@ function makeServices(): Services & { emit(event: string, payload: unknown): voi
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async close() {},
     emit(event, payload) {
       for (const l of listeners) l(event as EventName, payload);
     },

@@ -19,8 +19,11 @@ import type { Services } from '../../main/services';
 import { contentSecurityPolicy, securityHeaders } from '../common/csp';
 import { contentTypeFor, lookupStaticFile } from '../common/static-files';
 
+/** All the host needs of the services; it never closes them (the caller owns them). */
+export type HostServices = Pick<Services, 'handlers' | 'onEvent'>;
+
 export interface HostOptions {
-  services: Services;
+  services: HostServices;
   /** The built renderer (dist/renderer). */
   staticDir: string;
   /** 0 or absent: a free port chosen by the OS. */

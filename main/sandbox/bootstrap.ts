@@ -37,6 +37,7 @@ export function programScript(p: ProgramSpec): string {
     lines.push(`base64 -d > ${shQuote(`/work/${p.template.codeFile}`)} <<'${delim}' || exit 125`);
     lines.push(b64 + delim);
   }
+  if (p.code !== undefined) lines.push(...(p.template.prelude ?? []));
   lines.push(`exec ${programArgv(p).map(shQuote).join(' ')}`);
   return lines.join('\n') + '\n';
 }

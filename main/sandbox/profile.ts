@@ -37,7 +37,7 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
     Entrypoint: [],
     User: '65534:65534',
     WorkingDir: '/work',
-    Env: ['HOME=/work', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1', 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin'],
+    Env: ['HOME=/work', 'PYTHONDONTWRITEBYTECODE=1', 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin'],
     Labels: labels,
     NetworkDisabled: true,
     OpenStdin: true,

@@ -1,7 +1,7 @@
 // CodeMirror 6 in a React component. The view is created once per mount; language and document
 // changes from props are applied to it in place. Give it a `key` to start a fresh undo history.
-import { Compartment, EditorState } from '@codemirror/state';
-import { EditorView } from '@codemirror/view';
+import { Compartment, EditorState, Prec } from '@codemirror/state';
+import { EditorView, keymap } from '@codemirror/view';
 import { useEffect, useRef } from 'react';
 import { languageExtension, type EditorLanguage } from './codemirror/languages';
 import { editableSetup, readOnlySetup } from './codemirror/setup';
@@ -11,20 +11,24 @@ interface Props {
   language: EditorLanguage;
   readOnly?: boolean;
   onChange?: (value: string) => void;
+  /** Mod-Enter (Ctrl/Cmd+Enter) in the editor. */
+  onSubmit?: () => void;
   /** Accessible name of the editing area. */
   label: string;
   testId?: string;
   className?: string;
 }
 
-export function CodeEditor({ value, language, readOnly = false, onChange, label, testId, className }: Props) {
+export function CodeEditor({ value, language, readOnly = false, onChange, onSubmit, label, testId, className }: Props) {
   const hostRef = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
   const languageSlot = useRef(new Compartment());
   const onChangeRef = useRef(onChange);
+  const onSubmitRef = useRef(onSubmit);
   useEffect(() => {
     onChangeRef.current = onChange;
-  }, [onChange]);
+    onSubmitRef.current = onSubmit;
+  }, [onChange, onSubmit]);
 
   // Created once per mount (and when switching between editable and read-only); value and
   // language changes are dispatched into the same view by the effects below.
@@ -37,6 +41,17 @@ export function CodeEditor({ value, language, readOnly = false, onChange, label,
         doc: value,
         extensions: [
           readOnly ? readOnlySetup() : editableSetup(),
+          Prec.highest(
+            keymap.of([
+              {
+                key: 'Mod-Enter',
+                run: () => {
+                  onSubmitRef.current?.();
+                  return onSubmitRef.current !== undefined;
+                },
+              },
+            ]),
+          ),
           languageSlot.current.of(languageExtension(language)),
           EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((update) => {

@@ -1,0 +1,127 @@
+// The desktop app's main process: one window showing the renderer from moat://app, one IPC
+// channel into the services, and their events forwarded back. All hardening is in ./security.
+// Bundled by scripts/build.mjs to dist/electron/main.cjs, so __dirname is dist/electron.
+import path from 'node:path';
+import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
+import { EVENT_NAMES, type Envelope } from '../../shared/api';
+import { dispatch } from '../../shared/dispatch';
+import { createServices, type Services } from '../../main/services';
+import { IPC_CALL, IPC_EVENT } from './channels';
+import {
+  APP_URL,
+  createAppWindow,
+  hardenAllWebContents,
+  hardenSession,
+  isAppPage,
+  isTrustedSender,
+  registerAppScheme,
+  serveAppProtocol,
+} from './security';
+
+const RENDERER_DIR = path.join(__dirname, '..', 'renderer');
+const PRELOAD = path.join(__dirname, 'preload.cjs');
+const KNOWN_EVENTS: ReadonlySet<string> = new Set<string>(EVENT_NAMES);
+/** Quitting never waits longer than this for the services to stop their sandboxes. */
+const CLOSE_TIMEOUT_MS = 15_000;
+
+const log = (msg: string): void => {
+  process.stderr.write(`[moat] ${msg}\n`);
+};
+
+// Same variable as the CLI and headless host, so all three can share one state directory.
+if (process.env.MOAT_DATA_DIR) app.setPath('userData', path.resolve(process.env.MOAT_DATA_DIR));
+
+registerAppScheme();
+hardenAllWebContents();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Moat owns the data directory and the sandboxes; it gets focused instead.
+  app.quit();
+} else {
+  start();
+}
+
+function start(): void {
+  let win: BrowserWindow | null = null;
+  let servicesReady: Promise<Services> | null = null;
+
+  app.on('second-instance', () => {
+    if (!win || win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+
+  const unauthorized: Envelope<unknown> = {
+    ok: false,
+    error: { code: 'UNAUTHORIZED', message: 'IPC call from an unexpected frame was refused.' },
+  };
+
+  ipcMain.handle(IPC_CALL, async (event, method: unknown, params: unknown): Promise<Envelope<unknown>> => {
+    if (!isTrustedSender(event, win)) {
+      log(`refused an IPC call from ${event.senderFrame?.url ?? 'a destroyed frame'}`);
+      return unauthorized;
+    }
+    if (!servicesReady) return { ok: false, error: { code: 'INTERNAL', message: 'Moat is still starting.' } };
+    const services = await servicesReady;
+    return dispatch(services.handlers, method, params, (m, err) => log(`${m} failed: ${describe(err)}`));
+  });
+
+  app
+    .whenReady()
+    .then(async () => {
+      hardenSession(session.defaultSession);
+      serveAppProtocol(session.defaultSession, RENDERER_DIR);
+
+      servicesReady = createServices({ dataDir: app.getPath('userData'), log });
+      servicesReady.catch(() => {});
+
+      win = createAppWindow(PRELOAD);
+      win.once('ready-to-show', () => win?.show());
+      win.on('closed', () => {
+        win = null;
+      });
+      const loading = win.loadURL(APP_URL);
+
+      const services = await servicesReady;
+      services.onEvent((name, payload) => {
+        if (!KNOWN_EVENTS.has(name) || !win || win.isDestroyed()) return;
+        if (!isAppPage(win.webContents.getURL())) return;
+        win.webContents.send(IPC_EVENT, name, payload);
+      });
+      await loading;
+    })
+    .catch((err: unknown) => {
+      log(`start-up failed: ${describe(err)}`);
+      dialog.showErrorBox('Moat could not start', err instanceof Error ? err.message : String(err));
+      app.exit(1);
+    });
+
+  app.on('window-all-closed', () => app.quit());
+
+  let closed = false;
+  let closing = false;
+  app.on('before-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    if (closing) return;
+    closing = true;
+    void closeServices(servicesReady).finally(() => {
+      closed = true;
+      app.quit();
+    });
+  });
+}
+
+async function closeServices(ready: Promise<Services> | null): Promise<void> {
+  if (!ready) return;
+  try {
+    const services = await ready;
+    await Promise.race([services.close(), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS))]);
+  } catch (err) {
+    log(`closing services failed: ${describe(err)}`);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

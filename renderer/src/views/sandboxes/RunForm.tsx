@@ -1,0 +1,25 @@
+// Left column: template, code, limits, the runc opt-in and the run controls.
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { useEditorStore } from '../../stores/editor';
+import { CodeArea } from './CodeArea';
+import { LimitsForm } from './LimitsForm';
+import { RunControls } from './RunControls';
+import { RuncOptIn } from './RuncOptIn';
+import { TemplatePicker } from './TemplatePicker';
+
+export function RunForm() {
+  const loadError = useEditorStore((s) => s.loadError);
+  return (
+    <div className="run-form">
+      <div className="panel-header">
+        <h2>Sandbox</h2>
+        <TemplatePicker />
+      </div>
+      {loadError && <ErrorNotice error={loadError} testId="templates-error" />}
+      <CodeArea />
+      <LimitsForm />
+      <RuncOptIn />
+      <RunControls />
+    </div>
+  );
+}

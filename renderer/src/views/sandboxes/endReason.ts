@@ -1,0 +1,54 @@
+// How each end reason is told to the user.
+import type { EndReason, RunRecord } from '../../../../shared/types';
+import { formatBytes, formatDuration } from '../../lib/format';
+
+export type Tone = 'good' | 'warn' | 'bad' | 'neutral';
+
+export function endReasonTone(run: RunRecord): Tone {
+  switch (run.endReason) {
+    case 'exited':
+      return run.exitCode === 0 ? 'good' : 'warn';
+    case 'cancelled':
+      return 'neutral';
+    case 'failed':
+      return 'bad';
+    case 'timeout':
+    case 'oom':
+    case 'output-limit':
+      return 'warn';
+    default:
+      return 'neutral';
+  }
+}
+
+const SHORT: Record<EndReason, string> = {
+  exited: 'exited',
+  timeout: 'timed out',
+  oom: 'OOM-killed',
+  cancelled: 'cancelled',
+  'output-limit': 'output limit',
+  failed: 'failed',
+};
+
+export function endReasonLabel(reason: EndReason): string {
+  return SHORT[reason];
+}
+
+export function endReasonDetail(run: RunRecord): string {
+  switch (run.endReason) {
+    case 'exited':
+      return run.exitCode === 0 ? 'Exited normally' : `Exited with code ${run.exitCode ?? '?'}`;
+    case 'timeout':
+      return `Killed after the ${formatDuration(run.limits.timeoutMs)} timeout`;
+    case 'oom':
+      return `Killed: out of memory (limit ${run.limits.memoryMb} MB)`;
+    case 'cancelled':
+      return 'Cancelled';
+    case 'output-limit':
+      return `Stopped: output reached the ${formatBytes(run.limits.outputBytes)} cap`;
+    case 'failed':
+      return `Failed: ${run.error ?? 'no reason given'}`;
+    default:
+      return '';
+  }
+}

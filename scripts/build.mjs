@@ -1,0 +1,92 @@
+// `npm run build`: the renderer (Vite) into dist/renderer, and the Electron main process and
+// preload (esbuild) into dist/electron. The headless host and the CLI run from source via tsx and
+// need only dist/renderer.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'dist', 'electron');
+
+async function buildRenderer() {
+  const config = ['vite.config.ts', 'vite.config.mts', 'vite.config.js', 'vite.config.mjs']
+    .map((f) => path.join(ROOT, f))
+    .find((f) => existsSync(f));
+  if (!config) {
+    console.log('renderer: no vite.config.* at the repository root yet, skipping the renderer build');
+    return;
+  }
+  const { build } = await import('vite');
+  await build({ configFile: config, logLevel: 'warn' });
+  console.log(`renderer: built with ${path.relative(ROOT, config)} -> dist/renderer`);
+}
+
+/** Lists what a bundle still requires at run time, so the build can refuse surprises. */
+function externalImports(metafile, outfile) {
+  const key = path.relative(ROOT, outfile).split(path.sep).join('/');
+  const out = metafile.outputs[key];
+  if (!out) throw new Error(`esbuild metafile has no entry for ${key}`);
+  return [...new Set(out.imports.filter((i) => i.external).map((i) => i.path))].sort();
+}
+
+async function buildElectron() {
+  mkdirSync(OUT, { recursive: true });
+  const common = {
+    absWorkingDir: ROOT,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  };
+
+  // Main: our own code bundled, npm packages (dockerode, ssh2, ws, zod...) left to node_modules,
+  // which keeps native modules and their .node files out of the bundle.
+  const mainOut = path.join(OUT, 'main.cjs');
+  const main = await esbuild.build({
+    ...common,
+    entryPoints: [path.join(ROOT, 'app', 'electron', 'main.ts')],
+    outfile: mainOut,
+    packages: 'external',
+    external: ['electron'],
+  });
+
+  // Preload: runs in a sandboxed renderer, whose `require` knows only 'electron' (and a few
+  // polyfilled built-ins we do not use): everything else must be inside the one file.
+  const preloadOut = path.join(OUT, 'preload.cjs');
+  const preload = await esbuild.build({
+    ...common,
+    entryPoints: [path.join(ROOT, 'app', 'electron', 'preload.ts')],
+    outfile: preloadOut,
+    external: ['electron'],
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  const preloadRequires = externalImports(preload.metafile, preloadOut);
+  if (preloadRequires.join(',') !== 'electron') {
+    throw new Error(`preload must require only 'electron', but requires: ${preloadRequires.join(', ')}`);
+  }
+
+  const mainRequires = externalImports(main.metafile, mainOut).filter((p) => !p.startsWith('node:'));
+  console.log(`electron: dist/electron/main.cjs (requires ${mainRequires.join(', ')})`);
+  console.log('electron: dist/electron/preload.cjs (requires electron only)');
+}
+
+// Both halves are attempted, so one broken half still shows whether the other builds.
+let failed = false;
+for (const [name, step] of [
+  ['renderer', buildRenderer],
+  ['electron', buildElectron],
+]) {
+  try {
+    await step();
+  } catch (err) {
+    failed = true;
+    console.error(`${name}: build failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+if (failed) process.exit(1);

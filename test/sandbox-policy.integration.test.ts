@@ -1,0 +1,118 @@
+// Output floods, the gVisor requirement and its runc opt-in, and the warm pool, against the real
+// engine.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { MoatError } from '../shared/errors';
+import { DockerEngine, type EngineState } from '../main/sandbox/engine';
+import { engineUnavailableReason, myContainers, runToEnd, startServices } from './helpers/engine';
+
+const run = promisify(execFile);
+const skip = await engineUnavailableReason();
+if (skip) console.log(`# skipping sandbox policy tests: ${skip}`);
+
+/** Moat's stated bound for its own peak RSS while a sandbox floods 200 MB of output. */
+const FLOOD_RSS_BOUND_MB = 200;
+
+describe('output flood', { skip: skip ?? false }, () => {
+  test(`200 MB of stdout pass through while Moat's peak RSS stays under ${FLOOD_RSS_BOUND_MB} MiB`, async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/flood-child.ts', '200', 'truncate'], {
+      maxBuffer: 64 << 20,
+    });
+    const r = JSON.parse(stdout) as { maxRssKb: number; baselineRssKb: number; keptChars: number; run: { stdoutBytes: number; truncated: boolean; endReason: string; exitCode: number } };
+    console.log(`# flood: peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MiB (before the run ${(r.baselineRssKb / 1024).toFixed(0)} MiB)`);
+    assert.equal(r.run.endReason, 'exited', 'truncate policy lets the program finish');
+    assert.equal(r.run.exitCode, 0);
+    assert.equal(r.run.stdoutBytes, 200 * 1024 * 1024, 'every byte was read from the sandbox');
+    assert.equal(r.run.truncated, true);
+    assert.equal(r.keptChars, 1024 * 1024, 'only the cap was kept');
+    assert.ok(r.maxRssKb / 1024 < FLOOD_RSS_BOUND_MB, `peak RSS ${r.maxRssKb} KiB`);
+    assert.deepEqual(await myContainers(), []);
+  });
+});
+
+/** An engine that has no gVisor runtime: the same real engine with runsc hidden from Moat. */
+class EngineWithoutGvisor extends DockerEngine {
+  override async refresh(): Promise<EngineState> {
+    const s = await super.refresh();
+    delete s.gvisorRuntime;
+    return s;
+  }
+}
+
+describe('without gVisor', { skip: skip ?? false }, () => {
+  let services: Awaited<ReturnType<typeof startServices>>;
+  before(async () => {
+    services = await startServices({ engine: new EngineWithoutGvisor() });
+  });
+  after(async () => services.dispose());
+
+  test('a run is refused with the reason and how to fix it', async () => {
+    const status = await services.handlers['system.status'](undefined);
+    assert.equal(status.gvisor.available, false);
+    assert.match(status.gvisor.fix ?? '', /runsc/);
+    await assert.rejects(services.sandboxes.run({ template: 'python', code: 'print(1)' }), (err: unknown) => {
+      assert.ok(err instanceof MoatError);
+      assert.equal(err.code, 'GVISOR_UNAVAILABLE');
+      assert.match(err.fix ?? '', /daemon\.json/);
+      return true;
+    });
+    assert.equal((await services.handlers['runs.list'](undefined)).length, 0, 'a refused run is not recorded as run');
+  });
+
+  test('with an explicit opt-in it runs under runc, hardened, and is marked so', async () => {
+    const { run: rec, stdout } = await runToEnd(services, {
+      template: 'shell',
+      code: 'uname -r\nid -u\ntouch /x 2>/dev/null && echo WROTE || echo DENIED\ngrep CapEff /proc/self/status\n',
+      allowRunc: true,
+    });
+    assert.equal(rec.runtime.name, 'runc');
+    assert.equal(rec.runtime.gvisor, false);
+    assert.equal(rec.runcOptIn, true);
+    assert.doesNotMatch(stdout, /^4\.4\.0/, "not gVisor's kernel");
+    assert.match(stdout, /^65534$/m);
+    assert.match(stdout, /^DENIED$/m);
+    assert.match(stdout, /CapEff:\s+0+$/m);
+    assert.deepEqual(await myContainers(), []);
+  });
+});
+
+describe('warm pool', { skip: skip ?? false }, () => {
+  let services: Awaited<ReturnType<typeof startServices>>;
+  before(async () => {
+    services = await startServices({ pool: true });
+  });
+  after(async () => {
+    await services.dispose();
+    assert.deepEqual(await myContainers({ includePool: true }), [], 'closing Moat removes its warm sandboxes');
+  });
+
+  test('fills, serves a run from a warm sandbox, never reuses it, and refills', async () => {
+    assert.equal(await services.sandboxes.poolReady(60_000), true, 'pool filled');
+    const status = await services.handlers['system.status'](undefined);
+    assert.equal(status.pool.warm, status.pool.target);
+    assert.ok(status.pool.target >= 2, 'one warm sandbox per template');
+    const warmBefore = new Set(await myContainers({ includePool: true }));
+
+    const first = await runToEnd(services, { template: 'shell', code: 'ls /work; echo secret > /work/left-behind; hostname' });
+    assert.equal(first.run.warm, true);
+    assert.equal(first.run.endReason, 'exited');
+    assert.equal(await services.sandboxes.poolReady(60_000), true, 'pool refilled');
+    const second = await runToEnd(services, { template: 'shell', code: 'ls /work; hostname' });
+    assert.equal(second.run.warm, true);
+    assert.doesNotMatch(second.stdout, /left-behind/, 'a warm sandbox is used once');
+    assert.notEqual(first.stdout.trim().split('\n').pop(), second.stdout.trim().split('\n').pop(), 'different sandboxes');
+
+    assert.equal(await services.sandboxes.poolReady(60_000), true, 'pool refilled');
+    const warmAfter = await myContainers({ includePool: true });
+    assert.equal(warmAfter.filter((id) => warmBefore.has(id)).length < warmBefore.size, true, 'used sandboxes were replaced');
+    assert.deepEqual(await myContainers(), [], 'no run container left');
+  });
+
+  test('a run with other limits than the pool\'s is started cold', async () => {
+    const { run: rec } = await runToEnd(services, { template: 'python', code: 'print(1)', limits: { memoryMb: 300 } });
+    assert.equal(rec.warm, false);
+    assert.equal(rec.endReason, 'exited');
+  });
+});
