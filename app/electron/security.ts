@@ -20,7 +20,7 @@ import {
 } from 'electron';
 import { contentSecurityPolicy, securityHeaders } from '../common/csp';
 import { contentTypeFor, lookupStaticFile } from '../common/static-files';
-import { allowedExternalUrl, APP_ORIGIN, APP_SCHEME, isAppPage } from './url-policy';
+import { allowedExternalUrl, APP_ORIGIN, APP_SCHEME, isAppOriginUrl, isAppPage } from './url-policy';
 
 export { APP_URL, isAppPage } from './url-policy';
 
@@ -49,7 +49,7 @@ export function serveAppProtocol(ses: Session, rendererDir: string): void {
 
   ses.protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
-    if (url.origin !== APP_ORIGIN) return text(404, 'Not found.\n');
+    if (!isAppOriginUrl(url)) return text(404, 'Not found.\n');
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'Method not allowed.\n');
     const found = await lookupStaticFile(rendererDir, url.pathname);
     if (found.kind === 'bad-request') return text(400, 'Bad request.\n');

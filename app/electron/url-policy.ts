@@ -9,10 +9,19 @@ export const APP_URL = `${APP_ORIGIN}/index.html`;
 /** Hosts whose https pages a link in the UI may open in the user's browser (documentation only). */
 export const EXTERNAL_HOSTS: ReadonlySet<string> = new Set(['gvisor.dev', 'docs.docker.com']);
 
+/**
+ * True for any URL of the app's origin. Spelled out rather than compared with `URL.origin`:
+ * Node's URL does not know that Chromium treats `moat:` as a standard scheme and reports the
+ * origin of every moat:// URL as "null". `host` includes any port, so moat://app:1 is refused.
+ */
+export function isAppOriginUrl(u: URL): boolean {
+  return u.protocol === `${APP_SCHEME}:` && u.host === 'app' && u.username === '' && u.password === '';
+}
+
 /** True for the app's own page (any fragment or query), and nothing else. */
 export function isAppPage(url: string): boolean {
   const u = parse(url);
-  return u !== null && u.origin === APP_ORIGIN && (u.pathname === '/' || u.pathname === '/index.html');
+  return u !== null && isAppOriginUrl(u) && (u.pathname === '/' || u.pathname === '/index.html');
 }
 
 /** The URL to open in the user's browser, or null when it is not an allowed https documentation page. */

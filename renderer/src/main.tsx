@@ -7,6 +7,7 @@ import './styles/panels.css';
 import { App } from './App';
 import { startApp } from './bootstrap';
 import { chooseTransport } from './transport';
+import { reloadOnNewToken } from './transport/token';
 import { NoTokenScreen } from './views/NoTokenScreen';
 
 const container = document.getElementById('root');
@@ -14,6 +15,7 @@ if (!container) throw new Error('index.html has no #root');
 const root = createRoot(container);
 
 const choice = chooseTransport();
+if (choice.kind !== 'electron') reloadOnNewToken();
 if (choice.kind === 'no-token') {
   root.render(<NoTokenScreen />);
 } else {

@@ -20,3 +20,13 @@ export function takeAccessToken(loc: Location = window.location): string | null 
     return null;
   }
 }
+
+/**
+ * Pasting a new URL that differs only in its fragment does not reload the page. When that
+ * fragment carries a token (a restarted `moat serve`), start over with it.
+ */
+export function reloadOnNewToken(): void {
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(window.location.hash.replace(/^#/, '')).get('token')) window.location.reload();
+  });
+}
