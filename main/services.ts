@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ApiHandlers, EventName, EventOf } from '../shared/api';
 import { MoatError } from '../shared/errors';
 import type { SystemStatus, Template } from '../shared/types';
+import { fileLogger } from './log';
 import { DockerEngine, GVISOR_FIX } from './sandbox/engine';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
@@ -42,7 +43,7 @@ export function defaultDataDir(): string {
 }
 
 export async function createServices(opts: ServicesOptions): Promise<Services> {
-  const log = opts.log ?? ((m: string) => process.stderr.write(`[moat] ${m}\n`));
+  const log = opts.log ?? fileLogger(opts.dataDir, true);
   const settings = new SettingsStore(opts.dataDir);
   const store = new RunStore(opts.dataDir);
   const engine = opts.engine ?? new DockerEngine(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {});

@@ -57,6 +57,16 @@ start() {
   fi
   need_root start
   command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed (Debian: apt-get install docker.io; or run bash scripts/setup.sh)"
+  local pid
+  # A daemon that is starting (or another start racing with this one): give it the full wait.
+  pid=$(dockerd_pid)
+  if [ -n "$pid" ]; then
+    if wait_answering "$WAIT_S" "$pid"; then
+      say "running (pid $pid)"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null && die "dockerd (pid $pid) does not answer after ${WAIT_S} s; try: bash scripts/dockerd.sh restart"
+  fi
   if has_systemd; then
     if systemctl start docker >/dev/null 2>&1 && wait_answering "$WAIT_S"; then
       say "started (systemd)"
@@ -64,22 +74,14 @@ start() {
     fi
     die "systemctl start docker did not bring the daemon up: see journalctl -u docker"
   fi
-  if has_sysv && [ -z "$(dockerd_pid)" ]; then
+  if has_sysv; then
+    # The init script gives up early in some containers/VMs (ulimit, cgroups): then nohup below.
     if service docker start >/dev/null 2>&1 && wait_answering "$WAIT_S"; then
       say "started (service docker start; log /var/log/docker.log)"
       return 0
     fi
   fi
-  if [ -n "$(dockerd_pid)" ]; then
-    # A dockerd is up but not answering yet (still starting, or wedged): give it the full wait.
-    wait_answering "$WAIT_S" "$(dockerd_pid)" && {
-      say "running"
-      return 0
-    }
-    die "dockerd (pid $(dockerd_pid)) does not answer; try: bash scripts/dockerd.sh restart"
-  fi
   mkdir -p "$(dirname "$LOG")"
-  local pid
   if command -v setsid >/dev/null 2>&1; then
     setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
   else
@@ -88,6 +90,13 @@ start() {
   pid=$!
   if wait_answering "$WAIT_S" "$pid"; then
     say "started (nohup dockerd, pid $pid, log $LOG)"
+    return 0
+  fi
+  # Ours exited: fine if another start won the race (ours then fails on the pid file).
+  local other
+  other=$(dockerd_pid)
+  if [ -n "$other" ] && [ "$other" != "$pid" ] && wait_answering "$WAIT_S" "$other"; then
+    say "running (pid $other, started concurrently)"
     return 0
   fi
   echo "dockerd: did not come up within ${WAIT_S} s; last lines of $LOG:" >&2

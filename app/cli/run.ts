@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { MoatError } from '../../shared/errors';
 import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
+import { fileLogger } from '../../main/log';
 import { createServices, defaultDataDir } from '../../main/services';
 import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
 
@@ -69,7 +70,9 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
 
 export async function runCommand(flags: RunFlags, argv: string[]): Promise<number> {
   const req = buildRequest(flags, argv);
-  const services = await createServices({ dataDir: defaultDataDir(), pool: false });
+  // Moat's own diagnostics go to its log file: stderr belongs to the program.
+  const dataDir = defaultDataDir();
+  const services = await createServices({ dataDir, pool: false, log: fileLogger(dataDir) });
   let runId: string | null = null;
   const off = services.onEvent((event, payload) => {
     if (event !== 'run.output' || flags.json) return;

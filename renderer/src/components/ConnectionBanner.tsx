@@ -4,13 +4,15 @@ import { useShallow } from 'zustand/react/shallow';
 import { useConnectionStore } from '../stores/connection';
 
 function useSecondsUntil(at: number | null): number {
-  const [now, setNow] = useState(() => Date.now());
+  // The state only drives re-renders; the clock is read fresh so a new deadline never shows a
+  // countdown computed from a stale "now".
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (at === null) return;
-    const timer = setInterval(() => setNow(Date.now()), 250);
+    const timer = setInterval(() => setTick((n) => n + 1), 250);
     return () => clearInterval(timer);
   }, [at]);
-  return at === null ? 0 : Math.max(0, Math.ceil((at - now) / 1000));
+  return at === null ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 export function ConnectionBanner() {
