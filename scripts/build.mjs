@@ -3,13 +3,13 @@
 // need only dist/renderer.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'dist', 'electron');
 
-async function buildRenderer() {
+export async function buildRenderer() {
   const config = ['vite.config.ts', 'vite.config.mts', 'vite.config.js', 'vite.config.mjs']
     .map((f) => path.join(ROOT, f))
     .find((f) => existsSync(f));
@@ -30,8 +30,9 @@ function externalImports(metafile, outfile) {
   return [...new Set(out.imports.filter((i) => i.external).map((i) => i.path))].sort();
 }
 
-async function buildElectron() {
-  mkdirSync(OUT, { recursive: true });
+/** `outDir` other than dist/electron is for tests; main.cjs finds the renderer at outDir/../renderer. */
+export async function buildElectron({ outDir = OUT, quiet = false } = {}) {
+  mkdirSync(outDir, { recursive: true });
   const common = {
     absWorkingDir: ROOT,
     bundle: true,
@@ -46,7 +47,7 @@ async function buildElectron() {
 
   // Main: our own code bundled, npm packages (dockerode, ssh2, ws, zod...) left to node_modules,
   // which keeps native modules and their .node files out of the bundle.
-  const mainOut = path.join(OUT, 'main.cjs');
+  const mainOut = path.join(outDir, 'main.cjs');
   const main = await esbuild.build({
     ...common,
     entryPoints: [path.join(ROOT, 'app', 'electron', 'main.ts')],
@@ -57,7 +58,7 @@ async function buildElectron() {
 
   // Preload: runs in a sandboxed renderer, whose `require` knows only 'electron' (and a few
   // polyfilled built-ins we do not use): everything else must be inside the one file.
-  const preloadOut = path.join(OUT, 'preload.cjs');
+  const preloadOut = path.join(outDir, 'preload.cjs');
   const preload = await esbuild.build({
     ...common,
     entryPoints: [path.join(ROOT, 'app', 'electron', 'preload.ts')],
@@ -72,21 +73,28 @@ async function buildElectron() {
   }
 
   const mainRequires = externalImports(main.metafile, mainOut).filter((p) => !p.startsWith('node:'));
-  console.log(`electron: dist/electron/main.cjs (requires ${mainRequires.join(', ')})`);
-  console.log('electron: dist/electron/preload.cjs (requires electron only)');
+  if (!quiet) {
+    console.log(`electron: ${path.relative(ROOT, mainOut)} (requires ${mainRequires.join(', ')})`);
+    console.log(`electron: ${path.relative(ROOT, preloadOut)} (requires electron only)`);
+  }
+  return { main: mainOut, preload: preloadOut };
 }
 
-// Both halves are attempted, so one broken half still shows whether the other builds.
-let failed = false;
-for (const [name, step] of [
-  ['renderer', buildRenderer],
-  ['electron', buildElectron],
-]) {
-  try {
-    await step();
-  } catch (err) {
-    failed = true;
-    console.error(`${name}: build failed: ${err instanceof Error ? err.message : String(err)}`);
+async function main() {
+  // Both halves are attempted, so one broken half still shows whether the other builds.
+  let failed = false;
+  for (const [name, step] of [
+    ['renderer', buildRenderer],
+    ['electron', () => buildElectron()],
+  ]) {
+    try {
+      await step();
+    } catch (err) {
+      failed = true;
+      console.error(`${name}: build failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
+  if (failed) process.exit(1);
 }
-if (failed) process.exit(1);
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
 import { EVENT_NAMES, type Envelope } from '../../shared/api';
 import { dispatch } from '../../shared/dispatch';
+import { fileLogger } from '../../main/log';
 import { createServices, type Services } from '../../main/services';
 import { IPC_CALL, IPC_EVENT } from './channels';
 import {
@@ -24,12 +25,10 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set<string>(EVENT_NAMES);
 /** Quitting never waits longer than this for the services to stop their sandboxes. */
 const CLOSE_TIMEOUT_MS = 15_000;
 
-const log = (msg: string): void => {
-  process.stderr.write(`[moat] ${msg}\n`);
-};
-
 // Same variable as the CLI and headless host, so all three can share one state directory.
 if (process.env.MOAT_DATA_DIR) app.setPath('userData', path.resolve(process.env.MOAT_DATA_DIR));
+const DATA_DIR = app.getPath('userData');
+const log = fileLogger(DATA_DIR, true);
 
 registerAppScheme();
 hardenAllWebContents();
@@ -72,7 +71,7 @@ function start(): void {
       hardenSession(session.defaultSession);
       serveAppProtocol(session.defaultSession, RENDERER_DIR);
 
-      servicesReady = createServices({ dataDir: app.getPath('userData'), log });
+      servicesReady = createServices({ dataDir: DATA_DIR, log });
       servicesReady.catch(() => {});
 
       win = createAppWindow(PRELOAD);

@@ -37,8 +37,13 @@ export class SettingsStore {
     const full = Settings.safeParse(raw);
     if (full.success) return full.data;
     // Keep every field that is still valid, default the rest.
-    const limits = Limits.partial().safeParse(raw.defaultLimits);
-    const merged = { ...DEFAULT_SETTINGS, defaultLimits: { ...DEFAULT_SETTINGS.defaultLimits, ...(limits.success ? limits.data : {}) } };
+    const rawLimits = (typeof raw.defaultLimits === 'object' && raw.defaultLimits !== null ? raw.defaultLimits : {}) as Record<string, unknown>;
+    const limits: Record<string, unknown> = { ...DEFAULT_SETTINGS.defaultLimits };
+    for (const [key, schema] of Object.entries(Limits.shape)) {
+      const one = schema.safeParse(rawLimits[key]);
+      if (one.success) limits[key] = one.data;
+    }
+    const merged = { ...DEFAULT_SETTINGS, defaultLimits: limits };
     for (const key of ['warmPoolSize', 'preferOfficialImages'] as const) {
       const one = Settings.shape[key].safeParse(raw[key]);
       if (one.success) (merged as Record<string, unknown>)[key] = one.data;

@@ -25,7 +25,7 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
     // Events sent while we were away are lost: re-read what they would have told us.
     if (state.phase === 'open' && wasOpened) {
       void useSystemStore.getState().refresh();
-      void useRunsStore.getState().refresh();
+      void useRunsStore.getState().resync();
       reloadEditorData();
     }
   });

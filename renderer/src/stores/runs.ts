@@ -33,6 +33,8 @@ interface RunsStore {
   listError: ErrorPayload | null;
   init(): () => void;
   refresh(): Promise<void>;
+  /** After the connection came back: re-read runs, and the selected run's output if events were missed. */
+  resync(): Promise<void>;
   startRun(request: RunRequestParams): Promise<void>;
   cancel(runId: string): Promise<void>;
   select(runId: string): Promise<void>;
@@ -55,6 +57,7 @@ export const useRunsStore = create<RunsStore>()((set, get) => ({
         runs: upsertRecords(s.runs, [run]),
         cancelling: s.cancelling === run.id && run.status === 'finished' ? null : s.cancelling,
       }));
+      if (run.status === 'finished' && gappedStreams.delete(run.id) && get().selectedId === run.id) void get().select(run.id);
     });
     const offOutput = api().on('run.output', queueOutput);
     void get().refresh();
@@ -71,6 +74,15 @@ export const useRunsStore = create<RunsStore>()((set, get) => ({
     } catch (err) {
       set({ listError: toDisplayError(err) });
     }
+  },
+
+  async resync() {
+    for (const r of Object.values(get().runs)) if (r.status !== 'finished') gappedStreams.add(r.id);
+    await get().refresh();
+    const { selectedId, runs } = get();
+    for (const id of gappedStreams) if (runs[id]?.status === 'finished') gappedStreams.delete(id);
+    // A finished run's stored output is complete; a live one is reloaded when it finishes.
+    if (selectedId && runs[selectedId]?.status === 'finished') await get().select(selectedId);
   },
 
   async startRun(request) {
@@ -119,6 +131,9 @@ export const useRunsStore = create<RunsStore>()((set, get) => ({
     set({ runError });
   },
 }));
+
+/** Live runs whose output events may have been missed while the connection was down. */
+const gappedStreams = new Set<string>();
 
 let pending: OutputChunk[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | null = null;

@@ -43,6 +43,8 @@ const highlight = HighlightStyle.define(
     { tag: [t.className, t.typeName, t.namespace], color: '#ffcb6b' },
     { tag: [t.variableName, t.propertyName], color: '#d6dde6' },
     { tag: [t.special(t.variableName), t.self], color: '#ff8f8f' },
+    { tag: [t.standard(t.variableName), t.standard(t.name)], color: '#82aaff' },
+    { tag: t.attributeName, color: '#f7b267' },
     { tag: [t.operator, t.punctuation, t.bracket], color: '#93a1b3' },
     { tag: [t.meta, t.processingInstruction], color: '#89ddff' },
     { tag: t.invalid, color: '#ff5370' },

@@ -39,7 +39,7 @@ export function RunSummary({ runId, run }: Props) {
         </div>
         <div>
           <dt>Output</dt>
-          <dd>{run ? formatBytes(run.stdoutBytes + run.stderrBytes) : '-'}</dd>
+          <dd>{run?.status === 'finished' ? formatBytes(run.stdoutBytes + run.stderrBytes) : '-'}</dd>
         </div>
         <div>
           <dt>Peak memory</dt>

@@ -7,7 +7,7 @@ import { useRunSamples } from '../../stores/stats';
 import { cpuOptions, memoryOptions, pidsOptions } from './chartOptions';
 import { toSeries } from './statsSeries';
 
-const CHART_HEIGHT = 96;
+const CHART_HEIGHT = 110;
 
 export function StatsPanel() {
   const selectedId = useRunsStore((s) => s.selectedId);

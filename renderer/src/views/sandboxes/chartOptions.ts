@@ -10,7 +10,7 @@ function base(yLabel: string, yRange: uPlot.Scale['range']): Omit<uPlot.Options,
     scales: { x: { time: false }, y: { range: yRange } },
     axes: [
       { ...AXIS, values: (_u, splits) => splits.map((v) => `${v}s`), size: 28 },
-      { ...AXIS, label: yLabel, labelSize: 14, labelFont: '11px system-ui, sans-serif', size: 48 },
+      { ...AXIS, label: yLabel, labelSize: 14, labelFont: '11px system-ui, sans-serif', size: 48, space: 18 },
     ],
   };
 }
