@@ -38,7 +38,8 @@ async function main(): Promise<number> {
   let templates: readonly TemplateDef[] = TEMPLATES;
   if (values.template?.length) {
     const unknown = values.template.filter((id) => !TEMPLATES.some((t) => t.id === id));
-    if (unknown.length) throw new Error(`unknown template(s): ${unknown.join(', ')} (known: ${TEMPLATES.map((t) => t.id).join(', ')})`);
+    if (unknown.length)
+      throw new Error(`unknown template(s): ${unknown.join(', ')} (known: ${TEMPLATES.map((t) => t.id).join(', ')})`);
     templates = TEMPLATES.filter((t) => values.template!.includes(t.id));
   }
   const selected = templates;
@@ -108,7 +109,9 @@ async function build(
 async function smoke(docker: Dockerode, templates: readonly TemplateDef[]): Promise<number> {
   const info = await docker.info();
   if (!Object.keys(info.Runtimes ?? {}).includes('runsc')) {
-    console.error('images: warning: the Docker engine has no runsc runtime, so sandboxes cannot run under gVisor (run `bash scripts/setup.sh` as root)');
+    console.error(
+      'images: warning: the Docker engine has no runsc runtime, so sandboxes cannot run under gVisor (run `bash scripts/setup.sh` as root)',
+    );
     return 0;
   }
   let image: string | null = null;
@@ -140,7 +143,9 @@ async function smoke(docker: Dockerode, templates: readonly TemplateDef[]): Prom
     }
     return 0;
   } catch (err) {
-    console.error(`images: error: a gVisor sandbox does not work here (docker run --runtime=runsc ${image}): ${(err as Error).message}`);
+    console.error(
+      `images: error: a gVisor sandbox does not work here (docker run --runtime=runsc ${image}): ${(err as Error).message}`,
+    );
     return 1;
   } finally {
     await c.remove({ force: true }).catch(() => {});

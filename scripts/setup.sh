@@ -23,7 +23,7 @@ for arg in "$@"; do
   case "$arg" in
     --test) TEST=1 ;;
     -h | --help)
-      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
       exit 0
       ;;
     *)
@@ -89,6 +89,14 @@ missing_of() {
   for entry in "$@"; do have "${entry#*:}" || echo "${entry%%:*}"; done
 }
 
+# Without a service manager, package scripts that start their service (docker.io, ssh, dbus) can
+# fail the install (`invoke-rc.d … || exit 1`): a temporary policy-rc.d says "no starts" (101),
+# as in container images; this script starts dockerd itself.
+POLICY_RC_D=/usr/sbin/policy-rc.d
+POLICY_CREATED=0
+cleanup_policy() { if [ "$POLICY_CREATED" = 1 ]; then rm -f "$POLICY_RC_D"; POLICY_CREATED=0; fi; }
+trap cleanup_policy EXIT
+
 APT_UPDATED=0
 apt_install() {
   if [ "$APT_UPDATED" = 0 ]; then
@@ -97,7 +105,15 @@ apt_install() {
     APT_UPDATED=1
   fi
   say "installing $* (apt)"
-  DEBIAN_FRONTEND=noninteractive quietly apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$@"
+  if [ ! -d /run/systemd/system ] && [ ! -e "$POLICY_RC_D" ]; then
+    printf '#!/bin/sh\n# written by moat scripts/setup.sh for the duration of an apt install\nexit 101\n' >"$POLICY_RC_D"
+    chmod 755 "$POLICY_RC_D"
+    POLICY_CREATED=1
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive quietly apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$@" || rc=$?
+  cleanup_policy
+  return "$rc"
 }
 
 WANT=("${BASE_PKGS[@]}")
@@ -201,6 +217,8 @@ if command -v docker >/dev/null 2>&1; then
   if [ "$WAS_RUNNING" = 0 ]; then
     if [ "$IS_ROOT" = 1 ] && command -v dockerd >/dev/null 2>&1; then
       bash scripts/dockerd.sh start
+    elif [ -S /var/run/docker.sock ] && [ ! -w /var/run/docker.sock ]; then
+      warn "no permission to use the Docker socket: sudo usermod -aG docker $(id -un), then log in again"
     else
       warn "the Docker daemon does not answer (docker info); start it as root: sudo bash scripts/dockerd.sh start"
     fi
@@ -265,13 +283,15 @@ fi
 # them) the local builds from Debian packages. Skipped in a second when they are up to date.
 if [ "$DOCKER_UP" = 1 ]; then
   # --smoke: then checks that a gVisor sandbox starts here (docker run --runtime=runsc, ~1 s).
-  if [ "$TEST" = 1 ]; then
-    node --import tsx scripts/build-images.ts --quiet --smoke
-  else
-    node --import tsx scripts/build-images.ts --quiet --smoke --if-missing
+  IMAGE_ARGS=(--quiet --smoke)
+  [ "$TEST" = 1 ] || IMAGE_ARGS+=(--if-missing)
+  if ! node --import tsx scripts/build-images.ts "${IMAGE_ARGS[@]}"; then
+    # Without root the build cannot run; the message above says what to do. Go on with the rest.
+    [ "$IS_ROOT" = 1 ] && exit 1
+    warn "continuing without the images"
   fi
 else
-  warn "Docker is not running: skipping the images (run setup again once it is)"
+  warn "Docker is not reachable: skipping the images (run setup again once it is)"
 fi
 
 # ---------------------------------------------------------------------------------------------

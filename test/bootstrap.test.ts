@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootstrapPayload, programScript, shQuote } from '../main/sandbox/bootstrap';
+import { bootstrapArgv, programScript, shQuote } from '../main/sandbox/bootstrap';
 import { findTemplate } from '../main/sandbox/templates';
 
 test('shQuote survives quotes, spaces, newlines and $ through a real sh', () => {
@@ -27,7 +27,11 @@ test('the program script writes the code byte for byte and execs the interpreter
   }
 });
 
-test('the bootstrap payload is a byte length line then the script', () => {
-  const p = bootstrapPayload('é\n');
-  assert.equal(p.toString('utf8'), '3\né\n');
+test('the bootstrap prepares the interpreter, then runs the script it reads from stdin', () => {
+  const template = { ...findTemplate('shell')!, prepare: ['export GREETING=prepared'], warmup: 'echo warming >&2' };
+  const cold = bootstrapArgv(template, { warm: false });
+  const out = execFileSync(cold[0]!, cold.slice(1), { input: 'echo "$GREETING"\nexec echo second\n' }).toString();
+  assert.equal(out, 'prepared\nsecond\n');
+  assert.doesNotMatch(cold.join(' '), /warming/, 'cold sandboxes skip the warm-up');
+  assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming/);
 });

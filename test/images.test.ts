@@ -96,9 +96,31 @@ deb http://one.example/debian-security bookworm-security main
     assert.equal(mirrorFromAptSources(files, 'bookworm'), 'http://mirror.example/debian');
     // Alone, it is still better than nothing; a non-"main" repository never qualifies.
     assert.equal(mirrorFromAptSources([files[0]!], 'bookworm'), 'https://vendor.example/apt');
-    assert.equal(mirrorFromAptSources([{ name: 'd.list', text: 'deb https://d.example/linux/debian bookworm stable\n' }], 'bookworm'), null);
+    assert.equal(
+      mirrorFromAptSources(
+        [
+          {
+            name: 'd.list',
+            text: 'deb https://d.example/linux/debian bookworm stable\n',
+          },
+        ],
+        'bookworm',
+      ),
+      null,
+    );
     // Transports debootstrap cannot use are skipped.
-    assert.equal(mirrorFromAptSources([{ name: 'm.list', text: 'deb mirror+file:/etc/apt/mirrors.txt bookworm main\n' }], 'bookworm'), null);
+    assert.equal(
+      mirrorFromAptSources(
+        [
+          {
+            name: 'm.list',
+            text: 'deb mirror+file:/etc/apt/mirrors.txt bookworm main\n',
+          },
+        ],
+        'bookworm',
+      ),
+      null,
+    );
   });
 
   test('debianMirror: explicit option, then env override, then apt config files, else a clear error', () => {
@@ -108,8 +130,21 @@ deb http://one.example/debian-security bookworm-security main
       writeFileSync(path.join(dir, 'sources.list.d', 'debian.sources'), DEB822);
       writeFileSync(path.join(dir, 'sources.list.d', 'ignored.list.disabled'), 'deb http://no.example/debian bookworm main\n');
       assert.equal(debianMirror({ aptDir: dir, env: {} }), 'http://mirror.example/debian');
-      assert.equal(debianMirror({ aptDir: dir, env: { [MIRROR_ENV]: 'http://override.example/debian/' } }), 'http://override.example/debian');
-      assert.equal(debianMirror({ aptDir: dir, env: { [MIRROR_ENV]: 'http://env.example/debian' }, mirror: 'http://opt.example/debian' }), 'http://opt.example/debian');
+      assert.equal(
+        debianMirror({
+          aptDir: dir,
+          env: { [MIRROR_ENV]: 'http://override.example/debian/' },
+        }),
+        'http://override.example/debian',
+      );
+      assert.equal(
+        debianMirror({
+          aptDir: dir,
+          env: { [MIRROR_ENV]: 'http://env.example/debian' },
+          mirror: 'http://opt.example/debian',
+        }),
+        'http://opt.example/debian',
+      );
 
       writeFileSync(path.join(dir, 'sources.list'), 'deb http://first.example/debian bookworm main\n');
       assert.equal(debianMirror({ aptDir: dir, env: {} }), 'http://first.example/debian', 'sources.list is read first');
@@ -145,7 +180,13 @@ describe('recipe', () => {
 
   test('import changes carry the config and the label', () => {
     const ch = importChanges('abc');
-    for (const c of ['WORKDIR /work', 'ENV PYTHONDONTWRITEBYTECODE=1', 'ENV HOME=/work', 'ENV LANG=C.UTF-8', 'USER 65534:65534']) {
+    for (const c of [
+      'WORKDIR /work',
+      'ENV PYTHONDONTWRITEBYTECODE=1',
+      'ENV HOME=/work',
+      'ENV LANG=C.UTF-8',
+      'USER 65534:65534',
+    ]) {
       assert.ok(ch.includes(c), c);
     }
     assert.equal(ch.length, IMAGE_CHANGES.length + 1);
@@ -153,9 +194,18 @@ describe('recipe', () => {
   });
 
   test('splitImageRef', () => {
-    assert.deepEqual(splitImageRef('moat-local/python:3-bookworm'), { repo: 'moat-local/python', tag: '3-bookworm' });
-    assert.deepEqual(splitImageRef('localhost:5000/x'), { repo: 'localhost:5000/x', tag: 'latest' });
-    assert.deepEqual(splitImageRef('debian'), { repo: 'debian', tag: 'latest' });
+    assert.deepEqual(splitImageRef('moat-local/python:3-bookworm'), {
+      repo: 'moat-local/python',
+      tag: '3-bookworm',
+    });
+    assert.deepEqual(splitImageRef('localhost:5000/x'), {
+      repo: 'localhost:5000/x',
+      tag: 'latest',
+    });
+    assert.deepEqual(splitImageRef('debian'), {
+      repo: 'debian',
+      tag: 'latest',
+    });
   });
 });
 
@@ -202,7 +252,9 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
   const lines: string[] = [];
 
   before(async () => {
-    first = await buildLocalImages(docker, TEMPLATES, { log: (l) => lines.push(l) });
+    first = await buildLocalImages(docker, TEMPLATES, {
+      log: (l) => lines.push(l),
+    });
   });
 
   test('every template has its local image, with the recipe label and the sandbox config', async () => {
@@ -229,7 +281,11 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
     assert.deepEqual(a, { code: 0, out: '1\n' });
     const b = await runUnderRunsc(sh.localImage, ['sh', '-c', 'echo ok']);
     assert.deepEqual(b, { code: 0, out: 'ok\n' });
-    const c = await runUnderRunsc(sh.localImage, ['sh', '-c', 'cd && pwd && test -d /work && echo hi > /work/f && cat /work/f && id -u']);
+    const c = await runUnderRunsc(sh.localImage, [
+      'sh',
+      '-c',
+      'cd && pwd && test -d /work && echo hi > /work/f && cat /work/f && id -u',
+    ]);
     assert.deepEqual(c, { code: 0, out: '/work\nhi\n65534\n' });
   });
 
@@ -250,16 +306,27 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
 
   test('resolveImage uses what is present, in the preferred order, without pulling', async () => {
     const t = TEMPLATES.find((x) => x.id === 'shell')!;
-    const noOfficial: TemplateDef = { ...t, officialImage: 'moat-test/absent-official:none' };
+    const noOfficial: TemplateDef = {
+      ...t,
+      officialImage: 'moat-test/absent-official:none',
+    };
     assert.deepEqual(await resolveImage(docker, noOfficial, { preferOfficial: true }), {
       image: t.localImage,
       source: 'local-build',
     });
     // "official" present (the local image stands in for it): preferred, it wins; else the local build does.
-    const both: TemplateDef = { ...t, officialImage: t.localImage, localImage: TEMPLATES.find((x) => x.id === 'python')!.localImage };
+    const both: TemplateDef = {
+      ...t,
+      officialImage: t.localImage,
+      localImage: TEMPLATES.find((x) => x.id === 'python')!.localImage,
+    };
     assert.equal((await resolveImage(docker, both, { preferOfficial: true })).source, 'official');
     assert.equal((await resolveImage(docker, both, { preferOfficial: false })).source, 'local-build');
-    const none: TemplateDef = { ...t, officialImage: 'moat-test/absent-official:none', localImage: 'moat-test/absent-local:none' };
+    const none: TemplateDef = {
+      ...t,
+      officialImage: 'moat-test/absent-official:none',
+      localImage: 'moat-test/absent-local:none',
+    };
     assert.deepEqual(await resolveImage(docker, none, { preferOfficial: false }), { image: null, source: 'missing' });
     assert.deepEqual(await ensureImage(docker, none, { preferOfficial: true, pull: false }), { image: null, source: 'missing' });
   });
@@ -273,14 +340,25 @@ describe('ensureImage pull (real engine)', { skip: engineDown ?? false }, () => 
       localImage: 'moat-test/absent-local:none',
     };
     const t0 = Date.now();
-    await assert.rejects(ensureImage(docker, t, { preferOfficial: true, pull: true, timeoutMs: 20_000 }), /moat images build/);
+    await assert.rejects(
+      ensureImage(docker, t, {
+        preferOfficial: true,
+        pull: true,
+        timeoutMs: 20_000,
+      }),
+      /moat images build/,
+    );
     assert.ok(Date.now() - t0 < 25_000);
   });
 });
 
 describe('build failures clean up (real engine)', { skip: buildSkip }, () => {
   let cacheDir = '';
-  const t: TemplateDef = { ...TEMPLATES.find((x) => x.id === 'shell')!, id: 'cleanup-test', localImage: 'moat-test/cleanup:none' };
+  const t: TemplateDef = {
+    ...TEMPLATES.find((x) => x.id === 'shell')!,
+    id: 'cleanup-test',
+    localImage: 'moat-test/cleanup:none',
+  };
   before(() => {
     cacheDir = mkdtempSync(path.join(os.tmpdir(), 'moat-cache-test-'));
   });
@@ -293,7 +371,12 @@ describe('build failures clean up (real engine)', { skip: buildSkip }, () => {
 
   test('an unreachable mirror: clear error, temp dir and lock removed, no image', async () => {
     await assert.rejects(
-      buildLocalImages(docker, [t], { cacheDir, mirror: 'http://127.0.0.1:9/debian', force: true, log: () => {} }),
+      buildLocalImages(docker, [t], {
+        cacheDir,
+        mirror: 'http://127.0.0.1:9/debian',
+        force: true,
+        log: () => {},
+      }),
       new RegExp(`debootstrap[\\s\\S]*${MIRROR_ENV}`),
     );
     assert.deepEqual(leftovers(), { builds: [], lock: false });
@@ -303,7 +386,14 @@ describe('build failures clean up (real engine)', { skip: buildSkip }, () => {
   test('an aborted build: temp dir and lock removed, no image', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 1500);
-    await assert.rejects(buildLocalImages(docker, [t], { cacheDir, force: true, log: () => {}, signal: ac.signal }));
+    await assert.rejects(
+      buildLocalImages(docker, [t], {
+        cacheDir,
+        force: true,
+        log: () => {},
+        signal: ac.signal,
+      }),
+    );
     assert.deepEqual(leftovers(), { builds: [], lock: false });
     await assert.rejects(docker.getImage(t.localImage).inspect());
   });
@@ -311,7 +401,10 @@ describe('build failures clean up (real engine)', { skip: buildSkip }, () => {
   test('a build already running (live lock) is refused', async () => {
     writeFileSync(path.join(cacheDir, 'build.lock'), `${process.ppid}\n`);
     try {
-      await assert.rejects(buildLocalImages(docker, [t], { cacheDir, force: true, log: () => {} }), /Another image build is running/);
+      await assert.rejects(
+        buildLocalImages(docker, [t], { cacheDir, force: true, log: () => {} }),
+        /Another image build is running/,
+      );
     } finally {
       rmSync(path.join(cacheDir, 'build.lock'), { force: true });
     }

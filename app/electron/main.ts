@@ -60,8 +60,14 @@ function start(): void {
       log(`refused an IPC call from ${event.senderFrame?.url ?? 'a destroyed frame'}`);
       return unauthorized;
     }
-    if (!servicesReady) return { ok: false, error: { code: 'INTERNAL', message: 'Moat is still starting.' } };
-    const services = await servicesReady;
+    // Never throw from here: Electron would hand the page the error's text. Always an envelope.
+    let services: Services;
+    try {
+      if (!servicesReady) throw new Error('services not created yet');
+      services = await servicesReady;
+    } catch {
+      return { ok: false, error: { code: 'INTERNAL', message: 'Moat is not ready; see the log for details.' } };
+    }
     return dispatch(services.handlers, method, params, (m, err) => log(`${m} failed: ${describe(err)}`));
   });
 
@@ -95,6 +101,8 @@ function start(): void {
       app.exit(1);
     });
 
+  // One window is the whole UI, on every platform (macOS included): closing it stops Moat and,
+  // through before-quit, its sandboxes, rather than leaving them running with nothing on screen.
   app.on('window-all-closed', () => app.quit());
 
   let closed = false;
@@ -113,11 +121,20 @@ function start(): void {
 
 async function closeServices(ready: Promise<Services> | null): Promise<void> {
   if (!ready) return;
+  let timer: NodeJS.Timeout | undefined;
   try {
     const services = await ready;
-    await Promise.race([services.close(), new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS))]);
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log(`services did not close within ${CLOSE_TIMEOUT_MS} ms; quitting anyway`);
+        resolve();
+      }, CLOSE_TIMEOUT_MS);
+    });
+    await Promise.race([services.close(), timeout]);
   } catch (err) {
     log(`closing services failed: ${describe(err)}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,15 +1,16 @@
-// How a program gets into a sandbox. Every sandbox (cold or warm) starts the same tiny POSIX sh
-// bootstrap that waits on stdin for a length-prefixed script, writes it to /tmp and execs it. This
-// lets a warm sandbox be started long before the code is known, and one code path serves both.
+// How a program gets into a sandbox. Every sandbox (cold or warm) starts a tiny POSIX sh bootstrap:
+// it prepares the template's interpreter, then `sh -s` reads the run's script from stdin, which
+// Moat writes and closes once the run starts. A warm sandbox is thus started long before its code
+// is known, and one code path serves cold and warm runs. The program's own stdin is /dev/null.
 import { randomBytes } from 'node:crypto';
 import type { TemplateDef } from './templates';
 
-// `read` in sh consumes its pipe byte by byte, so exactly the header line is taken; `head -c`
-// then reads exactly the script. The program's own stdin is /dev/null.
-const BOOT =
-  'IFS= read -r n || exit 125; head -c "$n" > /tmp/.moat-run.sh || exit 125; exec /bin/sh /tmp/.moat-run.sh </dev/null';
-
-export const BOOTSTRAP_ARGV = ['/bin/sh', '-c', BOOT] as const;
+export function bootstrapArgv(template: TemplateDef, opts: { warm: boolean }): string[] {
+  const lines = [...(template.prepare ?? [])];
+  if (opts.warm && template.warmup) lines.push(template.warmup);
+  lines.push('exec /bin/sh -s');
+  return ['/bin/sh', '-c', lines.join('\n')];
+}
 
 /** Single-quotes a word for POSIX sh. */
 export function shQuote(s: string): string {
@@ -37,13 +38,6 @@ export function programScript(p: ProgramSpec): string {
     lines.push(`base64 -d > ${shQuote(`/work/${p.template.codeFile}`)} <<'${delim}' || exit 125`);
     lines.push(b64 + delim);
   }
-  if (p.code !== undefined) lines.push(...(p.template.prelude ?? []));
-  lines.push(`exec ${programArgv(p).map(shQuote).join(' ')}`);
+  lines.push(`exec ${programArgv(p).map(shQuote).join(' ')} </dev/null`);
   return lines.join('\n') + '\n';
-}
-
-/** The bytes written to the sandbox's stdin: "<length>\n<script>". */
-export function bootstrapPayload(script: string): Buffer {
-  const body = Buffer.from(script, 'utf8');
-  return Buffer.concat([Buffer.from(`${body.length}\n`, 'ascii'), body]);
 }

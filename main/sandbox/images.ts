@@ -134,7 +134,14 @@ export function parseOneLineSources(text: string): AptSource[] {
     }
     const [uri, suite, ...components] = rest.split(/\s+/);
     if (!uri || !suite) continue;
-    out.push({ types: [typeM[1]!], uris: [uri], suites: [suite], components, signedBy, enabled: true });
+    out.push({
+      types: [typeM[1]!],
+      uris: [uri],
+      suites: [suite],
+      components,
+      signedBy,
+      enabled: true,
+    });
   }
   return out;
 }
@@ -144,7 +151,10 @@ export function parseOneLineSources(text: string): AptSource[] {
  * suite with the `main` component. When several match (third-party repositories sometimes reuse
  * the suite name), a URI whose path ends in /debian signed by the Debian archive keyring wins.
  */
-export function mirrorFromAptSources(files: ReadonlyArray<{ name: string; text: string }>, suite: string = DEBIAN_SUITE): string | null {
+export function mirrorFromAptSources(
+  files: ReadonlyArray<{ name: string; text: string }>,
+  suite: string = DEBIAN_SUITE,
+): string | null {
   let best: { uri: string; score: number } | null = null;
   for (const f of files) {
     const entries = f.name.endsWith('.sources') ? parseDeb822Sources(f.text) : parseOneLineSources(f.text);
@@ -186,7 +196,12 @@ export function readAptSourceFiles(aptDir = '/etc/apt'): Array<{ name: string; t
 
 /** The mirror to debootstrap from: explicit value, then $MOAT_DEBIAN_MIRROR, then the apt config. */
 export function debianMirror(
-  opts: { mirror?: string; env?: NodeJS.ProcessEnv; aptDir?: string; suite?: string } = {},
+  opts: {
+    mirror?: string;
+    env?: NodeJS.ProcessEnv;
+    aptDir?: string;
+    suite?: string;
+  } = {},
 ): string {
   const suite = opts.suite ?? DEBIAN_SUITE;
   const explicit = opts.mirror?.trim() || (opts.env ?? process.env)[MIRROR_ENV]?.trim();
@@ -249,7 +264,12 @@ export async function resolveImage(
 export async function ensureImage(
   docker: Dockerode,
   template: TemplateDef,
-  opts: { preferOfficial: boolean; pull: boolean; log?: (line: string) => void; timeoutMs?: number },
+  opts: {
+    preferOfficial: boolean;
+    pull: boolean;
+    log?: (line: string) => void;
+    timeoutMs?: number;
+  },
 ): Promise<ResolvedImage> {
   const found = await resolveImage(docker, template, opts);
   if (found.source !== 'missing' || !opts.pull) return found;
@@ -342,7 +362,15 @@ export async function buildLocalImages(
     const recipe = recipeHash(t);
     const cur = await inspectOrNull(docker, t.localImage);
     if (cur && !opts.force && cur.Config?.Labels?.[RECIPE_LABEL] === recipe) {
-      results.push({ template: t.id, image: t.localImage, status: 'skipped', recipe, imageId: cur.Id, sizeBytes: cur.Size, durationMs: Date.now() - t0 });
+      results.push({
+        template: t.id,
+        image: t.localImage,
+        status: 'skipped',
+        recipe,
+        imageId: cur.Id,
+        sizeBytes: cur.Size,
+        durationMs: Date.now() - t0,
+      });
       opts.log(`${t.id}: ${t.localImage} is up to date`);
     } else {
       todo.push({ t, recipe, oldId: cur?.Id });
@@ -363,7 +391,15 @@ export async function buildLocalImages(
     await sweepStale(tmpRoot, opts.log); // we hold the lock: anything left there is from a dead build
     for (const job of todo) {
       opts.signal?.throwIfAborted();
-      results.push(await buildOne(docker, job.t, job.recipe, job.oldId, { ...opts, mirror, debs, tmpRoot, tools }));
+      results.push(
+        await buildOne(docker, job.t, job.recipe, job.oldId, {
+          ...opts,
+          mirror,
+          debs,
+          tmpRoot,
+          tools,
+        }),
+      );
     }
   } finally {
     await release();
@@ -415,7 +451,12 @@ async function buildOne(
   t: TemplateDef,
   recipe: string,
   oldId: string | undefined,
-  o: BuildOptions & { mirror: string; debs: string; tmpRoot: string; tools: Tools },
+  o: BuildOptions & {
+    mirror: string;
+    debs: string;
+    tmpRoot: string;
+    tools: Tools;
+  },
 ): Promise<BuildResult> {
   const t0 = Date.now();
   const packages = uniqSorted(t.debianPackages);
@@ -427,13 +468,14 @@ async function buildOne(
     if (packages.length) args.push(`--include=${packages.join(',')}`);
     if (o.tools.keyring) args.push(`--keyring=${o.tools.keyring}`);
     args.push(DEBIAN_SUITE, rootfs, o.mirror);
-    await run(o.tools.debootstrap, args, { what: 'debootstrap', signal: o.signal, timeoutMs: DEBOOTSTRAP_TIMEOUT_MS, log: path.join(dir, 'debootstrap.log') }).catch(
-      (err: Error) => {
-        throw new Error(
-          `${t.id}: debootstrap failed (mirror ${o.mirror}; set ${MIRROR_ENV} to use another): ${err.message}`,
-        );
-      },
-    );
+    await run(o.tools.debootstrap, args, {
+      what: 'debootstrap',
+      signal: o.signal,
+      timeoutMs: DEBOOTSTRAP_TIMEOUT_MS,
+      log: path.join(dir, 'debootstrap.log'),
+    }).catch((err: Error) => {
+      throw new Error(`${t.id}: debootstrap failed (mirror ${o.mirror}; set ${MIRROR_ENV} to use another): ${err.message}`);
+    });
     o.log(`${t.id}: debootstrap done in ${secs(Date.now() - t0)}; importing`);
     await trimRootfs(rootfs);
     const imageId = await importRootfs(docker, rootfs, recipe, o.signal);
@@ -441,13 +483,24 @@ async function buildOne(
     await docker.getImage(imageId).tag({ repo, tag });
     if (oldId && oldId !== imageId) {
       // The previous build, now untagged; still in use (a warm sandbox) or tagged elsewhere → keep.
-      await docker.getImage(oldId).remove({ noprune: false }).catch(() => {});
+      await docker
+        .getImage(oldId)
+        .remove({ noprune: false })
+        .catch(() => {});
     }
     const info = await inspectOrNull(docker, t.localImage);
     if (info?.Config?.Labels?.[RECIPE_LABEL] !== recipe) throw new Error(`${t.id}: imported image lacks the recipe label`);
     const durationMs = Date.now() - t0;
     o.log(`${t.id}: built ${t.localImage} (${mb(info.Size)}) in ${secs(durationMs)}`);
-    return { template: t.id, image: t.localImage, status: 'built', recipe, imageId, sizeBytes: info.Size, durationMs };
+    return {
+      template: t.id,
+      image: t.localImage,
+      status: 'built',
+      recipe,
+      imageId,
+      sizeBytes: info.Size,
+      durationMs,
+    };
   } finally {
     await removeBuildDir(dir);
   }
@@ -481,11 +534,13 @@ async function trimRootfs(rootfs: string): Promise<void> {
   }
   const aptCache = await realDirInside(rootfs, 'var/cache/apt');
   if (aptCache) {
-    for (const name of await fsp.readdir(aptCache)) if (name.endsWith('.bin')) await fsp.rm(path.join(aptCache, name), { force: true });
+    for (const name of await fsp.readdir(aptCache))
+      if (name.endsWith('.bin')) await fsp.rm(path.join(aptCache, name), { force: true });
   }
   const debconf = await realDirInside(rootfs, 'var/cache/debconf');
   if (debconf) {
-    for (const name of await fsp.readdir(debconf)) if (name.endsWith('-old')) await fsp.rm(path.join(debconf, name), { force: true });
+    for (const name of await fsp.readdir(debconf))
+      if (name.endsWith('-old')) await fsp.rm(path.join(debconf, name), { force: true });
   }
   for (const rel of ['work', 'tmp', 'var/tmp']) {
     const p = path.join(rootfs, rel);
@@ -532,7 +587,11 @@ async function importRootfs(docker: Dockerode, rootfs: string, recipe: string, s
     return imageId;
   } catch (err) {
     tar.kill('SIGKILL');
-    if (imageId) await docker.getImage(imageId).remove().catch(() => {});
+    if (imageId)
+      await docker
+        .getImage(imageId)
+        .remove()
+        .catch(() => {});
     throw new Error(`docker import failed: ${errText(err)}`);
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -547,7 +606,11 @@ async function readImportResult(stream: NodeJS.ReadableStream): Promise<string> 
   let id: string | null = null;
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    let obj: { status?: string; error?: string; errorDetail?: { message?: string } };
+    let obj: {
+      status?: string;
+      error?: string;
+      errorDetail?: { message?: string };
+    };
     try {
       obj = JSON.parse(line);
     } catch {
@@ -583,7 +646,12 @@ async function run(
     child = spawn(cmd, args, {
       detached: true,
       stdio: ['ignore', fh.fd, fh.fd],
-      env: { ...process.env, PATH: `${process.env.PATH ?? ''}:${SBIN_PATH}`, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+      env: {
+        ...process.env,
+        PATH: `${process.env.PATH ?? ''}:${SBIN_PATH}`,
+        LC_ALL: 'C',
+        DEBIAN_FRONTEND: 'noninteractive',
+      },
     });
   } finally {
     await fh.close();

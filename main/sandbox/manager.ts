@@ -111,7 +111,7 @@ export class SandboxManager {
     }
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
     const spec = { template, ...(req.code !== undefined ? { code: req.code } : {}), ...(req.argv ? { argv: req.argv } : {}) };
-    const profile: PoolProfile = { image, runtime, limits };
+    const profile: PoolProfile = { template, image, runtime, limits };
     const warmContainer = req.warm === false ? null : this.pool.take(profile);
 
     const record: RunRecord = {
@@ -203,7 +203,6 @@ export class SandboxManager {
       live.control = control;
       if (live.cancelRequested) control.stop('cancelled');
       const out = await done;
-      if (out.leftContainerId) this.leftBehind.add(out.leftContainerId);
       if (out.endReason === 'failed') void this.checkHealth();
       try {
         this.o.store.saveOutput(record.id, out.output.chunks);
@@ -223,6 +222,7 @@ export class SandboxManager {
         truncated: out.output.truncated,
         ...(out.peakMemoryBytes ? { peakMemoryBytes: out.peakMemoryBytes } : {}),
       });
+      if (await out.removal) this.leftBehind.add(container.id);
     } catch (err) {
       this.o.log(`run ${record.id} failed unexpectedly: ${(err as Error).stack ?? String(err)}`);
       update({ status: 'finished', endReason: 'failed', error: 'Internal error in Moat while running the sandbox.', endedAt: Date.now() });
@@ -281,7 +281,7 @@ export class SandboxManager {
     const targets: { profile: PoolProfile; size: number }[] = [];
     for (const t of TEMPLATES) {
       const { image } = await resolveImage(this.o.engine.docker, t, { preferOfficial: d.preferOfficialImages });
-      if (image) targets.push({ profile: { image, runtime: engine.gvisorRuntime, limits: d.limits }, size: d.warmPoolSize });
+      if (image) targets.push({ profile: { template: t, image, runtime: engine.gvisorRuntime, limits: d.limits }, size: d.warmPoolSize });
     }
     this.pool.setTargets(targets);
   }

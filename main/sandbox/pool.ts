@@ -5,8 +5,10 @@ import type Dockerode from 'dockerode';
 import type { Limits } from '../../shared/types';
 import { hardenedCreateOptions } from './profile';
 import { removeContainer } from './runner';
+import type { TemplateDef } from './templates';
 
 export interface PoolProfile {
+  template: TemplateDef;
   image: string;
   runtime: string;
   limits: Limits;
@@ -15,7 +17,7 @@ export interface PoolProfile {
 /** Only what is fixed at container creation decides whether a warm sandbox fits a run. */
 export function poolKey(p: PoolProfile): string {
   const { memoryMb, cpus, processes } = p.limits;
-  return JSON.stringify([p.image, p.runtime, memoryMb, cpus, processes]);
+  return JSON.stringify([p.template.id, p.image, p.runtime, memoryMb, cpus, processes]);
 }
 
 interface Warm {

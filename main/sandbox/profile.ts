@@ -2,7 +2,8 @@
 // Loosening any of this is a visible, explicit choice elsewhere (e.g. runc opt-in), never a default.
 import type Dockerode from 'dockerode';
 import type { Limits } from '../../shared/types';
-import { BOOTSTRAP_ARGV } from './bootstrap';
+import { bootstrapArgv } from './bootstrap';
+import type { TemplateDef } from './templates';
 import { ownerLabels } from './labels';
 
 /** Size caps of the writable tmpfs mounts; the root filesystem itself is read-only. */
@@ -18,6 +19,7 @@ export function pidsLimitFor(limits: Limits): number {
 }
 
 export interface ProfileInput {
+  template: TemplateDef;
   image: string;
   runtime: string;
   limits: Limits;
@@ -33,7 +35,7 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
   if (p.poolKey) labels['moat.pool'] = p.poolKey;
   return {
     Image: p.image,
-    Cmd: [...BOOTSTRAP_ARGV],
+    Cmd: bootstrapArgv(p.template, { warm: p.poolKey !== undefined }),
     Entrypoint: [],
     User: '65534:65534',
     WorkingDir: '/work',
@@ -41,7 +43,8 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
     Labels: labels,
     NetworkDisabled: true,
     OpenStdin: true,
-    StdinOnce: false,
+    // Closing the attach stream's stdin after the script closes the sandbox's stdin (EOF for `sh -s`).
+    StdinOnce: true,
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,

@@ -5,7 +5,6 @@ import type Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
 import type { EndReason, Limits, StatsSample, StreamName } from '../../shared/types';
 import { sampleContainer } from '../metrics/container-stats';
-import { bootstrapPayload } from './bootstrap';
 import { engineErrorMessage, withTimeout } from './engine';
 import { DockerDemuxer, OutputSink, type CapturedOutput } from './output';
 
@@ -23,8 +22,11 @@ export interface RunOutcome {
   endedAt: number;
   output: CapturedOutput;
   peakMemoryBytes?: number;
-  /** The container could not be removed (engine gone): the caller must retry later. */
-  leftContainerId?: string;
+  /**
+   * Removal of the container, started when the run ended (the result is not held back for it).
+   * Resolves true when the container may still exist (engine gone): the caller retries later.
+   */
+  removal: Promise<boolean>;
 }
 
 export interface RunInput {
@@ -117,7 +119,7 @@ async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
     if (!input.alreadyStarted) await container.start();
 
     stop.registerKill(kill);
-    stream.write(bootstrapPayload(input.script));
+    stream.end(input.script);
     startedAt = Date.now();
     hooks.onStarted(startedAt);
     timeout = setTimeout(() => {
@@ -130,12 +132,15 @@ async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
     });
 
     const result = await waited;
-    await Promise.race([streamEnded, delay(DRAIN_MS)]);
-    const info = await withTimeout(container.inspect(), 10_000);
     const endedAt = Date.now();
-    const exitCode = info.State?.ExitCode ?? result.StatusCode;
+    await Promise.race([streamEnded, delay(DRAIN_MS)]);
+    const exitCode = result.StatusCode;
     let endReason: EndReason = stop.reason() ?? 'exited';
-    if (stop.reason() === null && info.State?.OOMKilled) endReason = 'oom';
+    // The OOM killer's SIGKILL shows as 137; only then is the engine asked whether it was OOM.
+    if (endReason === 'exited' && exitCode === 137) {
+      const info = await withTimeout(container.inspect(), 10_000);
+      if (info.State?.OOMKilled) endReason = 'oom';
+    }
     return finish({ endReason, exitCode, startedAt, endedAt });
   } catch (err) {
     const reason = stop.reason();
@@ -152,14 +157,8 @@ async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
     stream?.destroy();
   }
 
-  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes'>): Promise<RunOutcome> {
-    const output = sink.close();
-    return removeContainer(container).then((left) => ({
-      ...o,
-      output,
-      ...(peak > 0 ? { peakMemoryBytes: peak } : {}),
-      ...(left ? { leftContainerId: container.id } : {}),
-    }));
+  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'removal'>): RunOutcome {
+    return { ...o, output: sink.close(), ...(peak > 0 ? { peakMemoryBytes: peak } : {}), removal: removeContainer(container) };
   }
 }
 

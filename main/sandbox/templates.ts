@@ -16,8 +16,10 @@ export interface TemplateDef {
   codeFile: string;
   /** How code is run: argv with the code file appended. */
   interpreter: string[];
-  /** Shell lines the sandbox runs before the program (set-up of the interpreter). */
-  prelude?: string[];
+  /** Shell lines a sandbox runs when it starts, before its program arrives (interpreter set-up). */
+  prepare?: string[];
+  /** Run by a warm sandbox while it waits, so the interpreter is in the sandbox's file cache. */
+  warmup?: string;
   sample: string;
 }
 
@@ -34,11 +36,12 @@ export const TEMPLATES: readonly TemplateDef[] = [
     // Line-buffered, not unbuffered: output still streams line by line, but `-u` makes stdout a
     // raw FileIO whose short writes Python drops silently (seen under gVisor: 200 MB written,
     // 5 MB delivered). sitecustomize keeps the user's program and its tracebacks untouched.
-    prelude: [
+    prepare: [
       'mkdir -p /tmp/.moat-py || exit 125',
       "printf '%s\\n' 'import sys' 'sys.stdout.reconfigure(line_buffering=True)' > /tmp/.moat-py/sitecustomize.py || exit 125",
       'export PYTHONPATH=/tmp/.moat-py',
     ],
+    warmup: 'python3 -c pass >/dev/null 2>&1',
     sample: 'import sys, time\n\nfor i in range(5):\n    print(f"tick {i}")\n    time.sleep(0.2)\nprint("done", file=sys.stderr)\n',
   },
   {

@@ -114,6 +114,8 @@ export const useRunsStore = create<RunsStore>()((set, get) => ({
         // A finished run's stored output is complete and authoritative; a live run keeps what
         // was streamed so far, if anything was.
         const useStored = detail.run.status === 'finished' || !s.outputs[runId];
+        // Chunks still waiting for the next flush are already in the stored output.
+        if (useStored) pending = pending.filter((c) => c.runId !== runId);
         const outputs = useStored ? { ...s.outputs, [runId]: outputFrom(detail.output) } : s.outputs;
         const still = s.selectedId === runId;
         return {

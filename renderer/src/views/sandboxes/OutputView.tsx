@@ -1,16 +1,29 @@
 // The streamed output: stdout and stderr as distinct spans, following the tail unless the user
 // scrolled up to read.
-import { useLayoutEffect, useRef } from 'react';
+import { memo, useLayoutEffect, useRef } from 'react';
 import type { RunStatus } from '../../../../shared/types';
 import { useRunOutput } from '../../stores/runs';
-import { VIEW_CAP_CHARS } from '../../stores/outputBuffer';
+import { VIEW_CAP_CHARS, type OutputBlock } from '../../stores/outputBuffer';
 import { formatBytes } from '../../lib/format';
 
 const STICK_PX = 32;
 
+/** Closed blocks never change, so memo skips them and only the growing last block re-renders. */
+const Block = memo(function Block({ block }: { block: OutputBlock }) {
+  return (
+    <div className="output-block">
+      {block.segments.map((seg, i) => (
+        <span key={i} className={i === 0 && block.continues ? `${seg.stream} cont` : seg.stream}>
+          {seg.data}
+        </span>
+      ))}
+    </div>
+  );
+});
+
 export function OutputView({ runId, status }: { runId: string; status: RunStatus }) {
   const output = useRunOutput(runId);
-  const ref = useRef<HTMLPreElement>(null);
+  const ref = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
   useLayoutEffect(() => {
@@ -27,22 +40,20 @@ export function OutputView({ runId, status }: { runId: string; status: RunStatus
     if (el) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
   };
 
-  const empty = output.segments.length === 0;
+  const empty = output.blocks.length === 0;
   return (
     <div className="output-wrap">
-      <pre className="output" data-testid="output" ref={ref} onScroll={onScroll} tabIndex={0}>
-        {output.segments.map((seg, i) => (
-          <span key={i} className={seg.stream}>
-            {seg.data}
-          </span>
+      <div className="output" data-testid="output" ref={ref} onScroll={onScroll} tabIndex={0}>
+        {output.blocks.map((block, i) => (
+          <Block key={i} block={block} />
         ))}
         {output.truncatedInView && (
-          <span className="output-marker" data-testid="output-truncated">
-            {`\n[output truncated in view: only the first ${formatBytes(VIEW_CAP_CHARS)} are shown]\n`}
-          </span>
+          <div className="output-marker" data-testid="output-truncated">
+            [output truncated in view: only the first {formatBytes(VIEW_CAP_CHARS)} are shown]
+          </div>
         )}
-      </pre>
-      {/* Outside the <pre> so the output's text is only ever what the run wrote. */}
+      </div>
+      {/* Outside the output element so the output's text is only ever what the run wrote. */}
       {empty && <div className="output-placeholder">{status === 'finished' ? '(no output)' : 'Waiting for output…'}</div>}
     </div>
   );
