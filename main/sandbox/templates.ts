@@ -53,7 +53,7 @@ export const TEMPLATES: readonly TemplateDef[] = [
     debianPackages: [],
     codeFile: 'main.sh',
     interpreter: ['sh'],
-    sample: 'echo "hello from $(uname -sr)"\nid\nls -la /work\n',
+    sample: 'echo "hello from $(uname -sr)"\nid\nfor i in 1 2 3; do echo "tick $i"; sleep 0.3; done\necho done >&2\n',
   },
 ];
 

@@ -1,6 +1,6 @@
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { NavRail } from './components/NavRail';
-import { GvisorAlert, StatusBar } from './components/StatusBar';
+import { StatusBar, SystemAlerts } from './components/StatusBar';
 import { SandboxesView } from './views/sandboxes/SandboxesView';
 
 export function App() {
@@ -8,7 +8,7 @@ export function App() {
     <div className="app">
       <StatusBar />
       <ConnectionBanner />
-      <GvisorAlert />
+      <SystemAlerts />
       <div className="app-body">
         <NavRail />
         <main className="view">

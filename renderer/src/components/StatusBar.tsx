@@ -28,11 +28,21 @@ function EngineStatus() {
 }
 
 function GvisorStatus() {
-  const gvisor = useSystemStore((s) => s.status?.gvisor);
+  const { gvisor, engineUp } = useSystemStore(
+    useShallow((s) => ({ gvisor: s.status?.gvisor, engineUp: s.status?.engine.connected ?? false })),
+  );
   if (!gvisor) {
     return (
       <span className="pill" data-testid="gvisor-status">
         gVisor: checking…
+      </span>
+    );
+  }
+  if (!gvisor.available && !engineUp) {
+    // Without an engine there is no runtime list to look at: say so rather than blame gVisor.
+    return (
+      <span className="pill pill-bad" data-testid="gvisor-status" data-available="false">
+        gVisor: unknown (no engine)
       </span>
     );
   }
@@ -87,15 +97,24 @@ export function StatusBar() {
   );
 }
 
-/** The loud strip under the status bar while runs would be refused for lack of gVisor. */
-export function GvisorAlert() {
-  const gvisor = useSystemStore((s) => s.status?.gvisor);
-  if (!gvisor || gvisor.available) return null;
+/** The loud strips under the status bar while runs cannot start, or would be refused. */
+export function SystemAlerts() {
+  const status = useSystemStore((s) => s.status);
+  if (!status) return null;
+  if (!status.engine.connected) {
+    return (
+      <div className="banner banner-alarm" role="alert" data-testid="engine-alert">
+        <strong>Container engine unavailable: runs cannot start.</strong>
+        {status.engine.error && <span className="banner-hint">{status.engine.error}</span>}
+      </div>
+    );
+  }
+  if (status.gvisor.available) return null;
   return (
     <div className="banner banner-alarm" role="alert" data-testid="gvisor-alert">
       <strong>No gVisor runtime: runs are refused.</strong> The container engine has no <code>runsc</code> runtime, so
       sandboxes would only have runc&apos;s weaker isolation.
-      {gvisor.fix && <span className="banner-hint">Fix: {gvisor.fix}</span>}
+      {status.gvisor.fix && <span className="banner-hint">Fix: {status.gvisor.fix}</span>}
     </div>
   );
 }

@@ -4,9 +4,12 @@ import { useEditorStore } from '../../stores/editor';
 import { useSystemStore } from '../../stores/system';
 
 export function RuncOptIn() {
-  const gvisor = useSystemStore((s) => s.status?.gvisor);
+  const { gvisor, engineUp } = useSystemStore(
+    useShallow((s) => ({ gvisor: s.status?.gvisor, engineUp: s.status?.engine.connected ?? false })),
+  );
   const { allowRunc, setAllowRunc } = useEditorStore(useShallow((s) => ({ allowRunc: s.allowRunc, setAllowRunc: s.setAllowRunc })));
-  if (!gvisor || gvisor.available) return null;
+  // With no engine at all the choice means nothing yet; it appears once the engine answers.
+  if (!gvisor || gvisor.available || !engineUp) return null;
   return (
     <div className={allowRunc ? 'runc-optin checked' : 'runc-optin'}>
       <label className="checkbox">
