@@ -254,7 +254,18 @@ fi
 # node_modules, and the Electron binary when it can be had.
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
-  ELECTRON_SKIP_BINARY_DOWNLOAD=1 quietly npm ci --no-audit --no-fund
+  # Some registry mirrors omit other platforms' optional packages (e.g. @rollup/rollup-darwin-*)
+  # from a lock file made through them, and `npm ci` then refuses the lock as out of sync. `npm
+  # install` resolves the same versions from the same lock (and leaves it unchanged).
+  if ! ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund >/tmp/moat-npm-ci.log 2>&1; then
+    if grep -q 'in sync' /tmp/moat-npm-ci.log; then
+      say "npm ci refused the lock file (platform packages missing from this registry); npm install"
+      ELECTRON_SKIP_BINARY_DOWNLOAD=1 quietly npm install --no-audit --no-fund
+    else
+      tail -20 /tmp/moat-npm-ci.log >&2
+      exit 1
+    fi
+  fi
 fi
 
 ELECTRON_MARK=node_modules/.moat-electron-unavailable
