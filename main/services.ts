@@ -5,7 +5,7 @@ import type { ApiHandlers, EventName, EventOf } from '../shared/api';
 import { MoatError } from '../shared/errors';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
-import { DockerEngine, GVISOR_FIX } from './sandbox/engine';
+import { DockerEngine, ENGINE_FIX, GVISOR_FIX } from './sandbox/engine';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
 import { TEMPLATES } from './sandbox/templates';
@@ -79,7 +79,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   function systemStatus(): SystemStatus {
     const e = engine.current;
     return {
-      engine: { connected: e.connected, ...(e.version ? { version: e.version } : {}), ...(e.error ? { error: e.error } : {}) },
+      engine: {
+        connected: e.connected,
+        ...(e.version ? { version: e.version } : {}),
+        ...(e.error ? { error: e.error } : {}),
+        ...(e.connected ? {} : { fix: ENGINE_FIX }),
+      },
       gvisor: e.gvisorRuntime
         ? { available: true, runtime: e.gvisorRuntime }
         : { available: false, fix: e.connected ? GVISOR_FIX : 'Connect to a Docker engine first.' },
@@ -110,7 +115,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'runs.get': async ({ id }) => {
       const run = store.get(id);
       if (!run) throw new MoatError('NOT_FOUND', `No run with id ${id}.`);
-      return { run, output: store.readOutput(id) };
+      return { run, ...store.readOutput(id) };
     },
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {

@@ -1,8 +1,8 @@
 // The whole Moat API, declared once. Both transports (Electron IPC via the preload, and the
 // headless host's WebSocket) carry exactly these methods and events; main implements `ApiHandlers`,
-// the renderer and the CLI call through `createClient`.
+// the renderer calls through `createClient` (shared/client.ts).
 import { z } from 'zod';
-import { MoatError, type ErrorPayload } from './errors';
+import type { ErrorPayload } from './errors';
 import {
   OutputChunk,
   RunDetail,
@@ -53,13 +53,6 @@ export type Events = typeof events;
 export type EventName = keyof Events;
 export type EventOf<E extends EventName> = z.infer<Events[E]>;
 
-export const METHOD_NAMES = Object.keys(methods) as MethodName[];
-export const EVENT_NAMES = Object.keys(events) as EventName[];
-
-export function isMethodName(x: unknown): x is MethodName {
-  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(methods, x);
-}
-
 /** What main implements: one async function per method, params already validated. */
 export type ApiHandlers = {
   [M in MethodName]: (params: z.infer<Methods[M]['params']>) => Promise<ResultOf<M>>;
@@ -67,31 +60,3 @@ export type ApiHandlers = {
 
 /** Every answer crosses the boundary in this envelope. */
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ErrorPayload };
-
-/** The minimal thing a transport must do; the typed client is built on top. */
-export interface Transport {
-  call(method: MethodName, params: unknown): Promise<Envelope<unknown>>;
-  on(listener: (event: EventName, payload: unknown) => void): () => void;
-}
-
-export type MoatClient = {
-  [M in MethodName]: (...args: undefined extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>]) => Promise<ResultOf<M>>;
-} & {
-  on<E extends EventName>(event: E, listener: (payload: EventOf<E>) => void): () => void;
-};
-
-export function createClient(transport: Transport): MoatClient {
-  const client = {} as Record<string, unknown>;
-  for (const name of METHOD_NAMES) {
-    client[name] = async (params?: unknown) => {
-      const env = await transport.call(name, params);
-      if (!env.ok) throw MoatError.fromPayload(env.error);
-      return env.result;
-    };
-  }
-  client.on = (event: EventName, listener: (payload: unknown) => void) =>
-    transport.on((name, payload) => {
-      if (name === event) listener(payload);
-    });
-  return client as MoatClient;
-}

@@ -2,7 +2,8 @@
 // main. Both the Electron IPC handler and the headless host's WebSocket use it, so validation and
 // error shaping cannot differ between them.
 import { MoatError, toErrorPayload } from './errors';
-import { isMethodName, methods, type ApiHandlers, type Envelope } from './api';
+import { methods, type ApiHandlers, type Envelope } from './api';
+import { isMethodName } from './names';
 
 export type ErrorLogger = (method: string, err: unknown) => void;
 

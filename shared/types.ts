@@ -104,12 +104,6 @@ export const OutputChunk = z.object({
 });
 export type OutputChunk = z.infer<typeof OutputChunk>;
 
-export const RunDetail = z.object({
-  run: RunRecord,
-  output: z.array(z.object({ stream: StreamName, data: z.string() })),
-});
-export type RunDetail = z.infer<typeof RunDetail>;
-
 export const StatsSample = z.object({
   runId: z.string(),
   t: z.number(),
@@ -121,6 +115,14 @@ export const StatsSample = z.object({
   pids: z.number(),
 });
 export type StatsSample = z.infer<typeof StatsSample>;
+
+export const RunDetail = z.object({
+  run: RunRecord,
+  output: z.array(z.object({ stream: StreamName, data: z.string() })),
+  /** Resource samples recorded while it ran (thinned to at most a few thousand). */
+  stats: z.array(StatsSample),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
 
 export const Template = z.object({
   id: TemplateId,
@@ -139,6 +141,8 @@ export const SystemStatus = z.object({
     connected: z.boolean(),
     version: z.string().optional(),
     error: z.string().optional(),
+    /** How to get the engine back, when it is not connected. */
+    fix: z.string().optional(),
   }),
   gvisor: z.object({
     available: z.boolean(),

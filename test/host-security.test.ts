@@ -10,31 +10,30 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { METHOD_NAMES, type ApiHandlers, type EventName } from '../shared/api';
-import type { SystemStatus } from '../shared/types';
+import type { ApiHandlers, EventName } from '../shared/api';
+import { SystemStatus } from '../shared/types';
+import { startServices } from './helpers/engine';
 import { startHost, type Host, type HostServices } from '../app/host/server';
 
-// TODO(lead): switch to the real createServices({ dataDir }) from main/services.ts, keeping the
-// `emit` hook (or driving a real run) for the event and back-pressure tests.
-const STATUS: SystemStatus = {
-  engine: { connected: false, error: 'no engine in this test' },
-  gvisor: { available: false, fix: 'install runsc' },
-  pool: { enabled: false, warm: 0, target: 0 },
-  liveRuns: 0,
-};
 const HANDLER_SECRET = 'handler-internal-detail-4f1d';
 
+// The real services (engine, stores) behind the host. One handler is replaced by one that throws a
+// plain Error carrying a secret, to prove internal details never reach a client; `emit` pushes
+// events on demand for the event and back-pressure tests.
+let real: Awaited<ReturnType<typeof startServices>>;
+
 function makeServices(): HostServices & { emit(event: string, payload: unknown): void } {
-  const handlers = Object.fromEntries(
-    METHOD_NAMES.map((m) => [
-      m,
-      async () => {
-        throw new Error(`${m} is not available in this test (${HANDLER_SECRET})`);
-      },
-    ]),
-  ) as unknown as ApiHandlers;
-  handlers['system.status'] = async () => STATUS;
+  const handlers: ApiHandlers = {
+    ...real.handlers,
+    'templates.list': async () => {
+      throw new Error(`templates.list failed inside (${HANDLER_SECRET})`);
+    },
+  };
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  const offReal = real.onEvent((e, p) => {
+    for (const l of listeners) l(e, p);
+  });
+  void offReal;
   return {
     handlers,
     onEvent(listener) {
@@ -69,6 +68,7 @@ before(async () => {
   fs.writeFileSync(path.join(staticDir, 'assets', 'style.css'), 'body{}');
   fs.writeFileSync(path.join(staticDir, '.env'), HIDDEN_INSIDE);
   fs.symlinkSync(path.join(tmp, 'secret.txt'), path.join(staticDir, 'link.txt'));
+  real = await startServices();
   services = makeServices();
   host = await startHost({ services, staticDir, port: 0, log: () => {} });
   origin = `http://127.0.0.1:${host.port}`;
@@ -77,6 +77,7 @@ before(async () => {
 
 after(async () => {
   await host?.close();
+  await real?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -404,8 +405,11 @@ test('WebSocket upgrade on another path is refused', async () => {
 test('system.status succeeds over an authorized connection', async () => {
   const c = await Client.connect();
   try {
-    assert.deepEqual(await c.call('system.status'), { ok: true, result: STATUS });
-    assert.deepEqual(await c.call('system.status', {}), { ok: true, result: STATUS });
+    const expected = await real.handlers['system.status'](undefined);
+    const a = await c.call('system.status');
+    assert.equal(a.ok, true);
+    assert.deepEqual(SystemStatus.parse(a.result), expected);
+    assert.deepEqual(await c.call('system.status', {}), { ok: true, result: expected });
   } finally {
     c.close();
   }
@@ -458,7 +462,7 @@ test('malformed frames get INVALID_REQUEST and the connection stays usable', asy
       assert.equal(msg.envelope.error?.code, 'INVALID_REQUEST', `code for ${String(k.data)}`);
     }
     assert.equal(c.closeCode, undefined);
-    assert.deepEqual(await c.call('system.status'), { ok: true, result: STATUS });
+    assert.deepEqual(await c.call('system.status'), { ok: true, result: await real.handlers['system.status'](undefined) });
   } finally {
     c.close();
   }

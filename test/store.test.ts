@@ -43,7 +43,7 @@ test('run history: newest first, output round trip, a torn last line is ignored'
     appendFileSync(join(dir.path, 'runs.jsonl'), '{"id":"c","templ');
     const again = new RunStore(dir.path);
     assert.deepEqual(again.list().map((r) => r.id), ['b', 'a']);
-    assert.deepEqual(again.readOutput('b'), [{ stream: 'stderr', data: 'boom' }]);
+    assert.deepEqual(again.readOutput('b').output, [{ stream: 'stderr', data: 'boom' }]);
     assert.throws(() => again.readOutput('../../etc/passwd'), /bad run id/);
     again.put(record('d', 3));
     again.close();
@@ -70,7 +70,7 @@ test('kill -9 at random moments always leaves readable, consistent state', async
       const ids = list.map((r) => r.id).sort();
       ids.forEach((id, i) => assert.equal(id, `r${String(i).padStart(8, '0')}`));
       assert.ok(list.length >= lastCount, 'nothing written before was lost');
-      for (const r of list) if (r.status === 'finished') assert.equal(runs.readOutput(r.id)[0]?.data.length, Number(r.id.slice(1)) % 5000);
+      for (const r of list) if (r.status === 'finished') assert.equal(runs.readOutput(r.id).output[0]?.data.length, Number(r.id.slice(1)) % 5000);
       runs.close();
       new SettingsStore(dir.path).get();
       lastCount = list.length;

@@ -3,7 +3,8 @@
 // Bundled by scripts/build.mjs to dist/electron/main.cjs, so __dirname is dist/electron.
 import path from 'node:path';
 import { app, dialog, ipcMain, session, type BrowserWindow } from 'electron';
-import { EVENT_NAMES, type Envelope } from '../../shared/api';
+import type { Envelope } from '../../shared/api';
+import { EVENT_NAMES } from '../../shared/names';
 import { dispatch } from '../../shared/dispatch';
 import { fileLogger } from '../../main/log';
 import { createServices, type Services } from '../../main/services';

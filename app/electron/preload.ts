@@ -3,8 +3,9 @@
 // reference to it), never reach the page. It runs sandboxed, so scripts/build.mjs bundles it into
 // one CommonJS file whose only require is 'electron'.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { Envelope, EventName, Transport } from '../../shared/api';
-import { isEventName, isMethodName } from './api-names';
+import type { Envelope, EventName } from '../../shared/api';
+import type { Transport } from '../../shared/client';
+import { isEventName, isMethodName } from '../../shared/names';
 import { IPC_CALL, IPC_EVENT } from './channels';
 
 const moat: Transport = {

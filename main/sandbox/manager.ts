@@ -32,8 +32,12 @@ export interface ManagerOptions {
   healthIntervalMs?: number;
 }
 
+/** Samples kept per run; past it, every other one is dropped (the series keeps its whole span). */
+const MAX_SAMPLES = 2000;
+
 interface LiveRun {
   record: RunRecord;
+  samples: StatsSample[];
   control: RunControl | null;
   cancelRequested: boolean;
   done: Promise<void>;
@@ -133,7 +137,7 @@ export class SandboxManager {
     };
     this.o.store.put(record);
     this.o.events.updated(record);
-    const live: LiveRun = { record, control: null, cancelRequested: false, done: Promise.resolve() };
+    const live: LiveRun = { record, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
     this.live.set(record.id, live);
     this.o.events.status();
     live.done = this.execute(live, programScript(spec), profile, warmContainer);
@@ -197,7 +201,11 @@ export class SandboxManager {
         hooks: {
           onStarted: (startedAt) => update({ status: 'running', startedAt }),
           onOutput: (stream, data) => this.o.events.output(record.id, stream, data),
-          onStats: (s) => this.o.events.stats(s),
+          onStats: (s) => {
+            if (live.samples.length >= MAX_SAMPLES) live.samples = live.samples.filter((_, i) => i % 2 === 1);
+            live.samples.push(s);
+            this.o.events.stats(s);
+          },
         },
       });
       live.control = control;
@@ -205,7 +213,7 @@ export class SandboxManager {
       const out = await done;
       if (out.endReason === 'failed') void this.checkHealth();
       try {
-        this.o.store.saveOutput(record.id, out.output.chunks);
+        this.o.store.saveOutput(record.id, out.output.chunks, live.samples);
       } catch (err) {
         this.o.log(`could not save output of ${record.id}: ${(err as Error).message}`);
       }

@@ -45,18 +45,16 @@ export class RunStore {
       .slice(0, limit);
   }
 
-  saveOutput(id: string, output: RunDetail['output']): void {
-    writeFileAtomic(this.outputPath(id), JSON.stringify(output));
+  /** Stores what a finished run produced: its (capped) output and its resource samples. */
+  saveOutput(id: string, output: RunDetail['output'], stats: RunDetail['stats'] = []): void {
+    writeFileAtomic(this.outputPath(id), JSON.stringify({ output, stats }));
   }
 
-  readOutput(id: string): RunDetail['output'] {
+  readOutput(id: string): Pick<RunDetail, 'output' | 'stats'> {
     const text = readFileOrNull(this.outputPath(id));
-    if (text === null) return [];
-    try {
-      return RunDetail.shape.output.parse(JSON.parse(text));
-    } catch {
-      return [];
-    }
+    if (text === null) return { output: [], stats: [] };
+    const parsed = RunDetail.pick({ output: true, stats: true }).safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : { output: [], stats: [] };
   }
 
   close(): void {

@@ -106,6 +106,7 @@ export function SystemAlerts() {
       <div className="banner banner-alarm" role="alert" data-testid="engine-alert">
         <strong>Container engine unavailable: runs cannot start.</strong>
         {status.engine.error && <span className="banner-hint">{status.engine.error}</span>}
+        {status.engine.fix && <span className="banner-hint">Fix: {status.engine.fix}</span>}
       </div>
     );
   }

@@ -8,6 +8,7 @@ import { api } from '../transport/client';
 import type { RunRequestParams } from './editor';
 import { appendOutput, EMPTY_OUTPUT, outputFrom, type RunOutput } from './outputBuffer';
 import { upsertRecords } from './runRecords';
+import { useStatsStore } from './stats';
 
 /** Outputs kept in memory besides live and selected runs (older ones reload from runs.get). */
 const OUTPUTS_KEPT = 12;
@@ -109,6 +110,7 @@ export const useRunsStore = create<RunsStore>()((set, get) => ({
     set({ selectedId: runId, detail: { runId, loading: true, error: null } });
     try {
       const detail = await api()['runs.get']({ id: runId });
+      useStatsStore.getState().load(runId, detail.stats);
       set((s) => {
         const runs = upsertRecords(s.runs, [detail.run]);
         // A finished run's stored output is complete and authoritative; a live run keeps what

@@ -13,6 +13,8 @@ interface StatsStore {
   byRun: Record<string, readonly StatsSample[]>;
   init(): () => void;
   add(sample: StatsSample): void;
+  /** Puts a past run's recorded samples in place, unless live samples are already there. */
+  load(runId: string, samples: readonly StatsSample[]): void;
 }
 
 export function pushBounded<T>(buf: readonly T[], item: T, capacity: number): readonly T[] {
@@ -23,6 +25,10 @@ export const useStatsStore = create<StatsStore>()((set) => ({
   byRun: {},
   init() {
     return api().on('run.stats', (sample) => useStatsStore.getState().add(sample));
+  },
+  load(runId, samples) {
+    if (samples.length === 0 || (useStatsStore.getState().byRun[runId]?.length ?? 0) > 0) return;
+    set((s) => ({ byRun: { ...s.byRun, [runId]: samples.slice(-SAMPLES_PER_RUN) } }));
   },
   add(sample) {
     set((s) => {

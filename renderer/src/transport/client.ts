@@ -1,5 +1,5 @@
 // The one typed client the stores talk through, whichever transport carries it.
-import type { MoatClient } from '../../../shared/api';
+import type { MoatClient } from '../../../shared/client';
 
 let current: MoatClient | null = null;
 

@@ -1,6 +1,6 @@
 // In the desktop app the preload exposes the API as `window.moat` (contextBridge). We only check
 // its shape here: the preload builds it from the same Transport interface.
-import type { Transport } from '../../../shared/api';
+import type { Transport } from '../../../shared/client';
 
 export function electronTransport(): Transport | null {
   const candidate = (window as unknown as { moat?: unknown }).moat;

@@ -1,6 +1,6 @@
 // Picks the transport at start-up: the preload's bridge inside Electron, otherwise the headless
 // host's WebSocket (which needs the access token from the URL it printed).
-import { createClient, type MoatClient } from '../../../shared/api';
+import { createClient, type MoatClient } from '../../../shared/client';
 import { electronTransport } from './electron';
 import { takeAccessToken } from './token';
 import { apiSocketUrl, WebSocketTransport } from './websocket';

@@ -1,7 +1,7 @@
 // The headless host's WebSocket wire format (JSON text frames). Incoming frames are checked for
 // shape only: main validated every payload before sending it.
 import type { Envelope, EventName, MethodName } from '../../../shared/api';
-import { EVENT_NAMES } from '../../../shared/api';
+import { isEventName } from '../../../shared/names';
 
 export interface CallFrame {
   type: 'call';
@@ -36,8 +36,8 @@ export function parseServerFrame(text: string): ServerFrame | null {
   if (msg.type === 'result' && typeof msg.id === 'number' && isEnvelope(msg.envelope)) {
     return { type: 'result', id: msg.id, envelope: msg.envelope };
   }
-  if (msg.type === 'event' && typeof msg.event === 'string' && (EVENT_NAMES as string[]).includes(msg.event)) {
-    return { type: 'event', event: msg.event as EventName, payload: msg.payload };
+  if (msg.type === 'event' && isEventName(msg.event)) {
+    return { type: 'event', event: msg.event, payload: msg.payload };
   }
   return null;
 }

@@ -2,7 +2,8 @@
 // by id, events fanned out to listeners. The socket is re-opened with backoff when it drops; calls
 // that cannot complete are answered with an INTERNAL error envelope so the typed client throws a
 // normal MoatError and every caller handles it like any other failure.
-import type { Envelope, EventName, MethodName, Transport } from '../../../shared/api';
+import type { Envelope, EventName, MethodName } from '../../../shared/api';
+import type { Transport } from '../../../shared/client';
 import type { ErrorPayload } from '../../../shared/errors';
 import { parseServerFrame, type CallFrame } from './protocol';
 

@@ -27,7 +27,9 @@ export function StatsPanel() {
               Mem {formatBytes(last.memoryBytes)}
               {last.memoryLimitBytes > 0 ? ` / ${formatBytes(last.memoryLimitBytes)}` : ''}
             </span>
-            <span className="pids">{last.pids} procs</span>
+            <span className="pids" title="Tasks in the sandbox's cgroup. Under gVisor this counts the sandbox's own host threads (about 40 when idle), not the program's processes.">
+              {last.pids} tasks
+            </span>
           </span>
         )}
       </div>

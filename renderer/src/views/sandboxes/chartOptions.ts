@@ -32,6 +32,6 @@ export const memoryOptions: Omit<uPlot.Options, 'width' | 'height'> = {
 };
 
 export const pidsOptions: Omit<uPlot.Options, 'width' | 'height'> = {
-  ...base('procs', nonNegative),
+  ...base('tasks', nonNegative),
   series: [{}, { label: 'Processes', stroke: '#f7b267', width: 1.5, points: { show: false } }],
 };

@@ -1,9 +1,9 @@
-// The method and event names the preload lets through, without importing shared/api at run time:
-// that module builds zod schemas, which would put all of zod (~450 KB) into the sandboxed preload.
+// The API's method and event names as plain data. shared/api builds zod schemas at load time;
+// the preload (sandboxed, one small file) and the renderer's client need only the names.
 // The type checks below make `tsc` fail if these lists and shared/api ever differ, either way.
-import type { EventName, MethodName } from '../../shared/api';
+import type { EventName, MethodName } from './api';
 
-const METHODS = [
+export const METHOD_NAMES = [
   'system.status',
   'templates.list',
   'sandbox.run',
@@ -15,17 +15,17 @@ const METHODS = [
   'settings.update',
 ] as const satisfies readonly MethodName[];
 
-const EVENTS = ['run.output', 'run.updated', 'run.stats', 'system.status'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['run.output', 'run.updated', 'run.stats', 'system.status'] as const satisfies readonly EventName[];
 
-type MissingMethod = Exclude<MethodName, (typeof METHODS)[number]>;
-type MissingEvent = Exclude<EventName, (typeof EVENTS)[number]>;
+type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;
+type MissingEvent = Exclude<EventName, (typeof EVENT_NAMES)[number]>;
 const methodsComplete: [MissingMethod] extends [never] ? true : MissingMethod = true;
 const eventsComplete: [MissingEvent] extends [never] ? true : MissingEvent = true;
 void methodsComplete;
 void eventsComplete;
 
-const METHOD_SET: ReadonlySet<string> = new Set<string>(METHODS);
-const EVENT_SET: ReadonlySet<string> = new Set<string>(EVENTS);
+const METHOD_SET: ReadonlySet<string> = new Set<string>(METHOD_NAMES);
+const EVENT_SET: ReadonlySet<string> = new Set<string>(EVENT_NAMES);
 
 export function isMethodName(x: unknown): x is MethodName {
   return typeof x === 'string' && METHOD_SET.has(x);
