@@ -144,4 +144,13 @@ describe('Sandboxes view in Chromium', { skip: skip ?? false }, () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-done'), null, { timeout: 10_000 });
     assert.equal((await page.getByTestId('run-exit-code').textContent())?.trim(), '3');
   });
+
+  test('after a reload, a past run still opens with its output and its recorded chart', async () => {
+    await page.reload();
+    await page.waitForSelector('[data-testid="gvisor-status"][data-available="true"]', { timeout: 30_000 });
+    const first = (await services.handlers['runs.list'](undefined)).find((r) => r.exitCode === 3)!;
+    await page.locator(`[data-testid="history-row"][data-run-id="${first.id}"]`).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-done'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) >= 2, null, { timeout: 10_000 });
+  });
 });
