@@ -30,9 +30,18 @@ export default tseslint.config(
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: restrict(['**/main/**', '**/app/**', 'electron', 'dockerode', 'node:fs', 'node:child_process'], 'The renderer talks to main only through shared/ (the typed API).'),
+    rules: restrict(
+      ['**/main/**', '**/app/**', 'electron', 'dockerode', 'node:fs', 'node:child_process'],
+      'The renderer talks to main only through shared/ (the typed API).',
+    ),
   },
-  { files: ['shared/**'], rules: restrict(['**/main/**', '**/app/**', '**/renderer/**', 'electron', 'dockerode'], 'shared/ is the contract: it depends on nothing of the app.') },
+  {
+    files: ['shared/**'],
+    rules: restrict(
+      ['**/main/**', '**/app/**', '**/renderer/**', 'electron', 'dockerode'],
+      'shared/ is the contract: it depends on nothing of the app.',
+    ),
+  },
   { files: ['main/**'], rules: restrict(['**/app/**', '**/renderer/**', 'electron'], 'main/ is plain Node: no Electron, no UI.') },
   {
     files: ['app/**', 'test/**', 'e2e/**', 'bench/**', 'scripts/**'],

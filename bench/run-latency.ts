@@ -134,7 +134,11 @@ async function main(): Promise<void> {
       c_moat_warm: c,
     },
     first_output: { b_moat_cold: summary(cold.firstOutput), c_moat_warm: summary(warm.firstOutput) },
-    goal: { warm_p50_over_cli_p50: Math.round((c.p50_ms / a.p50_ms) * 1000) / 1000, target_at_most: GOAL_RATIO, met: c.p50_ms <= GOAL_RATIO * a.p50_ms },
+    goal: {
+      warm_p50_over_cli_p50: Math.round((c.p50_ms / a.p50_ms) * 1000) / 1000,
+      target_at_most: GOAL_RATIO,
+      met: c.p50_ms <= GOAL_RATIO * a.p50_ms,
+    },
     idle: {
       moat_serve_rss_mib: Math.round(hostRssKb / 102.4) / 10,
       warm_sandbox_cgroup_memory_mib: Math.round(warmCgroupBytes / 104857.6) / 10,

@@ -94,15 +94,27 @@ describe('Sandboxes view in Chromium', { skip: skip ?? false }, () => {
     );
     await page.getByTestId('run-button').click();
     // Streamed: the first line is on screen while the run is still going.
-    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-start'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-start'), null, {
+      timeout: 30_000,
+    });
     assert.equal((await page.getByTestId('run-status').textContent())?.trim(), 'running');
     const samples = async () => Number(await page.getByTestId('stats-chart').getAttribute('data-samples'));
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) >= 1, null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) >= 1,
+      null,
+      { timeout: 15_000 },
+    );
     const early = await samples();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) > n, early, { timeout: 15_000 });
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) > n,
+      early,
+      { timeout: 15_000 },
+    );
     await page.screenshot({ path: join(SHOTS, 'e2e-running.png') });
 
-    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished', null, {
+      timeout: 60_000,
+    });
     assert.equal((await page.getByTestId('run-end-reason').textContent())?.trim(), 'exited');
     assert.equal((await page.getByTestId('run-exit-code').textContent())?.trim(), '3');
     assert.match((await page.getByTestId('run-duration').textContent()) ?? '', /\d/);
@@ -131,9 +143,13 @@ describe('Sandboxes view in Chromium', { skip: skip ?? false }, () => {
   test('a running sandbox can be cancelled', async () => {
     await setCode(page, 'import time\nprint("waiting", flush=True)\ntime.sleep(60)\n');
     await page.getByTestId('run-button').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('waiting'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('waiting'), null, {
+      timeout: 30_000,
+    });
     await page.getByTestId('cancel-button').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished', null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished', null, {
+      timeout: 30_000,
+    });
     assert.equal((await page.getByTestId('run-end-reason').textContent())?.trim(), 'cancelled');
   });
 
@@ -141,7 +157,9 @@ describe('Sandboxes view in Chromium', { skip: skip ?? false }, () => {
     const runs = await services.handlers['runs.list'](undefined);
     const first = runs.find((r) => r.exitCode === 3)!;
     await page.locator(`[data-testid="history-row"][data-run-id="${first.id}"]`).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-done'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-done'), null, {
+      timeout: 10_000,
+    });
     assert.equal((await page.getByTestId('run-exit-code').textContent())?.trim(), '3');
   });
 
@@ -150,7 +168,13 @@ describe('Sandboxes view in Chromium', { skip: skip ?? false }, () => {
     await page.waitForSelector('[data-testid="gvisor-status"][data-available="true"]', { timeout: 30_000 });
     const first = (await services.handlers['runs.list'](undefined)).find((r) => r.exitCode === 3)!;
     await page.locator(`[data-testid="history-row"][data-run-id="${first.id}"]`).click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-done'), null, { timeout: 10_000 });
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) >= 2, null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('e2e-done'), null, {
+      timeout: 10_000,
+    });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="stats-chart"]')?.getAttribute('data-samples')) >= 2,
+      null,
+      { timeout: 10_000 },
+    );
   });
 });

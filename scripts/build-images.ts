@@ -38,8 +38,7 @@ async function main(): Promise<number> {
   let templates: readonly TemplateDef[] = TEMPLATES;
   if (values.template?.length) {
     const unknown = values.template.filter((id) => !TEMPLATES.some((t) => t.id === id));
-    if (unknown.length)
-      throw new Error(`unknown template(s): ${unknown.join(', ')} (known: ${TEMPLATES.map((t) => t.id).join(', ')})`);
+    if (unknown.length) throw new Error(`unknown template(s): ${unknown.join(', ')} (known: ${TEMPLATES.map((t) => t.id).join(', ')})`);
     templates = TEMPLATES.filter((t) => values.template!.includes(t.id));
   }
   const selected = templates;
@@ -143,9 +142,7 @@ async function smoke(docker: Dockerode, templates: readonly TemplateDef[]): Prom
     }
     return 0;
   } catch (err) {
-    console.error(
-      `images: error: a gVisor sandbox does not work here (docker run --runtime=runsc ${image}): ${(err as Error).message}`,
-    );
+    console.error(`images: error: a gVisor sandbox does not work here (docker run --runtime=runsc ${image}): ${(err as Error).message}`);
     return 1;
   } finally {
     await c.remove({ force: true }).catch(() => {});

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint .
+echo "== format"; npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 echo "== build"; npm run --silent build
 
 # One file at a time: the engine-loss test stops the real Docker daemon (it runs last), and the

@@ -3,16 +3,7 @@
 // the renderer calls through `createClient` (shared/client.ts).
 import { z } from 'zod';
 import type { ErrorPayload } from './errors';
-import {
-  OutputChunk,
-  RunDetail,
-  RunRecord,
-  RunRequest,
-  Settings,
-  StatsSample,
-  SystemStatus,
-  Template,
-} from './types';
+import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template } from './types';
 
 const Empty = z.object({}).strict().optional();
 

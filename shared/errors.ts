@@ -34,9 +34,7 @@ export class MoatError extends Error {
   }
 
   toPayload(): ErrorPayload {
-    return this.fix === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, fix: this.fix };
+    return this.fix === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, fix: this.fix };
   }
 
   static fromPayload(p: ErrorPayload): MoatError {

@@ -9,14 +9,26 @@ export type OutputPolicy = z.infer<typeof OutputPolicy>;
 
 export const Limits = z.object({
   /** Wall-clock limit from start to exit. */
-  timeoutMs: z.number().int().min(100).max(24 * 3600 * 1000),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(24 * 3600 * 1000),
   /** Memory, and memory+swap (no swap). */
-  memoryMb: z.number().int().min(32).max(256 * 1024),
+  memoryMb: z
+    .number()
+    .int()
+    .min(32)
+    .max(256 * 1024),
   cpus: z.number().min(0.1).max(256),
   /** Processes (and threads) the program may have: a clean fork error past it. */
   processes: z.number().int().min(8).max(4096),
   /** Bytes of stdout+stderr Moat keeps for one run. */
-  outputBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+  outputBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024),
   /** What happens when the output cap is reached: stop the sandbox, or keep it running and drop the rest. */
   onOutputLimit: OutputPolicy,
 });
@@ -35,9 +47,16 @@ export const RunRequest = z
   .object({
     template: TemplateId,
     /** Source to run with the template's interpreter. */
-    code: z.string().max(1024 * 1024).optional(),
+    code: z
+      .string()
+      .max(1024 * 1024)
+      .optional(),
     /** A command to run instead of code (argv, no shell unless you ask for one). */
-    argv: z.array(z.string().max(64 * 1024)).min(1).max(1024).optional(),
+    argv: z
+      .array(z.string().max(64 * 1024))
+      .min(1)
+      .max(1024)
+      .optional(),
     limits: Limits.partial().optional(),
     /** Run under runc with the same hardening when the engine has no gVisor runtime. */
     allowRunc: z.boolean().optional(),

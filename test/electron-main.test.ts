@@ -57,7 +57,10 @@ const rec = {
   beforeRequest: undefined as undefined | ((d: { url: string }, cb: (r: { cancel?: boolean }) => void) => void),
   headersReceived: undefined as
     | undefined
-    | ((d: { url: string; responseHeaders?: Record<string, string[]> }, cb: (r: { responseHeaders?: Record<string, string[]> }) => void) => void),
+    | ((
+        d: { url: string; responseHeaders?: Record<string, string[]> },
+        cb: (r: { responseHeaders?: Record<string, string[]> }) => void,
+      ) => void),
   openedExternally: [] as string[],
   quitCalls: 0,
   exitCalls: [] as number[],
@@ -275,7 +278,10 @@ test('the session denies every permission and every network request, and forces 
 
   let headers: Record<string, string[]> | undefined;
   rec.headersReceived?.(
-    { url: 'moat://app/index.html', responseHeaders: { 'content-security-policy': ["default-src *; script-src 'unsafe-eval'"], 'X-Other': ['1'] } },
+    {
+      url: 'moat://app/index.html',
+      responseHeaders: { 'content-security-policy': ["default-src *; script-src 'unsafe-eval'"], 'X-Other': ['1'] },
+    },
     (r) => (headers = r.responseHeaders),
   );
   assert.ok(headers);

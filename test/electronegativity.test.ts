@@ -119,7 +119,11 @@ test('the scanner finds an insecure fixture (so a clean result for app/ means so
     assert.ok(ids.has('CONTEXT_ISOLATION_JS_CHECK'), 'contextIsolation: false not reported');
     assert.ok(ids.has('LIMIT_NAVIGATION_GLOBAL_CHECK'), 'missing navigation limits not reported');
     // The same gate as for app/ must catch both a HIGH and a MEDIUM finding of the fixture.
-    const gate = new Set(severe(result.issues).filter((i) => !isAllowed(i)).map((i) => `${i.id}/${i.severity.name}`));
+    const gate = new Set(
+      severe(result.issues)
+        .filter((i) => !isAllowed(i))
+        .map((i) => `${i.id}/${i.severity.name}`),
+    );
     assert.ok(gate.has('CONTEXT_ISOLATION_JS_CHECK/HIGH'), `HIGH finding not gated: ${[...gate].join(', ')}`);
     assert.ok(gate.has('AUXCLICK_JS_CHECK/MEDIUM'), `MEDIUM finding not gated: ${[...gate].join(', ')}`);
   } finally {

@@ -470,8 +470,13 @@ test('malformed frames get INVALID_REQUEST and the connection stays usable', asy
 
 test('a frame over the size limit closes that connection (1009) and the host keeps serving', async () => {
   const c = await Client.connect();
-  c.ws.send(JSON.stringify({ type: 'call', id: 1, method: 'sandbox.run', params: { template: 'python', code: 'x'.repeat(3 * 1024 * 1024) } }));
-  await assert.rejects(c.next(() => false, 5000), /socket closed \(1009\)/);
+  c.ws.send(
+    JSON.stringify({ type: 'call', id: 1, method: 'sandbox.run', params: { template: 'python', code: 'x'.repeat(3 * 1024 * 1024) } }),
+  );
+  await assert.rejects(
+    c.next(() => false, 5000),
+    /socket closed \(1009\)/,
+  );
   const d = await Client.connect();
   try {
     assert.equal((await d.call('system.status')).ok, true);

@@ -180,13 +180,7 @@ describe('recipe', () => {
 
   test('import changes carry the config and the label', () => {
     const ch = importChanges('abc');
-    for (const c of [
-      'WORKDIR /work',
-      'ENV PYTHONDONTWRITEBYTECODE=1',
-      'ENV HOME=/work',
-      'ENV LANG=C.UTF-8',
-      'USER 65534:65534',
-    ]) {
+    for (const c of ['WORKDIR /work', 'ENV PYTHONDONTWRITEBYTECODE=1', 'ENV HOME=/work', 'ENV LANG=C.UTF-8', 'USER 65534:65534']) {
       assert.ok(ch.includes(c), c);
     }
     assert.equal(ch.length, IMAGE_CHANGES.length + 1);
@@ -281,11 +275,7 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
     assert.deepEqual(a, { code: 0, out: '1\n' });
     const b = await runUnderRunsc(sh.localImage, ['sh', '-c', 'echo ok']);
     assert.deepEqual(b, { code: 0, out: 'ok\n' });
-    const c = await runUnderRunsc(sh.localImage, [
-      'sh',
-      '-c',
-      'cd && pwd && test -d /work && echo hi > /work/f && cat /work/f && id -u',
-    ]);
+    const c = await runUnderRunsc(sh.localImage, ['sh', '-c', 'cd && pwd && test -d /work && echo hi > /work/f && cat /work/f && id -u']);
     assert.deepEqual(c, { code: 0, out: '/work\nhi\n65534\n' });
   });
 
@@ -401,10 +391,7 @@ describe('build failures clean up (real engine)', { skip: buildSkip }, () => {
   test('a build already running (live lock) is refused', async () => {
     writeFileSync(path.join(cacheDir, 'build.lock'), `${process.ppid}\n`);
     try {
-      await assert.rejects(
-        buildLocalImages(docker, [t], { cacheDir, force: true, log: () => {} }),
-        /Another image build is running/,
-      );
+      await assert.rejects(buildLocalImages(docker, [t], { cacheDir, force: true, log: () => {} }), /Another image build is running/);
     } finally {
       rmSync(path.join(cacheDir, 'build.lock'), { force: true });
     }

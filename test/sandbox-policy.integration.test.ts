@@ -20,7 +20,12 @@ describe('output flood', { skip: skip ?? false }, () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/flood-child.ts', '200', 'truncate'], {
       maxBuffer: 64 << 20,
     });
-    const r = JSON.parse(stdout) as { maxRssKb: number; baselineRssKb: number; keptChars: number; run: { stdoutBytes: number; truncated: boolean; endReason: string; exitCode: number } };
+    const r = JSON.parse(stdout) as {
+      maxRssKb: number;
+      baselineRssKb: number;
+      keptChars: number;
+      run: { stdoutBytes: number; truncated: boolean; endReason: string; exitCode: number };
+    };
     console.log(`# flood: peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MiB (before the run ${(r.baselineRssKb / 1024).toFixed(0)} MiB)`);
     assert.equal(r.run.endReason, 'exited', 'truncate policy lets the program finish');
     assert.equal(r.run.exitCode, 0);
@@ -110,7 +115,7 @@ describe('warm pool', { skip: skip ?? false }, () => {
     assert.deepEqual(await myContainers(), [], 'no run container left');
   });
 
-  test('a run with other limits than the pool\'s is started cold', async () => {
+  test("a run with other limits than the pool's is started cold", async () => {
     const { run: rec } = await runToEnd(services, { template: 'python', code: 'print(1)', limits: { memoryMb: 300 } });
     assert.equal(rec.warm, false);
     assert.equal(rec.endReason, 'exited');

@@ -9,9 +9,21 @@ import { DEFAULT_LIMITS, DEFAULT_SETTINGS } from '../shared/types';
 import { tempDir } from './helpers/engine';
 
 const record = (id: string, createdAt: number) => ({
-  id, template: 'python', image: 'img', runtime: { name: 'runsc', gvisor: true }, runcOptIn: false, argv: ['python3'],
-  limits: DEFAULT_LIMITS, warm: false, status: 'finished' as const, endReason: 'exited' as const, exitCode: 0, createdAt,
-  stdoutBytes: 1, stderrBytes: 0, truncated: false,
+  id,
+  template: 'python',
+  image: 'img',
+  runtime: { name: 'runsc', gvisor: true },
+  runcOptIn: false,
+  argv: ['python3'],
+  limits: DEFAULT_LIMITS,
+  warm: false,
+  status: 'finished' as const,
+  endReason: 'exited' as const,
+  exitCode: 0,
+  createdAt,
+  stdoutBytes: 1,
+  stderrBytes: 0,
+  truncated: false,
 });
 
 test('settings survive a restart; a corrupt file keeps its valid fields and is set aside', () => {
@@ -26,7 +38,10 @@ test('settings survive a restart; a corrupt file keeps its valid fields and is s
     assert.equal(s.defaultLimits.timeoutMs, DEFAULT_SETTINGS.defaultLimits.timeoutMs, 'invalid field defaulted');
     writeFileSync(join(dir.path, 'settings.json'), '{not json');
     assert.deepEqual(new SettingsStore(dir.path).get(), DEFAULT_SETTINGS);
-    assert.ok(readdirSync(dir.path).some((f) => f.startsWith('settings.json.corrupt-')), 'corrupt file kept aside');
+    assert.ok(
+      readdirSync(dir.path).some((f) => f.startsWith('settings.json.corrupt-')),
+      'corrupt file kept aside',
+    );
   } finally {
     dir.cleanup();
   }
@@ -42,12 +57,19 @@ test('run history: newest first, output round trip, a torn last line is ignored'
     s.close();
     appendFileSync(join(dir.path, 'runs.jsonl'), '{"id":"c","templ');
     const again = new RunStore(dir.path);
-    assert.deepEqual(again.list().map((r) => r.id), ['b', 'a']);
+    assert.deepEqual(
+      again.list().map((r) => r.id),
+      ['b', 'a'],
+    );
     assert.deepEqual(again.readOutput('b').output, [{ stream: 'stderr', data: 'boom' }]);
     assert.throws(() => again.readOutput('../../etc/passwd'), /bad run id/);
     again.put(record('d', 3));
     again.close();
-    assert.deepEqual(new RunStore(dir.path).list().map((r) => r.id), ['d', 'b', 'a'], 'appends after a torn line still parse');
+    assert.deepEqual(
+      new RunStore(dir.path).list().map((r) => r.id),
+      ['d', 'b', 'a'],
+      'appends after a torn line still parse',
+    );
   } finally {
     dir.cleanup();
   }
@@ -58,7 +80,9 @@ test('kill -9 at random moments always leaves readable, consistent state', async
   try {
     let lastCount = 0;
     for (let round = 0; round < 8; round++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/store-writer.ts', dir.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/store-writer.ts', dir.path], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 30 + Math.random() * 250));
       child.kill('SIGKILL');
@@ -70,7 +94,8 @@ test('kill -9 at random moments always leaves readable, consistent state', async
       const ids = list.map((r) => r.id).sort();
       ids.forEach((id, i) => assert.equal(id, `r${String(i).padStart(8, '0')}`));
       assert.ok(list.length >= lastCount, 'nothing written before was lost');
-      for (const r of list) if (r.status === 'finished') assert.equal(runs.readOutput(r.id).output[0]?.data.length, Number(r.id.slice(1)) % 5000);
+      for (const r of list)
+        if (r.status === 'finished') assert.equal(runs.readOutput(r.id).output[0]?.data.length, Number(r.id.slice(1)) % 5000);
       runs.close();
       new SettingsStore(dir.path).get();
       lastCount = list.length;

@@ -41,7 +41,9 @@ describe('Docker daemon lost mid-run', { skip: skip ?? false }, () => {
       code: 'i=0\nwhile [ $i -lt 600 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done\n',
       limits: { timeoutMs: 120_000 },
     });
-    await until('first output', async () => (await services.handlers['sandbox.live'](undefined)).some((r) => r.id === rec.id && r.status === 'running'));
+    await until('first output', async () =>
+      (await services.handlers['sandbox.live'](undefined)).some((r) => r.id === rec.id && r.status === 'running'),
+    );
 
     dockerd('stop');
     const failed = (await services.sandboxes.whenDone(rec.id))!;

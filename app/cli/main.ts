@@ -31,8 +31,12 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   const host = await startHost({ services, staticDir, port: Number(opts.port) });
   const status = await services.handlers['system.status'](undefined);
   process.stdout.write(`Moat is running (headless host).\nOpen: ${host.url}\n`);
-  process.stdout.write(`Engine: ${status.engine.connected ? `Docker ${status.engine.version}` : `not connected (${status.engine.error})`}; `);
-  process.stdout.write(status.gvisor.available ? `gVisor runtime: ${status.gvisor.runtime}\n` : 'gVisor: NOT available, runs will be refused\n');
+  process.stdout.write(
+    `Engine: ${status.engine.connected ? `Docker ${status.engine.version}` : `not connected (${status.engine.error})`}; `,
+  );
+  process.stdout.write(
+    status.gvisor.available ? `gVisor runtime: ${status.gvisor.runtime}\n` : 'gVisor: NOT available, runs will be refused\n',
+  );
   const stop = async (): Promise<void> => {
     await host.close();
     await services.close();
@@ -57,7 +61,9 @@ program
       return;
     }
     process.stdout.write(
-      bin ? 'No display found: starting the headless host instead of the window.\n' : 'Electron binary not installed (offline install?): starting the headless host.\n',
+      bin
+        ? 'No display found: starting the headless host instead of the window.\n'
+        : 'Electron binary not installed (offline install?): starting the headless host.\n',
     );
     await serve({ port: opts.port, pool: true });
   });
@@ -71,7 +77,7 @@ program
 
 program
   .command('run')
-  .description('run code or a command in a sandbox; exit status is the sandbox\'s')
+  .description("run code or a command in a sandbox; exit status is the sandbox's")
   .argument('[command...]', 'command to run (after --), instead of --file/--code')
   .option('-t, --template <id>', `template: ${TEMPLATES.map((t) => t.id).join(', ')}`)
   .option('-f, --file <path>', 'file with the code to run (- for stdin)')
@@ -81,7 +87,12 @@ program
   .option('--cpus <n>', 'CPU limit, e.g. 0.5, 2')
   .option('--processes <n>', 'process/thread limit')
   .option('--output-limit <size>', 'output Moat keeps, e.g. 1MiB')
-  .addOption(new Option('--on-output-limit <policy>', 'at the output limit: stop the sandbox, or truncate and let it run').choices(['stop', 'truncate']))
+  .addOption(
+    new Option('--on-output-limit <policy>', 'at the output limit: stop the sandbox, or truncate and let it run').choices([
+      'stop',
+      'truncate',
+    ]),
+  )
   .option('--allow-runc', 'if the engine has no gVisor, run under runc with the same hardening (weaker isolation)')
   .option('--no-warm', 'do not use a warm sandbox')
   .option('--json', 'print the run record and output as JSON instead of passing output through')
@@ -93,8 +104,7 @@ program
   .command('ps')
   .description("list Moat's sandboxes on the engine")
   .action(async () => {
-    const engine = new DockerEngine();
-    if (!(await engine.refresh()).connected) fail(`${engine.current.error}\nfix: ${ENGINE_FIX}`);
+    const engine = await connectedEngine();
     const rows = await engine.listManaged();
     process.stdout.write(pad(['CONTAINER', 'RUN', 'STATE', 'KIND', 'OWNER', 'IMAGE']) + '\n');
     for (const c of rows) {
@@ -110,8 +120,7 @@ program
   .description('remove sandboxes left behind by Moat processes that are gone')
   .option('--all', 'remove every Moat sandbox, including those of running Moat processes')
   .action(async (opts: { all?: boolean }) => {
-    const engine = new DockerEngine();
-    if (!(await engine.refresh()).connected) fail(`${engine.current.error}\nfix: ${ENGINE_FIX}`);
+    const engine = await connectedEngine();
     const removed = await engine.reap({ all: Boolean(opts.all) });
     process.stdout.write(`removed ${removed.length} sandbox(es)\n`);
   });
@@ -120,9 +129,7 @@ program
   .command('status')
   .description('show whether the engine is reachable and sandboxes run under gVisor')
   .action(async () => {
-    const engine = new DockerEngine();
-    const s = await engine.refresh();
-    if (!s.connected) fail(`engine: not reachable: ${s.error}\nfix: ${ENGINE_FIX}`);
+    const s = (await connectedEngine()).current;
     process.stdout.write(`engine: Docker ${s.version}\n`);
     if (s.gvisorRuntime) process.stdout.write(`gvisor: yes (runtime "${s.gvisorRuntime}"): sandboxes run under gVisor\n`);
     else {
@@ -134,17 +141,27 @@ program
 const images = program.command('images').description('sandbox images');
 images
   .command('build')
-  .description('build the templates\' images from Debian packages (for machines with no registry)')
+  .description("build the templates' images from Debian packages (for machines with no registry)")
   .option('--force', 'rebuild even if an image with the same recipe exists')
   .action(async (opts: { force?: boolean }) => {
-    const engine = new DockerEngine();
-    if (!(await engine.refresh()).connected) fail(`${engine.current.error}\nfix: ${ENGINE_FIX}`);
+    const engine = await connectedEngine();
     await buildLocalImages(engine.docker, TEMPLATES, { force: Boolean(opts.force), log: (l) => process.stdout.write(l + '\n') });
   });
 
+/** The local engine, or exit 2 with the reason and the fix. */
+async function connectedEngine(): Promise<DockerEngine> {
+  const engine = new DockerEngine();
+  const s = await engine.refresh();
+  if (!s.connected) fail(`engine: not reachable: ${s.error}\nfix: ${ENGINE_FIX}`);
+  return engine;
+}
+
 function pad(cols: string[]): string {
   const widths = [14, 24, 10, 6, 18, 30];
-  return cols.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+  return cols
+    .map((c, i) => c.padEnd(widths[i] ?? 10))
+    .join(' ')
+    .trimEnd();
 }
 
 function fail(msg: string): never {

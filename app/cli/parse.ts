@@ -1,7 +1,19 @@
 // Parsing of the CLI's human-friendly values (durations, sizes), with errors that say what was wrong.
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mib: 1 << 20,
+  g: 1 << 30,
+  gb: 1 << 30,
+  gib: 1 << 30,
+};
 
 /** "30s", "2m", "500ms", or plain seconds ("30"). */
 export function parseDuration(text: string): number {

@@ -28,10 +28,7 @@ export function contentTypeFor(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-export type StaticLookup =
-  | { kind: 'file'; file: string; size: number }
-  | { kind: 'not-found' }
-  | { kind: 'bad-request' };
+export type StaticLookup = { kind: 'file'; file: string; size: number } | { kind: 'not-found' } | { kind: 'bad-request' };
 
 /**
  * `pathname` is the still percent-encoded path of the request URL. Decoding happens exactly once

@@ -9,15 +9,7 @@
 // and module scripts are not covered by the spec; moat://app is a real, secure, standard origin
 // whose handler only ever returns files of dist/renderer, and it sets our own response headers.
 import fs from 'node:fs/promises';
-import {
-  app,
-  BrowserWindow,
-  protocol,
-  shell,
-  type IpcMainInvokeEvent,
-  type Session,
-  type WebContents,
-} from 'electron';
+import { app, BrowserWindow, protocol, shell, type IpcMainInvokeEvent, type Session, type WebContents } from 'electron';
 import { contentSecurityPolicy, securityHeaders } from '../common/csp';
 import { contentTypeFor, lookupStaticFile } from '../common/static-files';
 import { allowedExternalUrl, APP_ORIGIN, APP_SCHEME, isAppOriginUrl, isAppPage } from './url-policy';

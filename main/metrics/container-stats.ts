@@ -37,7 +37,7 @@ export function toSample(runId: string, raw: RawStats, now = Date.now()): StatsS
 /** Streams samples until stopped or the container ends; errors end the stream quietly. */
 export function sampleContainer(container: Dockerode.Container, runId: string, onSample: (s: StatsSample) => void): () => void {
   let stopped = false;
-  let stream: NodeJS.ReadableStream & { destroy?: () => void } | null = null;
+  let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | null = null;
   container.stats({ stream: true }).then(
     (s) => {
       stream = s as NodeJS.ReadableStream & { destroy?: () => void };

@@ -34,7 +34,9 @@ export function programScript(p: ProgramSpec): string {
   const lines = ['cd /work || exit 125'];
   if (p.code !== undefined) {
     const delim = `MOAT_EOF_${randomBytes(16).toString('hex')}`;
-    const b64 = Buffer.from(p.code, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\n');
+    const b64 = Buffer.from(p.code, 'utf8')
+      .toString('base64')
+      .replace(/.{1,76}/g, '$&\n');
     lines.push(`base64 -d > ${shQuote(`/work/${p.template.codeFile}`)} <<'${delim}' || exit 125`);
     lines.push(b64 + delim);
   }

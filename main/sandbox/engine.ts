@@ -19,8 +19,7 @@ export const GVISOR_FIX =
   '/etc/docker/daemon.json as {"runtimes":{"runsc":{"path":"/usr/bin/runsc"}}}, then reload dockerd ' +
   '(`systemctl reload docker` or `kill -HUP $(pidof dockerd)`). `bash scripts/setup.sh` does all of this on Debian.';
 
-export const ENGINE_FIX =
-  'Start the Docker engine (`systemctl start docker`, or `bash scripts/setup.sh`), or point DOCKER_HOST at it.';
+export const ENGINE_FIX = 'Start the Docker engine (`systemctl start docker`, or `bash scripts/setup.sh`), or point DOCKER_HOST at it.';
 
 interface RuntimeInfo {
   path?: string;
@@ -81,7 +80,8 @@ export class DockerEngine {
   }
 
   requireConnected(): void {
-    if (!this.state.connected) throw new MoatError('ENGINE_UNAVAILABLE', this.state.error ?? 'The Docker engine is not reachable.', ENGINE_FIX);
+    if (!this.state.connected)
+      throw new MoatError('ENGINE_UNAVAILABLE', this.state.error ?? 'The Docker engine is not reachable.', ENGINE_FIX);
   }
 
   /** Moat's containers on this engine. */

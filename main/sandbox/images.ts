@@ -151,10 +151,7 @@ export function parseOneLineSources(text: string): AptSource[] {
  * suite with the `main` component. When several match (third-party repositories sometimes reuse
  * the suite name), a URI whose path ends in /debian signed by the Debian archive keyring wins.
  */
-export function mirrorFromAptSources(
-  files: ReadonlyArray<{ name: string; text: string }>,
-  suite: string = DEBIAN_SUITE,
-): string | null {
+export function mirrorFromAptSources(files: ReadonlyArray<{ name: string; text: string }>, suite: string = DEBIAN_SUITE): string | null {
   let best: { uri: string; score: number } | null = null;
   for (const f of files) {
     const entries = f.name.endsWith('.sources') ? parseDeb822Sources(f.text) : parseOneLineSources(f.text);
@@ -241,11 +238,7 @@ async function inspectOrNull(docker: Dockerode, name: string): Promise<Dockerode
  * The image a template's sandboxes use, from what the engine already has (no pulling). With
  * preferOfficial the official image wins when both are present; otherwise the local build does.
  */
-export async function resolveImage(
-  docker: Dockerode,
-  template: TemplateDef,
-  opts: { preferOfficial: boolean },
-): Promise<ResolvedImage> {
+export async function resolveImage(docker: Dockerode, template: TemplateDef, opts: { preferOfficial: boolean }): Promise<ResolvedImage> {
   const order: Array<[string, ImageSource]> = [
     [template.officialImage, 'official'],
     [template.localImage, 'local-build'],
@@ -350,11 +343,7 @@ export interface BuildOptions {
  * already carries the same recipe is skipped, so a second run only inspects. Throws on the first
  * failure, with what to do; images built before it stay.
  */
-export async function buildLocalImages(
-  docker: Dockerode,
-  templates: readonly TemplateDef[],
-  opts: BuildOptions,
-): Promise<BuildResult[]> {
+export async function buildLocalImages(docker: Dockerode, templates: readonly TemplateDef[], opts: BuildOptions): Promise<BuildResult[]> {
   const results: BuildResult[] = [];
   const todo: Array<{ t: TemplateDef; recipe: string; oldId?: string }> = [];
   for (const t of templates) {
@@ -534,13 +523,11 @@ async function trimRootfs(rootfs: string): Promise<void> {
   }
   const aptCache = await realDirInside(rootfs, 'var/cache/apt');
   if (aptCache) {
-    for (const name of await fsp.readdir(aptCache))
-      if (name.endsWith('.bin')) await fsp.rm(path.join(aptCache, name), { force: true });
+    for (const name of await fsp.readdir(aptCache)) if (name.endsWith('.bin')) await fsp.rm(path.join(aptCache, name), { force: true });
   }
   const debconf = await realDirInside(rootfs, 'var/cache/debconf');
   if (debconf) {
-    for (const name of await fsp.readdir(debconf))
-      if (name.endsWith('-old')) await fsp.rm(path.join(debconf, name), { force: true });
+    for (const name of await fsp.readdir(debconf)) if (name.endsWith('-old')) await fsp.rm(path.join(debconf, name), { force: true });
   }
   for (const rel of ['work', 'tmp', 'var/tmp']) {
     const p = path.join(rootfs, rel);
@@ -634,11 +621,7 @@ function exitOf(child: ChildProcess): Promise<number> {
  * Runs a command in its own process group, output to a log file (the last lines go in the error).
  * On abort or timeout the whole group is killed and we wait for it to be gone.
  */
-async function run(
-  cmd: string,
-  args: string[],
-  o: { what: string; signal?: AbortSignal; timeoutMs: number; log: string },
-): Promise<void> {
+async function run(cmd: string, args: string[], o: { what: string; signal?: AbortSignal; timeoutMs: number; log: string }): Promise<void> {
   o.signal?.throwIfAborted();
   const fh = await fsp.open(o.log, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_TRUNC, 0o600);
   let child: ChildProcess;

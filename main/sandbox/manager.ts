@@ -110,7 +110,9 @@ export class SandboxManager {
       throw new MoatError(
         'IMAGE_UNAVAILABLE',
         `No image for template "${template.id}": neither ${template.officialImage} nor the local build ${template.localImage} is present (${source}).`,
-        'Pull the official image (`docker pull ' + template.officialImage + '`), or build it from Debian packages with `moat images build`.',
+        'Pull the official image (`docker pull ' +
+          template.officialImage +
+          '`), or build it from Debian packages with `moat images build`.',
       );
     }
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };

@@ -142,7 +142,10 @@ export class WarmPool {
     const list = this.ready.get(key);
     if (!list || !list.includes(warm)) return; // Handed out: its run owns it now.
     warm.dead = true;
-    this.ready.set(key, list.filter((w) => w !== warm));
+    this.ready.set(
+      key,
+      list.filter((w) => w !== warm),
+    );
     void removeContainer(warm.container);
     this.onChange?.();
     this.fill();

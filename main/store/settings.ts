@@ -37,7 +37,10 @@ export class SettingsStore {
     const full = Settings.safeParse(raw);
     if (full.success) return full.data;
     // Keep every field that is still valid, default the rest.
-    const rawLimits = (typeof raw.defaultLimits === 'object' && raw.defaultLimits !== null ? raw.defaultLimits : {}) as Record<string, unknown>;
+    const rawLimits = (typeof raw.defaultLimits === 'object' && raw.defaultLimits !== null ? raw.defaultLimits : {}) as Record<
+      string,
+      unknown
+    >;
     const limits: Record<string, unknown> = { ...DEFAULT_SETTINGS.defaultLimits };
     for (const [key, schema] of Object.entries(Limits.shape)) {
       const one = schema.safeParse(rawLimits[key]);

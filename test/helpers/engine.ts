@@ -21,7 +21,9 @@ export function tempDir(prefix = 'moat-test-'): { path: string; cleanup(): void 
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function startServices(opts: Partial<ServicesOptions> = {}): Promise<Services & { dataDir: string; dispose(): Promise<void> }> {
+export async function startServices(
+  opts: Partial<ServicesOptions> = {},
+): Promise<Services & { dataDir: string; dispose(): Promise<void> }> {
   const dir = tempDir();
   const services = await createServices({ dataDir: dir.path, pool: false, log: () => {}, ...opts });
   return Object.assign(services, {
@@ -38,8 +40,14 @@ export async function runToEnd(services: Services, req: RunRequest): Promise<{ r
   const rec = await services.sandboxes.run(req);
   const run = (await services.sandboxes.whenDone(rec.id))!;
   const detail = await services.handlers['runs.get']({ id: rec.id });
-  const stdout = detail.output.filter((c) => c.stream === 'stdout').map((c) => c.data).join('');
-  const stderr = detail.output.filter((c) => c.stream === 'stderr').map((c) => c.data).join('');
+  const stdout = detail.output
+    .filter((c) => c.stream === 'stdout')
+    .map((c) => c.data)
+    .join('');
+  const stderr = detail.output
+    .filter((c) => c.stream === 'stderr')
+    .map((c) => c.data)
+    .join('');
   return { run, stdout, stderr };
 }
 

@@ -45,7 +45,14 @@ export async function createTestHost(): Promise<TestHost> {
     const port = 18080;
     server = spawn(
       'ip',
-      ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer(s=>s.end('pong')).listen(${port}, '${address}', ()=>console.log('ready'))`],
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '-e',
+        `require('net').createServer(s=>s.end('pong')).listen(${port}, '${address}', ()=>console.log('ready'))`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve, reject) => {

@@ -16,9 +16,7 @@ function useSecondsUntil(at: number | null): number {
 }
 
 export function ConnectionBanner() {
-  const { kind, state, everOpened } = useConnectionStore(
-    useShallow((s) => ({ kind: s.kind, state: s.state, everOpened: s.everOpened })),
-  );
+  const { kind, state, everOpened } = useConnectionStore(useShallow((s) => ({ kind: s.kind, state: s.state, everOpened: s.everOpened })));
   const retryAt = state.phase === 'waiting' ? state.retryAt : null;
   const seconds = useSecondsUntil(retryAt);
   if (kind !== 'websocket' || state.phase === 'open') return null;

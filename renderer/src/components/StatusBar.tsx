@@ -22,7 +22,9 @@ function EngineStatus() {
       title={engineError}
     >
       <span className="dot" aria-hidden="true" />
-      {connected ? `Engine connected${version ? ` · Docker ${version}` : ''}` : `Engine unavailable${engineError ? `: ${engineError}` : ''}`}
+      {connected
+        ? `Engine connected${version ? ` · Docker ${version}` : ''}`
+        : `Engine unavailable${engineError ? `: ${engineError}` : ''}`}
     </span>
   );
 }
@@ -113,8 +115,8 @@ export function SystemAlerts() {
   if (status.gvisor.available) return null;
   return (
     <div className="banner banner-alarm" role="alert" data-testid="gvisor-alert">
-      <strong>No gVisor runtime: runs are refused.</strong> The container engine has no <code>runsc</code> runtime, so
-      sandboxes would only have runc&apos;s weaker isolation.
+      <strong>No gVisor runtime: runs are refused.</strong> The container engine has no <code>runsc</code> runtime, so sandboxes would only
+      have runc&apos;s weaker isolation.
       {status.gvisor.fix && <span className="banner-hint">Fix: {status.gvisor.fix}</span>}
     </div>
   );

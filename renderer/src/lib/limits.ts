@@ -31,11 +31,47 @@ function spec(s: Omit<LimitFieldSpec, 'min' | 'max'>): LimitFieldSpec {
 }
 
 export const LIMIT_FIELDS: readonly LimitFieldSpec[] = [
-  spec({ field: 'timeout', key: 'timeoutMs', label: 'Timeout', unit: 's', scale: 1000, integer: false, step: 1, hint: 'Wall-clock limit from start to exit' }),
-  spec({ field: 'memory', key: 'memoryMb', label: 'Memory', unit: 'MB', scale: 1, integer: true, step: 64, hint: 'Memory and memory+swap (no swap)' }),
+  spec({
+    field: 'timeout',
+    key: 'timeoutMs',
+    label: 'Timeout',
+    unit: 's',
+    scale: 1000,
+    integer: false,
+    step: 1,
+    hint: 'Wall-clock limit from start to exit',
+  }),
+  spec({
+    field: 'memory',
+    key: 'memoryMb',
+    label: 'Memory',
+    unit: 'MB',
+    scale: 1,
+    integer: true,
+    step: 64,
+    hint: 'Memory and memory+swap (no swap)',
+  }),
   spec({ field: 'cpus', key: 'cpus', label: 'CPUs', unit: 'cores', scale: 1, integer: false, step: 0.5, hint: 'CPU quota' }),
-  spec({ field: 'processes', key: 'processes', label: 'Processes', unit: 'max', scale: 1, integer: true, step: 8, hint: 'Processes and threads; past it, fork fails cleanly' }),
-  spec({ field: 'output', key: 'outputBytes', label: 'Output cap', unit: 'KB', scale: 1024, integer: true, step: 256, hint: 'stdout + stderr kept for the run' }),
+  spec({
+    field: 'processes',
+    key: 'processes',
+    label: 'Processes',
+    unit: 'max',
+    scale: 1,
+    integer: true,
+    step: 8,
+    hint: 'Processes and threads; past it, fork fails cleanly',
+  }),
+  spec({
+    field: 'output',
+    key: 'outputBytes',
+    label: 'Output cap',
+    unit: 'KB',
+    scale: 1024,
+    integer: true,
+    step: 256,
+    hint: 'stdout + stderr kept for the run',
+  }),
 ];
 
 export type LimitsForm = Record<LimitField, string>;
@@ -61,9 +97,7 @@ export function validateLimit(f: LimitFieldSpec, raw: string): string | null {
   return null;
 }
 
-export type LimitsParseResult =
-  | { ok: true; limits: Partial<Limits> }
-  | { ok: false; errors: Partial<Record<LimitField, string>> };
+export type LimitsParseResult = { ok: true; limits: Partial<Limits> } | { ok: false; errors: Partial<Record<LimitField, string>> };
 
 /**
  * Only the fields the user edited are sent: the rest stay main's defaults, which is also what lets

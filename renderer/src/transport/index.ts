@@ -6,9 +6,7 @@ import { takeAccessToken } from './token';
 import { apiSocketUrl, WebSocketTransport } from './websocket';
 
 export type TransportChoice =
-  | { kind: 'electron'; client: MoatClient }
-  | { kind: 'websocket'; client: MoatClient; socket: WebSocketTransport }
-  | { kind: 'no-token' };
+  { kind: 'electron'; client: MoatClient } | { kind: 'websocket'; client: MoatClient; socket: WebSocketTransport } | { kind: 'no-token' };
 
 export function chooseTransport(): TransportChoice {
   const bridge = electronTransport();

@@ -11,8 +11,7 @@ export interface CallFrame {
 }
 
 export type ServerFrame =
-  | { type: 'result'; id: number; envelope: Envelope<unknown> }
-  | { type: 'event'; event: EventName; payload: unknown };
+  { type: 'result'; id: number; envelope: Envelope<unknown> } | { type: 'event'; event: EventName; payload: unknown };
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -8,9 +8,7 @@ import type { ErrorPayload } from '../../../shared/errors';
 import { parseServerFrame, type CallFrame } from './protocol';
 
 export type ConnectionState =
-  | { phase: 'connecting'; attempt: number }
-  | { phase: 'open' }
-  | { phase: 'waiting'; attempt: number; retryAt: number };
+  { phase: 'connecting'; attempt: number } | { phase: 'open' } | { phase: 'waiting'; attempt: number; retryAt: number };
 
 export interface BackoffOptions {
   initialMs: number;

@@ -9,8 +9,8 @@ export function NoTokenScreen() {
           Open the URL printed by <code>moat serve</code> (it contains the access token).
         </p>
         <p className="muted">
-          It looks like <code>http://127.0.0.1:PORT/#token=…</code>. The token changes every time{' '}
-          <code>moat serve</code> starts, so an old link or bookmark will not work.
+          It looks like <code>http://127.0.0.1:PORT/#token=…</code>. The token changes every time <code>moat serve</code> starts, so an old
+          link or bookmark will not work.
         </p>
       </div>
     </div>

@@ -20,8 +20,9 @@ const editorTheme = EditorView.theme(
     '.cm-content': { caretColor: palette.caret, padding: '8px 0' },
     '&.cm-focused': { outline: 'none' },
     '&.cm-focused .cm-cursor': { borderLeftColor: palette.caret },
-    '&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, .cm-content ::selection':
-      { backgroundColor: palette.selection },
+    '&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, .cm-content ::selection': {
+      backgroundColor: palette.selection,
+    },
     '.cm-gutters': { backgroundColor: palette.gutterBg, color: palette.muted, border: 'none', borderRight: '1px solid #1f2733' },
     '.cm-activeLine': { backgroundColor: palette.activeLine },
     '.cm-activeLineGutter': { backgroundColor: palette.activeLine, color: '#9aa7b6' },

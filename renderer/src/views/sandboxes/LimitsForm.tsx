@@ -3,7 +3,17 @@ import { useShallow } from 'zustand/react/shallow';
 import { LIMIT_FIELDS, validateLimit, type LimitFieldSpec } from '../../lib/limits';
 import { useEditorStore } from '../../stores/editor';
 
-function LimitInput({ spec, value, edited, onChange }: { spec: LimitFieldSpec; value: string; edited: boolean; onChange: (v: string) => void }) {
+function LimitInput({
+  spec,
+  value,
+  edited,
+  onChange,
+}: {
+  spec: LimitFieldSpec;
+  value: string;
+  edited: boolean;
+  onChange: (v: string) => void;
+}) {
   const problem = edited ? validateLimit(spec, value) : null;
   const id = `limit-${spec.field}`;
   return (

@@ -22,7 +22,11 @@ export function RunSummary({ runId, run }: Props) {
           </span>
         )}
         {run && <RuntimeBadge run={run} />}
-        {run?.warm && <span className="badge tone-neutral" title="Started from a pre-warmed sandbox">warm</span>}
+        {run?.warm && (
+          <span className="badge tone-neutral" title="Started from a pre-warmed sandbox">
+            warm
+          </span>
+        )}
         <span className="run-id" title={runId}>
           {run ? `${run.template} · ` : ''}
           {runId.slice(0, 12)}
@@ -51,9 +55,7 @@ export function RunSummary({ runId, run }: Props) {
           {endReasonDetail(run)}
         </div>
       )}
-      {run?.truncated && (
-        <div className="end-detail tone-warn">Output past the {formatBytes(run.limits.outputBytes)} cap was dropped.</div>
-      )}
+      {run?.truncated && <div className="end-detail tone-warn">Output past the {formatBytes(run.limits.outputBytes)} cap was dropped.</div>}
     </div>
   );
 }

@@ -17,10 +17,10 @@ export function RuncOptIn() {
         <span>Run under runc with the same hardening (less isolation)</span>
       </label>
       <p>
-        This engine has no gVisor runtime, so runs are refused unless you opt in. Under runc the sandbox keeps the same
-        hardening (no network, read-only root, all capabilities dropped, non-root user, resource limits), but the code
-        talks to the host kernel directly instead of through gVisor: a kernel bug is enough to escape. Only opt in for
-        code you would be willing to run with that weaker isolation.
+        This engine has no gVisor runtime, so runs are refused unless you opt in. Under runc the sandbox keeps the same hardening (no
+        network, read-only root, all capabilities dropped, non-root user, resource limits), but the code talks to the host kernel directly
+        instead of through gVisor: a kernel bug is enough to escape. Only opt in for code you would be willing to run with that weaker
+        isolation.
       </p>
       {gvisor.fix && (
         <p className="fix">

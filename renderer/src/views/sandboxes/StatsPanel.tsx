@@ -27,7 +27,10 @@ export function StatsPanel() {
               Mem {formatBytes(last.memoryBytes)}
               {last.memoryLimitBytes > 0 ? ` / ${formatBytes(last.memoryLimitBytes)}` : ''}
             </span>
-            <span className="pids" title="Tasks in the sandbox's cgroup. Under gVisor this counts the sandbox's own host threads (about 40 when idle), not the program's processes.">
+            <span
+              className="pids"
+              title="Tasks in the sandbox's cgroup. Under gVisor this counts the sandbox's own host threads (about 40 when idle), not the program's processes."
+            >
               {last.pids} tasks
             </span>
           </span>
@@ -35,7 +38,9 @@ export function StatsPanel() {
       </div>
       {samples.length === 0 ? (
         <div className="empty-state">
-          {selectedId ? 'No samples for this run (they arrive about once a second while it runs).' : 'Resource usage of the selected run appears here.'}
+          {selectedId
+            ? 'No samples for this run (they arrive about once a second while it runs).'
+            : 'Resource usage of the selected run appears here.'}
         </div>
       ) : (
         <div className="charts">

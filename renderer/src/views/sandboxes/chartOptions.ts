@@ -1,7 +1,12 @@
 // uPlot options for the three small resource charts, styled for the dark theme.
 import type uPlot from 'uplot';
 
-const AXIS = { stroke: '#8b98a8', grid: { stroke: '#1f2733', width: 1 }, ticks: { stroke: '#1f2733', width: 1 }, font: '11px system-ui, sans-serif' };
+const AXIS = {
+  stroke: '#8b98a8',
+  grid: { stroke: '#1f2733', width: 1 },
+  ticks: { stroke: '#1f2733', width: 1 },
+  font: '11px system-ui, sans-serif',
+};
 
 function base(yLabel: string, yRange: uPlot.Scale['range']): Omit<uPlot.Options, 'width' | 'height' | 'series'> {
   return {
