@@ -199,7 +199,7 @@ test('before ready: sandbox for all renderers, moat: registered as a secure stan
   assert.deepEqual(rec.privileged, [
     { scheme: 'moat', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
   ]);
-  assert.equal(rec.paths.get('userData'), process.env.MOAT_DATA_DIR);
+  assert.equal(rec.paths.get('userData'), path.join(process.env.MOAT_DATA_DIR!, 'electron'));
 });
 
 test('one window, with every webPreferences hardening, loading moat://app/index.html', () => {

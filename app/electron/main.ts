@@ -7,7 +7,7 @@ import type { Envelope } from '../../shared/api';
 import { EVENT_NAMES } from '../../shared/names';
 import { dispatch } from '../../shared/dispatch';
 import { fileLogger } from '../../main/log';
-import { createServices, type Services } from '../../main/services';
+import { createServices, defaultDataDir, type Services } from '../../main/services';
 import { IPC_CALL, IPC_EVENT } from './channels';
 import {
   APP_URL,
@@ -26,9 +26,10 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set<string>(EVENT_NAMES);
 /** Quitting never waits longer than this for the services to stop their sandboxes. */
 const CLOSE_TIMEOUT_MS = 15_000;
 
-// Same variable as the CLI and headless host, so all three can share one state directory.
-if (process.env.MOAT_DATA_DIR) app.setPath('userData', path.resolve(process.env.MOAT_DATA_DIR));
-const DATA_DIR = app.getPath('userData');
+// One state directory for the desktop app, the CLI and the headless host (run history, settings),
+// with Chromium's own profile kept in a folder of its own inside it.
+const DATA_DIR = path.resolve(defaultDataDir());
+app.setPath('userData', path.join(DATA_DIR, 'electron'));
 const log = fileLogger(DATA_DIR, true);
 
 registerAppScheme();
