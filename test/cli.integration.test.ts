@@ -67,6 +67,18 @@ describe('moat CLI', { skip: skip ?? false }, () => {
     assert.match(r2.stderr, /Unknown template "cobol"/);
   });
 
+  test('Ctrl-C cancels the sandbox and exits 130', async () => {
+    let child: ChildProcess | null = null;
+    const running = moat(['run', '--', 'sh', '-c', 'echo up; sleep 60'], { onSpawn: (c) => (child = c) });
+    await new Promise<void>((resolve) => child!.stdout!.once('data', () => resolve()));
+    child!.kill('SIGINT');
+    const r = await running;
+    assert.equal(r.code, 130);
+    assert.match(r.stderr, /was cancelled/);
+    const ps = await moat(['ps']);
+    assert.doesNotMatch(ps.stdout, new RegExp(`\\b${child!.pid}\\b`), 'its sandbox is gone');
+  });
+
   test('status reports gVisor', async () => {
     const r = await moat(['status']);
     assert.equal(r.code, 0);

@@ -83,6 +83,8 @@ export class WarmPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A sandbox being started right now is removed by the fill loop once it exists.
+    await this.fillLoop;
     const all = [...this.ready.values()].flat();
     this.ready.clear();
     await Promise.all(all.map((w) => removeContainer(w.container)));
@@ -92,7 +94,7 @@ export class WarmPool {
   fill(): void {
     if (this.filling || this.closed) return;
     this.filling = true;
-    void (async () => {
+    this.fillLoop = (async () => {
       try {
         for (;;) {
           const next = [...this.targets.entries()].find(([key, t]) => (this.ready.get(key)?.filter((w) => !w.dead).length ?? 0) < t.size);
@@ -114,6 +116,8 @@ export class WarmPool {
       }
     })();
   }
+
+  private fillLoop: Promise<void> = Promise.resolve();
 
   /** Called whenever the number of warm sandboxes changes. */
   onChange: (() => void) | null = null;
