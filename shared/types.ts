@@ -109,6 +109,8 @@ export const RunRecord = z.object({
   truncated: z.boolean(),
   /** Peak figures seen by the stats sampler. */
   peakMemoryBytes: z.number().optional(),
+  /** The Moat process that runs it (host:pid:start), to tell its own live runs from a crash's. */
+  owner: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

@@ -79,6 +79,18 @@ describe('moat CLI', { skip: skip ?? false }, () => {
     assert.doesNotMatch(ps.stdout, new RegExp(`\\b${child!.pid}\\b`), 'its sandbox is gone');
   });
 
+  test('the next start removes orphans by itself', async () => {
+    let child: ChildProcess | null = null;
+    const running = moat(['run', '--', 'sh', '-c', 'echo up; sleep 60'], { onSpawn: (c) => (child = c) });
+    await new Promise<void>((resolve) => child!.stdout!.once('data', () => resolve()));
+    const pid = child!.pid!;
+    child!.kill('SIGKILL');
+    await running;
+    assert.match((await moat(['ps'])).stdout, new RegExp(`${pid} \\(gone: orphan\\)`));
+    await moat(['run', '--', 'true']);
+    assert.doesNotMatch((await moat(['ps'])).stdout, new RegExp(`\\b${pid}\\b`));
+  });
+
   test('status reports gVisor', async () => {
     const r = await moat(['status']);
     assert.equal(r.code, 0);
@@ -104,7 +116,19 @@ describe('moat CLI', { skip: skip ?? false }, () => {
     assert.doesNotMatch(after.stdout, new RegExp(`${pid} \\(gone`));
 
     // The next start marks the interrupted run as failed instead of leaving it "running".
-    const hist = await moat(['run', '--json', '--', 'true']);
+    const hist = await moat(['run', '--', 'true']);
     assert.equal(hist.code, 0);
+    const runs = JSON.parse((await moat(['history', '--json', '-n', '50'])).stdout) as {
+      id: string;
+      owner?: string;
+      status: string;
+      endReason?: string;
+      error?: string;
+    }[];
+    const killed = runs.find((r) => r.owner?.split(':')[1] === String(pid));
+    assert.ok(killed, 'the killed run is in the history');
+    assert.equal(killed.status, 'finished');
+    assert.equal(killed.endReason, 'failed');
+    assert.match(killed.error ?? '', /Moat stopped while this run was in progress/);
   });
 });

@@ -10,6 +10,7 @@ import { DockerEngine, ENGINE_FIX, GVISOR_FIX } from '../../main/sandbox/engine'
 import { LABEL_OWNER, ownerAlive } from '../../main/sandbox/labels';
 import { buildLocalImages } from '../../main/sandbox/images';
 import { TEMPLATES } from '../../main/sandbox/templates';
+import { RunStore } from '../../main/store/runs';
 import { runCommand, type RunFlags } from './run';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -101,6 +102,29 @@ program
   });
 
 program
+  .command('history')
+  .description('list past runs, newest first')
+  .option('-n, --limit <n>', 'how many', '20')
+  .option('--json', 'print the run records as JSON')
+  .action(async (opts: { limit: string; json?: boolean }) => {
+    const store = new RunStore(defaultDataDir());
+    const runs = store.list({ limit: Math.max(1, Number(opts.limit) || 20) });
+    store.close();
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(runs) + '\n');
+      return;
+    }
+    process.stdout.write(pad(['RUN', 'TEMPLATE', 'STARTED', 'DURATION', 'EXIT', 'ENDED', 'RUNTIME'], HISTORY_WIDTHS) + '\n');
+    for (const r of runs) {
+      const started = new Date(r.startedAt ?? r.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+      const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(2)}s`;
+      const runtime = r.runtime.gvisor ? r.runtime.name : `${r.runtime.name} (opt-in)`;
+      const cols = [r.id, r.template, started, duration, r.exitCode === null ? '-' : String(r.exitCode), r.endReason ?? r.status, runtime];
+      process.stdout.write(pad(cols, HISTORY_WIDTHS) + '\n');
+    }
+  });
+
+program
   .command('ps')
   .description("list Moat's sandboxes on the engine")
   .action(async () => {
@@ -156,8 +180,9 @@ async function connectedEngine(): Promise<DockerEngine> {
   return engine;
 }
 
-function pad(cols: string[]): string {
-  const widths = [14, 24, 10, 6, 18, 30];
+const HISTORY_WIDTHS = [24, 9, 20, 9, 5, 13, 16];
+
+function pad(cols: string[], widths = [14, 24, 10, 6, 18, 30]): string {
   return cols
     .map((c, i) => c.padEnd(widths[i] ?? 10))
     .join(' ')

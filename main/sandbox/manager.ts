@@ -9,6 +9,7 @@ import type { RunStore } from '../store/runs';
 import { programArgv, programScript } from './bootstrap';
 import { DockerEngine, GVISOR_FIX, engineErrorMessage, isConnectionError } from './engine';
 import { resolveImage } from './images';
+import { ownerAlive, ownerId } from './labels';
 import { WarmPool, type PoolProfile } from './pool';
 import { hardenedCreateOptions } from './profile';
 import { startRun, type RunControl } from './runner';
@@ -63,6 +64,7 @@ export class SandboxManager {
   /** Connects, marks runs left unfinished by a crash, reaps orphans, warms the pool, starts health checks. */
   async start(): Promise<void> {
     for (const rec of this.o.store.unfinished()) {
+      if (ownerAlive(rec.owner)) continue; // another live Moat process's run
       this.o.store.put({
         ...rec,
         status: 'finished',
@@ -133,6 +135,7 @@ export class SandboxManager {
       status: 'starting',
       exitCode: null,
       createdAt: Date.now(),
+      owner: ownerId(),
       stdoutBytes: 0,
       stderrBytes: 0,
       truncated: false,

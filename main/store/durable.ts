@@ -1,7 +1,20 @@
 // Crash-safe file primitives. A kill -9 (or power loss) at any moment leaves every file either
 // as it was or as it was meant to be: whole files are replaced by rename after fsync, and logs
 // are appended line by line, a torn last line being ignored on read.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 function fsyncDir(dir: string): void {
@@ -49,32 +62,75 @@ export function readFileOrNull(path: string): string | null {
   }
 }
 
-/** An append-only JSON-lines log. Each append is one write(2) of one whole line, then fsync. */
+/**
+ * An append-only JSON-lines log, shared safely by several Moat processes (desktop app, headless
+ * host, CLI runs): each append is one write(2) of one whole line with O_APPEND, then fsync; each
+ * reader consumes only complete lines, from where it stopped, and starts over if the file was
+ * replaced (compaction).
+ */
 export class AppendLog {
   private fd: number | null = null;
+  private fdIno = 0;
+  private readOffset = 0;
+  private readIno = 0;
 
   constructor(readonly path: string) {}
 
-  /** Every complete, parseable line; a torn or corrupt line is skipped, never fatal. */
-  readAll(): unknown[] {
-    const text = readFileOrNull(this.path);
-    if (text === null) return [];
-    const out: unknown[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line));
-      } catch {
-        // Torn write from a crash: the record before it is still the latest good one.
-      }
+  /**
+   * Complete lines added since the last call (by any process); `reset` when the file was replaced
+   * and `values` hold the whole log again. A torn or corrupt line is skipped, never fatal.
+   */
+  readNew(): { reset: boolean; values: unknown[] } {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { reset: false, values: [] };
+      throw err;
     }
-    return out;
+    try {
+      const st = fstatSync(fd);
+      let reset = false;
+      if (st.ino !== this.readIno || st.size < this.readOffset) {
+        reset = this.readIno !== 0;
+        this.readIno = st.ino;
+        this.readOffset = 0;
+      }
+      if (st.size === this.readOffset) return { reset, values: [] };
+      const buf = Buffer.alloc(st.size - this.readOffset);
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, this.readOffset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      // Only whole lines: a line still being written by another process is read next time.
+      const end = buf.lastIndexOf(0x0a, got - 1);
+      if (end < 0) return { reset, values: [] };
+      this.readOffset += end + 1;
+      const values: unknown[] = [];
+      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          values.push(JSON.parse(line));
+        } catch {
+          // Torn write from a crash: the record before it is still the latest good one.
+        }
+      }
+      return { reset, values };
+    } finally {
+      closeSync(fd);
+    }
   }
 
   append(value: unknown): void {
+    // Another process may have compacted the log (a new file under the same name): follow it.
+    const ino = statSync(this.path, { throwIfNoEntry: false })?.ino;
+    if (this.fd !== null && ino !== this.fdIno) this.close();
     if (this.fd === null) {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       this.fd = openSync(this.path, 'a', 0o600);
+      this.fdIno = fstatSync(this.fd).ino;
       // A crash may have left a torn line without its newline: start ours on a fresh line.
       writeSync(this.fd, '\n');
     }

@@ -14,7 +14,17 @@ export class RunStore {
 
   constructor(private readonly dataDir: string) {
     this.log = new AppendLog(join(dataDir, 'runs.jsonl'));
-    for (const raw of this.log.readAll()) {
+    this.refresh();
+  }
+
+  /** Takes in what other Moat processes (CLI runs, the desktop app) recorded meanwhile. */
+  private refresh(): void {
+    const { reset, values } = this.log.readNew();
+    if (reset) {
+      this.byId.clear();
+      this.lines = 0;
+    }
+    for (const raw of values) {
       const rec = RunRecord.safeParse(raw);
       if (rec.success) this.byId.set(rec.data.id, rec.data);
       this.lines++;
@@ -23,6 +33,7 @@ export class RunStore {
 
   /** Runs that were in progress when Moat last stopped (crash, kill -9, power loss). */
   unfinished(): RunRecord[] {
+    this.refresh();
     return [...this.byId.values()].filter((r) => r.status !== 'finished');
   }
 
@@ -33,12 +44,14 @@ export class RunStore {
   }
 
   get(id: string): RunRecord | undefined {
+    this.refresh();
     return this.byId.get(id);
   }
 
   /** Newest first. */
   list(opts: { limit?: number; before?: number } = {}): RunRecord[] {
     const limit = opts.limit ?? 200;
+    this.refresh();
     return [...this.byId.values()]
       .filter((r) => opts.before === undefined || r.createdAt < opts.before)
       .sort((a, b) => b.createdAt - a.createdAt)
