@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootstrapArgv, programScript, shQuote } from '../main/sandbox/bootstrap';
+import { bootstrapArgv, newExitNonce, printfFormat, programScript, shQuote } from '../main/sandbox/bootstrap';
 import { findTemplate } from '../main/sandbox/templates';
 
 test('shQuote survives quotes, spaces, newlines and $ through a real sh', () => {
@@ -13,14 +13,27 @@ test('shQuote survives quotes, spaces, newlines and $ through a real sh', () => 
   assert.deepEqual(out.toString().split('\0').slice(0, -1), words);
 });
 
-test('the program script writes the code byte for byte and execs the interpreter', () => {
+test('printfFormat reproduces every byte value through the real sh printf builtin', () => {
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const tricky = Buffer.from("%s %d \\ ' \\0 \\101 %% 7\n", 'utf8');
+  for (const bytes of [all, tricky, Buffer.concat([Buffer.from([0o101]), Buffer.from('123')])]) {
+    const out = execFileSync('sh', ['-c', `printf '${printfFormat(bytes)}'`]);
+    assert.deepEqual(out, bytes);
+  }
+});
+
+test('the program script writes the code byte for byte, runs the program and reports its exit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moat-boot-'));
   try {
-    const code = "print('MOAT_EOF')\n\r\n\u00e9 no trailing newline";
-    const script = programScript({ template: findTemplate('shell')!, code }).replaceAll('/work', dir);
-    // Run it with a harmless interpreter in place of the template's: `cat` the code file back.
-    const out = execFileSync('sh', ['-c', script.replace(/^exec .*$/m, `cat '${dir}/main.sh'`)]);
-    assert.equal(out.toString('utf8'), code);
+    const code = "print('MOAT_EOF')\n\r\n\u00e9 100% \\n no trailing newline" + 'x'.repeat(70_000);
+    // `cat` as the interpreter prints the code file back; the exit status is cat's (0).
+    const template = { ...findTemplate('shell')!, interpreter: ['sh', '-c', 'cat "$0"; exit 7'] };
+    const nonce = newExitNonce();
+    const script = programScript({ template, code }, nonce).replaceAll('/work', dir);
+    const r = spawnSync('sh', ['-c', script]);
+    assert.equal(r.stdout.toString('utf8'), code + nonce);
+    assert.equal(r.stderr.toString('utf8'), `${nonce}007`);
+    assert.equal(r.status, 7);
     assert.equal(readFileSync(join(dir, 'main.sh'), 'utf8'), code);
   } finally {
     rmSync(dir, { recursive: true, force: true });

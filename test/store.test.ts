@@ -106,22 +106,34 @@ test('kill -9 at random moments always leaves readable, consistent state', async
   }
 });
 
-test('two Moat processes share the history: each sees the other\'s runs, across a compaction', () => {
+test("two Moat processes share the history: each sees the other's runs, across a compaction", () => {
   const dir = tempDir();
   try {
     const a = new RunStore(dir.path);
     const b = new RunStore(dir.path);
     a.put(record('from-a', 1));
-    assert.deepEqual(b.list().map((r) => r.id), ['from-a']);
+    assert.deepEqual(
+      b.list().map((r) => r.id),
+      ['from-a'],
+    );
     b.put(record('from-b', 2));
-    assert.deepEqual(a.list().map((r) => r.id), ['from-b', 'from-a']);
+    assert.deepEqual(
+      a.list().map((r) => r.id),
+      ['from-b', 'from-a'],
+    );
     // A compaction by one replaces the file; the other follows it for reading and appending.
     (a as unknown as { compact(): void }).compact();
     b.put(record('after-compaction', 3));
-    assert.deepEqual(a.list().map((r) => r.id), ['after-compaction', 'from-b', 'from-a']);
+    assert.deepEqual(
+      a.list().map((r) => r.id),
+      ['after-compaction', 'from-b', 'from-a'],
+    );
     a.close();
     b.close();
-    assert.deepEqual(new RunStore(dir.path).list().map((r) => r.id), ['after-compaction', 'from-b', 'from-a']);
+    assert.deepEqual(
+      new RunStore(dir.path).list().map((r) => r.id),
+      ['after-compaction', 'from-b', 'from-a'],
+    );
   } finally {
     dir.cleanup();
   }

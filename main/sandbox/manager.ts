@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import { MoatError } from '../../shared/errors';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
 import type { RunStore } from '../store/runs';
-import { programArgv, programScript } from './bootstrap';
+import { newExitNonce, programArgv, programScript } from './bootstrap';
 import { DockerEngine, GVISOR_FIX, engineErrorMessage, isConnectionError } from './engine';
 import { resolveImage } from './images';
 import { ownerAlive, ownerId } from './labels';
@@ -145,7 +145,8 @@ export class SandboxManager {
     const live: LiveRun = { record, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
     this.live.set(record.id, live);
     this.o.events.status();
-    live.done = this.execute(live, programScript(spec), profile, warmContainer);
+    const exitNonce = newExitNonce();
+    live.done = this.execute(live, programScript(spec, exitNonce), exitNonce, profile, warmContainer);
     return record;
   }
 
@@ -178,7 +179,13 @@ export class SandboxManager {
     return this.o.engine.reap({ all, keep });
   }
 
-  private async execute(live: LiveRun, script: string, profile: PoolProfile, warm: Dockerode.Container | null): Promise<void> {
+  private async execute(
+    live: LiveRun,
+    script: string,
+    exitNonce: string,
+    profile: PoolProfile,
+    warm: Dockerode.Container | null,
+  ): Promise<void> {
     const { record } = live;
     const update = (patch: Partial<RunRecord>): void => {
       Object.assign(record, patch);
@@ -202,6 +209,7 @@ export class SandboxManager {
         container,
         alreadyStarted: warm !== null,
         script,
+        exitNonce,
         limits: record.limits,
         hooks: {
           onStarted: (startedAt) => update({ status: 'running', startedAt }),

@@ -61,6 +61,7 @@ export class OutputSink {
   private readonly decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
   private pending: { stream: StreamName; data: string }[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
   readonly captured: CapturedOutput = { chunks: [], stdoutBytes: 0, stderrBytes: 0, truncated: false };
 
   constructor(private readonly opts: OutputSinkOptions) {}
@@ -85,7 +86,10 @@ export class OutputSink {
       this.flush();
       this.opts.onCap();
     } else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.opts.flushMs ?? 40);
+      // Leading edge: output after a quiet spell goes out at once; a stream of it is batched.
+      const wait = this.lastFlush + (this.opts.flushMs ?? 40) - Date.now();
+      if (wait <= 0) this.flush();
+      else this.timer = setTimeout(() => this.flush(), wait);
     }
   }
 
@@ -111,6 +115,7 @@ export class OutputSink {
   }
 
   private flush(): void {
+    this.lastFlush = Date.now();
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;

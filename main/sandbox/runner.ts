@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { EndReason, Limits, StatsSample, StreamName } from '../../shared/types';
 import { sampleContainer } from '../metrics/container-stats';
 import { engineErrorMessage, withTimeout } from './engine';
+import { ExitMarker } from './exit-marker';
 import { DockerDemuxer, OutputSink, type CapturedOutput } from './output';
 
 export interface RunHooks {
@@ -36,6 +37,8 @@ export interface RunInput {
   container: Dockerode.Container;
   alreadyStarted: boolean;
   script: string;
+  /** The marker the script prints when the program exits (see exit-marker.ts). */
+  exitNonce: string;
   limits: Limits;
   hooks: RunHooks;
 }
@@ -100,12 +103,19 @@ async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
     },
   });
 
+  let programExited: (status: number) => void = () => {};
+  const markerExit = new Promise<number>((resolve) => (programExited = resolve));
+
   try {
     stream = (await withTimeout(
       container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
       10_000,
     )) as unknown as Duplex;
-    const demux = new DockerDemuxer((s, chunk) => sink.write(s, chunk));
+    const marker = new ExitMarker(input.exitNonce, (status) => programExited(status));
+    const demux = new DockerDemuxer((s, chunk) => {
+      const data = marker.filter(s, chunk);
+      if (data.length > 0) sink.write(s, data);
+    });
     // Always keep reading, even past the cap: a stalled attach stream can make `docker kill` hang.
     streamEnded = new Promise<void>((resolve) => {
       stream!.on('data', (b: Buffer) => demux.push(b));
@@ -131,13 +141,24 @@ async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
       hooks.onStats(s);
     });
 
-    const result = await waited;
+    // Whichever comes first: the program's exit marker, or the engine reporting the sandbox gone
+    // (killed, OOM, or the bootstrap itself failed).
+    const first = await Promise.race([
+      markerExit.then((status) => ({ by: 'marker' as const, status })),
+      waited.then((r) => ({ by: 'engine' as const, status: r.StatusCode })),
+    ]);
     const endedAt = Date.now();
-    await Promise.race([streamEnded, delay(DRAIN_MS)]);
-    const exitCode = result.StatusCode;
+    if (first.by === 'engine') {
+      await Promise.race([streamEnded, delay(DRAIN_MS)]);
+      for (const s of ['stdout', 'stderr'] as const) {
+        const held = marker.drain(s);
+        if (held.length > 0) sink.write(s, held);
+      }
+    }
+    const exitCode = first.status;
     let endReason: EndReason = stop.reason() ?? 'exited';
     // The OOM killer's SIGKILL shows as 137; only then is the engine asked whether it was OOM.
-    if (endReason === 'exited' && exitCode === 137) {
+    if (first.by === 'engine' && endReason === 'exited' && exitCode === 137) {
       const info = await withTimeout(container.inspect(), 10_000);
       if (info.State?.OOMKilled) endReason = 'oom';
     }
