@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { DockerEngine } from '../main/sandbox/engine';
 import type { Services } from '../main/services';
 import { engineUnavailableReason, myContainers, runToEnd, startServices } from './helpers/engine';
 import { createTestHost, fetchPong, type TestHost } from './helpers/netns';
@@ -195,6 +196,49 @@ describe('default sandbox (gVisor)', { skip: skip ?? false }, () => {
     assert.equal(run.endReason, 'cancelled');
     assert.ok(Date.now() - t0 < 10_000);
     assert.deepEqual(await services.handlers['sandbox.cancel']({ runId: rec.id }), { cancelled: false });
+  });
+
+  test('the container is created with the whole hardened profile', async () => {
+    const rec = await services.sandboxes.run({
+      template: 'shell',
+      code: 'echo up; sleep 30',
+      limits: { memoryMb: 300, cpus: 0.5, processes: 50 },
+    });
+    try {
+      const engine = new DockerEngine();
+      let id: string | undefined;
+      for (let i = 0; i < 100 && !id; i++) {
+        id = (await engine.listManaged()).find((c) => c.Labels?.['moat.run'] === rec.id)?.Id;
+        if (!id) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(id, 'the run has a labelled container');
+      const info = await engine.docker.getContainer(id).inspect();
+      const h = info.HostConfig;
+      assert.equal(h.Runtime, 'runsc');
+      assert.equal(h.NetworkMode, 'none');
+      assert.equal(h.ReadonlyRootfs, true);
+      assert.deepEqual(h.CapDrop, ['ALL']);
+      assert.deepEqual(h.CapAdd ?? null, null);
+      assert.equal(h.Privileged, false);
+      assert.deepEqual(h.SecurityOpt, ['no-new-privileges']);
+      assert.equal(h.Memory, 300 * 1024 * 1024);
+      assert.equal(h.MemorySwap, h.Memory, 'no swap');
+      assert.equal(h.NanoCpus, 0.5e9);
+      assert.ok((h.PidsLimit ?? 0) >= 100, 'PID limit set, above what gVisor itself needs');
+      assert.deepEqual(
+        h.Ulimits?.find((u) => u.Name === 'nproc'),
+        { Name: 'nproc', Soft: 50, Hard: 50 },
+      );
+      assert.deepEqual(h.LogConfig, { Type: 'none', Config: {} });
+      assert.deepEqual(h.Binds ?? [], []);
+      assert.deepEqual(info.Mounts, [], 'no host paths, no Docker socket');
+      assert.deepEqual(Object.keys(h.Tmpfs ?? {}).sort(), ['/tmp', '/work']);
+      assert.match(info.Config.User, /^65534(:65534)?$/);
+      assert.equal(info.Config.Labels['moat.managed'], 'true');
+    } finally {
+      services.sandboxes.cancel(rec.id);
+      await services.sandboxes.whenDone(rec.id);
+    }
   });
 
   test('process and open-file limits reach the program', async () => {
