@@ -6,9 +6,11 @@ import { MoatError } from '../shared/errors';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
 import { DockerEngine, ENGINE_FIX, GVISOR_FIX } from './sandbox/engine';
+import { ownerId } from './sandbox/labels';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
 import { TEMPLATES } from './sandbox/templates';
+import { AuditLog } from './store/audit';
 import { RunStore } from './store/runs';
 import { SettingsStore } from './store/settings';
 
@@ -46,6 +48,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const log = opts.log ?? fileLogger(opts.dataDir, true);
   const settings = new SettingsStore(opts.dataDir);
   const store = new RunStore(opts.dataDir);
+  const audit = new AuditLog(opts.dataDir);
   const engine = opts.engine ?? new DockerEngine(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {});
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const emit = <E extends EventName>(event: E, payload: EventOf<E>): void => {
@@ -61,6 +64,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const manager: SandboxManager = new SandboxManager({
     engine,
     store,
+    audit,
     pool: opts.pool ?? true,
     log,
     ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
@@ -120,6 +124,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {
       const next = settings.update(patch);
+      audit.record({ action: 'settings.update', by: ownerId(), details: { fields: Object.keys(patch) } });
       void manager.refreshPoolTargets();
       return next;
     },
@@ -137,6 +142,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     async close() {
       await manager.close();
       store.close();
+      audit.close();
       listeners.clear();
     },
   };

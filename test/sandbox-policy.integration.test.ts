@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { MoatError } from '../shared/errors';
 import { DockerEngine, type EngineState } from '../main/sandbox/engine';
+import { AuditLog } from '../main/store/audit';
 import { engineUnavailableReason, myContainers, runToEnd, startServices } from './helpers/engine';
 
 const run = promisify(execFile);
@@ -80,6 +81,11 @@ describe('without gVisor', { skip: skip ?? false }, () => {
     assert.match(stdout, /^DENIED$/m);
     assert.match(stdout, /CapEff:\s+0+$/m);
     assert.deepEqual(await myContainers(), []);
+    const audit = new AuditLog(services.dataDir).read();
+    assert.ok(
+      audit.some((e) => e.action === 'run.runc-opt-in' && e.details.run === rec.id),
+      'the opt-in is in the audit log',
+    );
   });
 });
 

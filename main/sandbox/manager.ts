@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { MoatError } from '../../shared/errors';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
+import type { AuditLog } from '../store/audit';
 import type { RunStore } from '../store/runs';
 import { newExitNonce, programArgv, programScript } from './bootstrap';
 import { DockerEngine, GVISOR_FIX, engineErrorMessage, isConnectionError } from './engine';
@@ -25,6 +26,7 @@ export interface ManagerEvents {
 export interface ManagerOptions {
   engine: DockerEngine;
   store: RunStore;
+  audit: AuditLog;
   events: ManagerEvents;
   defaults: () => { limits: Limits; warmPoolSize: number; preferOfficialImages: boolean };
   /** Keep warm sandboxes (off for one-shot CLI use). */
@@ -141,6 +143,9 @@ export class SandboxManager {
       truncated: false,
     };
     this.o.store.put(record);
+    if (record.runcOptIn) {
+      this.o.audit.record({ action: 'run.runc-opt-in', by: ownerId(), details: { run: record.id, template: template.id, image } });
+    }
     this.o.events.updated(record);
     const live: LiveRun = { record, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
     this.live.set(record.id, live);
@@ -282,7 +287,14 @@ export class SandboxManager {
           }
           this.leftBehind.delete(id);
         }
-        if (removed.length > 0) this.o.log(`removed ${removed.length} orphaned sandbox(es)`);
+        if (removed.length > 0) {
+          this.o.log(`removed ${removed.length} orphaned sandbox(es)`);
+          this.o.audit.record({
+            action: 'sandbox.orphans-removed',
+            by: ownerId(),
+            details: { containers: removed.map((id) => id.slice(0, 12)) },
+          });
+        }
       } catch (err) {
         this.o.log(`orphan cleanup failed: ${engineErrorMessage(err)}`);
       }

@@ -1,0 +1,33 @@
+// The audit log: an append-only record of every security-relevant action (runs that opted out of
+// gVisor, settings changes, sandboxes removed as orphans). Never holds secrets or program output.
+import { join } from 'node:path';
+import { AppendLog } from './durable';
+
+export interface AuditEntry {
+  t: number;
+  action: 'run.runc-opt-in' | 'settings.update' | 'sandbox.orphans-removed';
+  /** Who did it: the Moat process (host:pid:start). */
+  by: string;
+  details: Record<string, string | number | boolean | string[]>;
+}
+
+export class AuditLog {
+  private readonly log: AppendLog;
+
+  constructor(dataDir: string) {
+    this.log = new AppendLog(join(dataDir, 'audit.jsonl'));
+  }
+
+  record(entry: Omit<AuditEntry, 't'>): void {
+    this.log.append({ t: Date.now(), ...entry });
+  }
+
+  /** Everything recorded so far, oldest first. */
+  read(): AuditEntry[] {
+    return new AppendLog(this.log.path).readNew().values as AuditEntry[];
+  }
+
+  close(): void {
+    this.log.close();
+  }
+}
