@@ -5,26 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RunStore } from '../main/store/runs';
 import { SettingsStore } from '../main/store/settings';
-import { DEFAULT_LIMITS, DEFAULT_SETTINGS } from '../shared/types';
+import { DEFAULT_SETTINGS } from '../shared/types';
+import { runRecord } from './helpers/records';
 import { tempDir } from './helpers/engine';
 
-const record = (id: string, createdAt: number) => ({
-  id,
-  template: 'python',
-  image: 'img',
-  runtime: { name: 'runsc', gvisor: true },
-  runcOptIn: false,
-  argv: ['python3'],
-  limits: DEFAULT_LIMITS,
-  warm: false,
-  status: 'finished' as const,
-  endReason: 'exited' as const,
-  exitCode: 0,
-  createdAt,
-  stdoutBytes: 1,
-  stderrBytes: 0,
-  truncated: false,
-});
+const record = (id: string, createdAt: number) => runRecord(id, createdAt);
 
 test('settings survive a restart; a corrupt file keeps its valid fields and is set aside', () => {
   const dir = tempDir();
