@@ -70,7 +70,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
     defaults: () => {
       const s = settings.get();
-      return { limits: s.defaultLimits, warmPoolSize: s.warmPoolSize, preferOfficialImages: s.preferOfficialImages };
+      return {
+        limits: s.defaultLimits,
+        warmPoolSize: s.warmPoolSize,
+        preferOfficialImages: s.preferOfficialImages,
+        maxConcurrentRuns: s.maxConcurrentRuns,
+      };
     },
     events: {
       output: (runId, stream, data) => emit('run.output', { runId, stream, data }),

@@ -69,7 +69,7 @@ export const RunRequest = z
   });
 export type RunRequest = z.infer<typeof RunRequest>;
 
-export const RunStatus = z.enum(['starting', 'running', 'finished']);
+export const RunStatus = z.enum(['queued', 'starting', 'running', 'finished']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 /** How a run ended. */
@@ -182,6 +182,8 @@ export const Settings = z.object({
   warmPoolSize: z.number().int().min(0).max(8),
   /** Prefer official registry images over local builds when both are present. */
   preferOfficialImages: z.boolean(),
+  /** Sandboxes running at once; further runs wait, in order, as "queued". */
+  maxConcurrentRuns: z.number().int().min(1).max(256),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -189,4 +191,5 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultLimits: DEFAULT_LIMITS,
   warmPoolSize: 1,
   preferOfficialImages: true,
+  maxConcurrentRuns: 8,
 };

@@ -127,3 +127,32 @@ describe('warm pool', { skip: skip ?? false }, () => {
     assert.equal(rec.endReason, 'exited');
   });
 });
+
+describe('run queue', { skip: skip ?? false }, () => {
+  let services: Awaited<ReturnType<typeof startServices>>;
+  before(async () => {
+    services = await startServices();
+    await services.handlers['settings.update']({ maxConcurrentRuns: 1 });
+  });
+  after(async () => services.dispose());
+
+  test('past maxConcurrentRuns, runs wait in order as queued; a queued run can be cancelled', async () => {
+    const a = await services.sandboxes.run({ template: 'shell', code: 'echo a; sleep 2' });
+    const b = await services.sandboxes.run({ template: 'shell', code: 'echo b' });
+    const c = await services.sandboxes.run({ template: 'shell', code: 'echo c' });
+    const live = await services.handlers['sandbox.live'](undefined);
+    assert.equal(live.find((r) => r.id === b.id)?.status, 'queued');
+    assert.equal(live.find((r) => r.id === c.id)?.status, 'queued');
+    assert.deepEqual(await services.handlers['sandbox.cancel']({ runId: c.id }), { cancelled: true });
+    const cDone = (await services.sandboxes.whenDone(c.id))!;
+    assert.equal(cDone.endReason, 'cancelled');
+    assert.equal(cDone.startedAt, undefined, 'a run cancelled in the queue never started');
+    const aDone = (await services.sandboxes.whenDone(a.id))!;
+    const bDone = (await services.sandboxes.whenDone(b.id))!;
+    assert.equal(aDone.endReason, 'exited');
+    assert.equal(bDone.endReason, 'exited');
+    assert.ok(bDone.startedAt! >= aDone.endedAt!, 'b started after a ended');
+    assert.equal((await services.handlers['runs.get']({ id: b.id })).output.map((o) => o.data).join(''), 'b\n');
+    assert.deepEqual(await myContainers(), []);
+  });
+});

@@ -28,7 +28,7 @@ export interface ManagerOptions {
   store: RunStore;
   audit: AuditLog;
   events: ManagerEvents;
-  defaults: () => { limits: Limits; warmPoolSize: number; preferOfficialImages: boolean };
+  defaults: () => { limits: Limits; warmPoolSize: number; preferOfficialImages: boolean; maxConcurrentRuns: number };
   /** Keep warm sandboxes (off for one-shot CLI use). */
   pool: boolean;
   log: (msg: string) => void;
@@ -40,6 +40,8 @@ const MAX_SAMPLES = 2000;
 
 interface LiveRun {
   record: RunRecord;
+  /** Set while the run waits for a slot: takes it out of the queue. */
+  dequeue?: (() => void) | null;
   samples: StatsSample[];
   control: RunControl | null;
   cancelRequested: boolean;
@@ -122,7 +124,6 @@ export class SandboxManager {
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
     const spec = { template, ...(req.code !== undefined ? { code: req.code } : {}), ...(req.argv ? { argv: req.argv } : {}) };
     const profile: PoolProfile = { template, image, runtime, limits };
-    const warmContainer = req.warm === false ? null : this.pool.take(profile);
 
     const record: RunRecord = {
       id: newRunId(),
@@ -133,8 +134,9 @@ export class SandboxManager {
       ...(req.code !== undefined ? { code: req.code } : {}),
       argv: programArgv(spec),
       limits,
-      warm: warmContainer !== null,
-      status: 'starting',
+      warm: false,
+      // Every run passes through the queue, however briefly: statuses only ever move forward.
+      status: 'queued',
       exitCode: null,
       createdAt: Date.now(),
       owner: ownerId(),
@@ -151,7 +153,7 @@ export class SandboxManager {
     this.live.set(record.id, live);
     this.o.events.status();
     const exitNonce = newExitNonce();
-    live.done = this.execute(live, programScript(spec, exitNonce), exitNonce, profile, warmContainer);
+    live.done = this.execute(live, programScript(spec, exitNonce), exitNonce, profile, req.warm !== false);
     return record;
   }
 
@@ -160,6 +162,7 @@ export class SandboxManager {
     const live = this.live.get(runId);
     if (!live) return false;
     live.cancelRequested = true;
+    live.dequeue?.();
     live.control?.stop('cancelled');
     return true;
   }
@@ -184,20 +187,23 @@ export class SandboxManager {
     return this.o.engine.reap({ all, keep });
   }
 
-  private async execute(
-    live: LiveRun,
-    script: string,
-    exitNonce: string,
-    profile: PoolProfile,
-    warm: Dockerode.Container | null,
-  ): Promise<void> {
+  private async execute(live: LiveRun, script: string, exitNonce: string, profile: PoolProfile, allowWarm: boolean): Promise<void> {
     const { record } = live;
     const update = (patch: Partial<RunRecord>): void => {
       Object.assign(record, patch);
       this.o.store.put(record);
       this.o.events.updated({ ...record });
     };
+    let slot = false;
     try {
+      slot = await this.acquireSlot(live);
+      if (!slot) {
+        update({ status: 'finished', endReason: 'cancelled', endedAt: Date.now() });
+        return;
+      }
+      // Taken only now, so a queued run does not hold a warm sandbox while it waits.
+      const warm = allowWarm ? this.pool.take(profile) : null;
+      update({ status: 'starting', warm: warm !== null });
       let container = warm;
       if (!container) {
         try {
@@ -253,8 +259,49 @@ export class SandboxManager {
       this.o.log(`run ${record.id} failed unexpectedly: ${(err as Error).stack ?? String(err)}`);
       update({ status: 'finished', endReason: 'failed', error: 'Internal error in Moat while running the sandbox.', endedAt: Date.now() });
     } finally {
+      if (slot) this.releaseSlot();
       this.live.delete(record.id);
       this.o.events.status();
+    }
+  }
+
+  private running = 0;
+  private readonly waiting: ((granted: boolean) => void)[] = [];
+
+  /**
+   * Waits for a free slot (at most maxConcurrentRuns at once, first come first served); false if
+   * the run was cancelled while it waited.
+   */
+  private async acquireSlot(live: LiveRun): Promise<boolean> {
+    if (this.running < this.o.defaults().maxConcurrentRuns && this.waiting.length === 0) {
+      this.running++;
+      return true;
+    }
+    const granted = await new Promise<boolean>((resolve) => {
+      this.waiting.push(resolve);
+      live.dequeue = () => {
+        const i = this.waiting.indexOf(resolve);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(false);
+      };
+    });
+    live.dequeue = null;
+    if (granted && live.cancelRequested) {
+      this.releaseSlot();
+      return false;
+    }
+    return granted;
+  }
+
+  /** Frees a slot, handing it straight to the longest-waiting run, if any. */
+  private releaseSlot(): void {
+    this.running--;
+    if (this.running < this.o.defaults().maxConcurrentRuns) {
+      const next = this.waiting.shift();
+      if (next) {
+        this.running++;
+        next(true);
+      }
     }
   }
 

@@ -47,7 +47,7 @@ export class SettingsStore {
       if (one.success) limits[key] = one.data;
     }
     const merged = { ...DEFAULT_SETTINGS, defaultLimits: limits };
-    for (const key of ['warmPoolSize', 'preferOfficialImages'] as const) {
+    for (const key of ['warmPoolSize', 'preferOfficialImages', 'maxConcurrentRuns'] as const) {
       const one = Settings.shape[key].safeParse(raw[key]);
       if (one.success) (merged as Record<string, unknown>)[key] = one.data;
     }

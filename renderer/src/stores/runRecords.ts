@@ -2,7 +2,7 @@
 // any order, and keeping the set bounded.
 import type { RunRecord, RunStatus } from '../../../shared/types';
 
-const PROGRESS: Record<RunStatus, number> = { starting: 0, running: 1, finished: 2 };
+const PROGRESS: Record<RunStatus, number> = { queued: 0, starting: 1, running: 2, finished: 3 };
 
 /** The record that knows more: a later status wins, so a stale list never un-finishes a run. */
 export function newerRecord(current: RunRecord | undefined, incoming: RunRecord): RunRecord {
