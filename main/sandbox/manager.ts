@@ -2,7 +2,6 @@
 // opt-in, image present), records the run, hands it a warm or cold sandbox, relays its output and
 // stats, and keeps the engine connection, the warm pool and orphan cleanup healthy.
 import { randomBytes } from 'node:crypto';
-import type Dockerode from 'dockerode';
 import { MoatError } from '../../shared/errors';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
 import type { AuditLog } from '../store/audit';
