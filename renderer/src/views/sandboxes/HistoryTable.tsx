@@ -59,7 +59,7 @@ export function HistoryTable() {
     <div className="history">
       <div className="panel-header">
         <h2>History</h2>
-        <span className="muted small">{rows.length} runs</span>
+        <span className="muted small">{rows.length === 1 ? '1 run' : `${rows.length} runs`}</span>
       </div>
       {listError && <ErrorNotice error={listError} testId="history-error" />}
       <div className="table-scroll">
