@@ -147,7 +147,7 @@ export class SandboxManager {
     if (record.runcOptIn) {
       this.o.audit.record({ action: 'run.runc-opt-in', by: ownerId(), details: { run: record.id, template: template.id, image } });
     }
-    this.o.events.updated(record);
+    this.o.events.updated({ ...record });
     const live: LiveRun = { record, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
     this.live.set(record.id, live);
     this.o.events.status();
