@@ -5,7 +5,7 @@ import type { ApiHandlers, EventName, EventOf } from '../shared/api';
 import { MoatError } from '../shared/errors';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
-import { DockerEngine, ENGINE_FIX, GVISOR_FIX } from './sandbox/engine';
+import { ENGINE_FIX, GVISOR_FIX, createEngine, type SandboxEngine } from './sandbox/engine';
 import { ownerId } from './sandbox/labels';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
@@ -34,7 +34,7 @@ export interface ServicesOptions {
   log?: (msg: string) => void;
   healthIntervalMs?: number;
   /** The engine to use (default: the local Docker engine). */
-  engine?: DockerEngine;
+  engine?: SandboxEngine;
 }
 
 /** Where Moat keeps its state: MOAT_DATA_DIR, else $XDG_DATA_HOME/moat, else ~/.local/share/moat. */
@@ -49,7 +49,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const settings = new SettingsStore(opts.dataDir);
   const store = new RunStore(opts.dataDir);
   const audit = new AuditLog(opts.dataDir);
-  const engine = opts.engine ?? new DockerEngine(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {});
+  const engine = opts.engine ?? createEngine({ kind: 'local', ...(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {}) });
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const emit = <E extends EventName>(event: E, payload: EventOf<E>): void => {
     for (const l of listeners) {

@@ -52,7 +52,35 @@ export function isConnectionError(err: unknown): boolean {
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
 }
 
-export class DockerEngine {
+/**
+ * What the sandbox manager needs of an engine. Local Docker (DockerEngine) today; a remote Docker
+ * reached over SSH will be a second implementation, picked by `createEngine` from configuration.
+ */
+export interface SandboxEngine {
+  /** Where it runs, for display and labels ("local", or an instance id). */
+  readonly id: string;
+  readonly docker: Dockerode;
+  /** The last state seen by `refresh`. */
+  readonly current: EngineState;
+  /** Asks the engine for its version and runtimes; never throws. */
+  refresh(): Promise<EngineState>;
+  /** Throws ENGINE_UNAVAILABLE (with the fix) unless the last refresh reached the engine. */
+  requireConnected(): void;
+  listManaged(): Promise<Dockerode.ContainerInfo[]>;
+  reap(opts?: { all?: boolean; keep?: Set<string> }): Promise<string[]>;
+}
+
+export type EngineConfig = { kind: 'local'; socketPath?: string };
+
+export function createEngine(config: EngineConfig = { kind: 'local' }): SandboxEngine {
+  switch (config.kind) {
+    case 'local':
+      return new DockerEngine(config.socketPath ? { socketPath: config.socketPath } : {});
+  }
+}
+
+export class DockerEngine implements SandboxEngine {
+  readonly id = 'local';
   readonly docker: Dockerode;
   private state: EngineState = { connected: false, error: 'Not checked yet.' };
 

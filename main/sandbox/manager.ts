@@ -7,7 +7,7 @@ import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../
 import type { AuditLog } from '../store/audit';
 import type { RunStore } from '../store/runs';
 import { newExitNonce, programArgv, programScript } from './bootstrap';
-import { DockerEngine, GVISOR_FIX, engineErrorMessage, isConnectionError } from './engine';
+import { GVISOR_FIX, engineErrorMessage, isConnectionError, type EngineState, type SandboxEngine } from './engine';
 import { resolveImage } from './images';
 import { ownerAlive, ownerId } from './labels';
 import { WarmPool, type PoolProfile } from './pool';
@@ -23,7 +23,7 @@ export interface ManagerEvents {
 }
 
 export interface ManagerOptions {
-  engine: DockerEngine;
+  engine: SandboxEngine;
   store: RunStore;
   audit: AuditLog;
   events: ManagerEvents;
@@ -319,7 +319,7 @@ export class SandboxManager {
     }
   }
 
-  private async onEngineChange(state: DockerEngine['current'], connectedNow: boolean): Promise<void> {
+  private async onEngineChange(state: EngineState, connectedNow: boolean): Promise<void> {
     if (!state.connected) {
       this.pool.forget();
     } else if (connectedNow) {
