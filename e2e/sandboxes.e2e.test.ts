@@ -41,10 +41,17 @@ async function setCode(page: Page, code: string): Promise<void> {
 
 async function runAndWait(page: Page, code: string): Promise<string> {
   await setCode(page, code);
+  const before = await page.getByTestId('history-row').count();
   await page.getByTestId('run-button').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished', null, {
-    timeout: 60_000,
-  });
+  // The new run is in the history and is the one shown, finished (not the previous run's status).
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('[data-testid="history-row"]').length > n &&
+      document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished' &&
+      document.querySelector('[data-testid="history-row"]')?.getAttribute('data-end-reason') !== '',
+    before,
+    { timeout: 60_000 },
+  );
   return (await page.getByTestId('run-end-reason').textContent())!.trim();
 }
 
@@ -127,6 +134,15 @@ describe('Sandboxes view in Chromium', { skip: skip ?? false }, () => {
     await row.waitFor({ timeout: 10_000 });
     assert.equal(await row.getAttribute('data-end-reason'), 'exited');
     await page.screenshot({ path: join(SHOTS, 'e2e-finished.png') });
+  });
+
+  test('text typed as standard input reaches the program', async () => {
+    await page.locator('.stdin-input summary').click();
+    await page.getByTestId('stdin-input').fill('21\n');
+    const reason = await runAndWait(page, 'print(int(input()) * 2)\n');
+    assert.equal(reason, 'exited');
+    assert.equal((await page.locator('[data-testid="output"] .stdout').allTextContents()).join(''), '42\n');
+    await page.getByTestId('stdin-input').fill('');
   });
 
   test('a run past its timeout is marked as timed out', async () => {

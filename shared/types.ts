@@ -51,6 +51,11 @@ export const RunRequest = z
       .string()
       .max(1024 * 1024)
       .optional(),
+    /** Text the program reads on standard input (default: none, stdin is /dev/null). */
+    stdin: z
+      .string()
+      .max(1024 * 1024)
+      .optional(),
     /** A command to run instead of code (argv, no shell unless you ask for one). */
     argv: z
       .array(z.string().max(64 * 1024))
@@ -90,7 +95,9 @@ export const RunRecord = z.object({
   runtime: Runtime,
   /** true when the user opted in to runc for this run. */
   runcOptIn: z.boolean(),
+  /** The code and stdin the run was given (left out of runs.list; runs.get has them). */
   code: z.string().optional(),
+  stdin: z.string().optional(),
   argv: z.array(z.string()),
   limits: Limits,
   warm: z.boolean(),

@@ -51,6 +51,16 @@ describe('moat CLI', { skip: skip ?? false }, () => {
     assert.equal(r.stdout, 'kernel 4.4.0\n', "gVisor's kernel");
   });
 
+  test('--input gives a file to the program on stdin', async () => {
+    const code = join(dataDir.path, 'sum.py');
+    const input = join(dataDir.path, 'in.txt');
+    writeFileSync(code, 'print(sum(int(x) for x in input().split()))\n');
+    writeFileSync(input, '1 2 3 4\n');
+    const r = await moat(['run', '--file', code, '--input', input]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '10\n');
+  });
+
   test('limits as flags; a timeout exits 124 and says so', async () => {
     const r = await moat(['run', '--timeout', '1s', '--memory', '128m', '--cpus', '0.5', '--', 'sh', '-c', 'echo start; sleep 30']);
     assert.equal(r.code, 124);

@@ -38,6 +38,20 @@ describe('default sandbox (gVisor)', { skip: skip ?? false }, () => {
     assert.ok((run.durationMs ?? -1) >= 0);
   });
 
+  test('stdin: the given text byte for byte, else /dev/null', async () => {
+    const input = "3 4\nline with 'quotes' % \\ and é\n";
+    const { run, stdout } = await runToEnd(services, {
+      template: 'python',
+      code: 'import sys\ndata = sys.stdin.buffer.read()\nprint(len(data), data == ' + JSON.stringify(input) + '.encode())\n',
+      stdin: input,
+    });
+    assert.equal(run.endReason, 'exited');
+    assert.equal(stdout, `${Buffer.byteLength(input)} True\n`);
+    assert.equal((await services.handlers['runs.get']({ id: run.id })).run.stdin, input, 'kept with the run');
+    const none = await runToEnd(services, { template: 'shell', code: 'wc -c' });
+    assert.equal(none.stdout.trim(), '0');
+  });
+
   describe('network', () => {
     let host: TestHost | null = null;
     let hostError: string | null = null;

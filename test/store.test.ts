@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RunStore } from '../main/store/runs';
@@ -86,6 +86,28 @@ test('kill -9 at random moments always leaves readable, consistent state', async
       lastCount = list.length;
     }
     assert.ok(lastCount > 0, 'the writer got to write something');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('code is logged once per run, kept across status changes, and left out of list()', () => {
+  const dir = tempDir();
+  try {
+    const s = new RunStore(dir.path);
+    const code = 'print("x")\n'.repeat(1000);
+    s.put(runRecord('c', 1, { status: 'queued', endReason: undefined, exitCode: null, code, stdin: 'in' }));
+    s.put(runRecord('c', 1, { status: 'running', endReason: undefined, exitCode: null, code, stdin: 'in' }));
+    s.put(runRecord('c', 1, { code, stdin: 'in' }));
+    s.close();
+    const text = readFileSync(join(dir.path, 'runs.jsonl'), 'utf8');
+    assert.equal(text.split('print(\\"x\\")').length - 1, 1000, 'the code is in the log once');
+    const again = new RunStore(dir.path);
+    assert.equal(again.get('c')?.code, code);
+    assert.equal(again.get('c')?.stdin, 'in');
+    assert.equal(again.get('c')?.status, 'finished');
+    assert.equal(again.list()[0]?.code, undefined);
+    again.close();
   } finally {
     dir.cleanup();
   }

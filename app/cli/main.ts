@@ -83,6 +83,7 @@ program
   .option('-t, --template <id>', `template: ${TEMPLATES.map((t) => t.id).join(', ')}`)
   .option('-f, --file <path>', 'file with the code to run (- for stdin)')
   .option('-c, --code <text>', 'code to run')
+  .option('-i, --input <path>', "file given to the program on stdin (- for Moat's stdin); default: none")
   .option('--timeout <duration>', 'wall-clock limit, e.g. 30s, 2m')
   .option('--memory <size>', 'memory limit in MB or with a unit, e.g. 512, 1g')
   .option('--cpus <n>', 'CPU limit, e.g. 0.5, 2')

@@ -12,6 +12,7 @@ export interface RunFlags {
   template?: string;
   file?: string;
   code?: string;
+  input?: string;
   timeout?: string;
   memory?: string;
   cpus?: string;
@@ -56,9 +57,12 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
   if (flags.file) code = readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
   if (code === undefined && argv.length === 0) throw new Error('nothing to run: give --file FILE, --code TEXT, or a command after --');
   if (code !== undefined && argv.length > 0) throw new Error('give either code (--file/--code) or a command after --, not both');
+  if (flags.input === '-' && flags.file === '-') throw new Error('stdin cannot be both the code (--file -) and the input (--input -)');
+  const stdin = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8') : undefined;
   const req = {
     template: templateFor(flags, argv),
     ...(code !== undefined ? { code } : { argv }),
+    ...(stdin !== undefined ? { stdin } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(flags.allowRunc ? { allowRunc: true } : {}),
     ...(flags.warm === false ? { warm: false } : {}),

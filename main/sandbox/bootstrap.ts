@@ -22,7 +22,11 @@ export interface ProgramSpec {
   template: TemplateDef;
   code?: string;
   argv?: string[];
+  stdin?: string;
 }
+
+/** Where the run's standard input is kept inside the sandbox (tmpfs). */
+const STDIN_FILE = '/tmp/.moat-stdin';
 
 /** The argv the program runs as (stored in the run record). */
 export function programArgv(p: ProgramSpec): string[] {
@@ -50,22 +54,28 @@ export function printfFormat(bytes: Buffer): string {
 const SLICE_BYTES = 32 * 1024;
 
 /**
- * The script the bootstrap reads: writes the code file byte for byte, runs the program with stdin
- * at /dev/null, then reports its exit with the run's marker (exit-marker.ts).
+ * The script the bootstrap reads: writes the code file (and the run's stdin) byte for byte, runs
+ * the program with that stdin or /dev/null, then reports its exit with the run's marker
+ * (exit-marker.ts).
  */
 export function programScript(p: ProgramSpec, exitNonce: string): string {
   const lines = ['cd /work || exit 125'];
-  if (p.code !== undefined) {
-    const file = shQuote(`/work/${p.template.codeFile}`);
-    const bytes = Buffer.from(p.code, 'utf8');
-    lines.push(`: > ${file} || exit 125`);
-    for (let off = 0; off < bytes.length; off += SLICE_BYTES) {
-      lines.push(`printf '${printfFormat(bytes.subarray(off, off + SLICE_BYTES))}' >> ${file} || exit 125`);
-    }
-  }
-  lines.push(`${programArgv(p).map(shQuote).join(' ')} </dev/null`);
+  if (p.code !== undefined) lines.push(...writeFileLines(`/work/${p.template.codeFile}`, p.code));
+  if (p.stdin !== undefined) lines.push(...writeFileLines(STDIN_FILE, p.stdin));
+  lines.push(`${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`);
   lines.push(...exitMarkerLines(exitNonce));
   return lines.join('\n') + '\n';
+}
+
+/** Shell lines that write text to a file byte for byte, with builtins only. */
+function writeFileLines(path: string, text: string): string[] {
+  const file = shQuote(path);
+  const bytes = Buffer.from(text, 'utf8');
+  const lines = [`: > ${file} || exit 125`];
+  for (let off = 0; off < bytes.length; off += SLICE_BYTES) {
+    lines.push(`printf '${printfFormat(bytes.subarray(off, off + SLICE_BYTES))}' >> ${file} || exit 125`);
+  }
+  return lines;
 }
 
 export function newExitNonce(): string {

@@ -121,7 +121,12 @@ export class SandboxManager {
       );
     }
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
-    const spec = { template, ...(req.code !== undefined ? { code: req.code } : {}), ...(req.argv ? { argv: req.argv } : {}) };
+    const spec = {
+      template,
+      ...(req.code !== undefined ? { code: req.code } : {}),
+      ...(req.argv ? { argv: req.argv } : {}),
+      ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+    };
     const profile: PoolProfile = { template, image, runtime, limits };
 
     const record: RunRecord = {
@@ -131,6 +136,7 @@ export class SandboxManager {
       runtime: { name: runtime, gvisor: Boolean(gvisor) },
       runcOptIn: !gvisor,
       ...(req.code !== undefined ? { code: req.code } : {}),
+      ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
       argv: programArgv(spec),
       limits,
       warm: false,

@@ -26,7 +26,8 @@ export class RunStore {
     }
     for (const raw of values) {
       const rec = RunRecord.safeParse(raw);
-      if (rec.success) this.byId.set(rec.data.id, rec.data);
+      // Later lines of a run leave out its code and stdin (see put): merge, do not replace.
+      if (rec.success) this.byId.set(rec.data.id, { ...this.byId.get(rec.data.id), ...rec.data });
       this.lines++;
     }
   }
@@ -38,8 +39,13 @@ export class RunStore {
   }
 
   put(rec: RunRecord): void {
+    const prev = this.byId.get(rec.id);
     this.byId.set(rec.id, rec);
-    this.log.append(rec);
+    // Code and stdin (up to 1 MiB each) go into the log once per run, not with every status change.
+    const line: Partial<RunRecord> = { ...rec };
+    if (prev && prev.code === rec.code) delete line.code;
+    if (prev && prev.stdin === rec.stdin) delete line.stdin;
+    this.log.append(line);
     if (++this.lines > COMPACT_AFTER_LINES && this.lines > this.byId.size * 2) this.compact();
   }
 
@@ -48,14 +54,15 @@ export class RunStore {
     return this.byId.get(id);
   }
 
-  /** Newest first. */
+  /** Newest first, without code and stdin (`get` has them): a history page stays small. */
   list(opts: { limit?: number; before?: number } = {}): RunRecord[] {
     const limit = opts.limit ?? 200;
     this.refresh();
     return [...this.byId.values()]
       .filter((r) => opts.before === undefined || r.createdAt < opts.before)
       .sort((a, b) => b.createdAt - a.createdAt)
-      .slice(0, limit);
+      .slice(0, limit)
+      .map(({ code: _code, stdin: _stdin, ...summary }) => summary);
   }
 
   /** Stores what a finished run produced: its (capped) output and its resource samples. */
@@ -66,8 +73,13 @@ export class RunStore {
   readOutput(id: string): Pick<RunDetail, 'output' | 'stats'> {
     const text = readFileOrNull(this.outputPath(id));
     if (text === null) return { output: [], stats: [] };
-    const parsed = RunDetail.pick({ output: true, stats: true }).safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : { output: [], stats: [] };
+    try {
+      const parsed = RunDetail.pick({ output: true, stats: true }).safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // Unreadable: shown as no output rather than failing the whole detail.
+    }
+    return { output: [], stats: [] };
   }
 
   close(): void {

@@ -23,7 +23,10 @@ interface EditorStore {
   limits: LimitsForm;
   edited: EditedFields;
   allowRunc: boolean;
+  /** Text given to the program on stdin; empty means none (/dev/null). */
+  stdin: string;
   init(): void;
+  setStdin(stdin: string): void;
   selectTemplate(id: string): void;
   setCode(templateId: string, code: string): void;
   setLimit(field: LimitField, value: string): void;
@@ -45,6 +48,7 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
   limits: formFromLimits(DEFAULT_LIMITS),
   edited: {},
   allowRunc: false,
+  stdin: '',
 
   init() {
     void loadTemplates();
@@ -67,6 +71,10 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     set((s) => ({ limits: formFromLimits(s.defaults), edited: {} }));
   },
 
+  setStdin(stdin) {
+    set({ stdin });
+  },
+
   setAllowRunc(allowRunc) {
     set({ allowRunc });
   },
@@ -84,6 +92,7 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     const parsed = limitsFromForm(s.limits, s.edited);
     if (!parsed.ok) return { ok: false, message: Object.values(parsed.errors).join('. ') + '.' };
     const request: RunRequestParams = { template, code };
+    if (s.stdin !== '') request.stdin = s.stdin;
     if (Object.keys(parsed.limits).length > 0) request.limits = parsed.limits;
     // The opt-in only exists while gVisor is missing; it is never sent otherwise.
     if (!gvisorAvailable && s.allowRunc) request.allowRunc = true;

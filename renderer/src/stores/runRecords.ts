@@ -7,7 +7,9 @@ const PROGRESS: Record<RunStatus, number> = { queued: 0, starting: 1, running: 2
 /** The record that knows more: a later status wins, so a stale list never un-finishes a run. */
 export function newerRecord(current: RunRecord | undefined, incoming: RunRecord): RunRecord {
   if (!current) return incoming;
-  return PROGRESS[incoming.status] >= PROGRESS[current.status] ? incoming : current;
+  if (PROGRESS[incoming.status] < PROGRESS[current.status]) return current;
+  // History pages leave code and stdin out; keep what runs.get or an update already brought.
+  return { ...incoming, code: incoming.code ?? current.code, stdin: incoming.stdin ?? current.stdin };
 }
 
 export const RECORDS_KEPT = 500;

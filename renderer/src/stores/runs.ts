@@ -54,6 +54,11 @@ export const useRunsStore = create<RunsStore>()((set, get) => ({
 
   init() {
     const offUpdated = api().on('run.updated', (run) => {
+      // Output sent before the end must be on screen before the run shows as finished.
+      if (run.status === 'finished' && pending.some((c) => c.runId === run.id)) {
+        if (flushTimer) clearTimeout(flushTimer);
+        flushOutput();
+      }
       set((s) => ({
         runs: upsertRecords(s.runs, [run]),
         cancelling: s.cancelling === run.id && run.status === 'finished' ? null : s.cancelling,

@@ -5,6 +5,7 @@ import { CodeArea } from './CodeArea';
 import { LimitsForm } from './LimitsForm';
 import { RunControls } from './RunControls';
 import { RuncOptIn } from './RuncOptIn';
+import { StdinInput } from './StdinInput';
 import { TemplatePicker } from './TemplatePicker';
 
 export function RunForm() {
@@ -17,6 +18,7 @@ export function RunForm() {
       </div>
       {loadError && <ErrorNotice error={loadError} testId="templates-error" />}
       <CodeArea />
+      <StdinInput />
       <LimitsForm />
       <RuncOptIn />
       <RunControls />
