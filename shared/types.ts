@@ -77,8 +77,11 @@ export type RunRequest = z.infer<typeof RunRequest>;
 export const RunStatus = z.enum(['queued', 'starting', 'running', 'finished']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
-/** How a run ended. */
-export const EndReason = z.enum(['exited', 'timeout', 'oom', 'cancelled', 'output-limit', 'failed']);
+/**
+ * How a run ended. `exited` only when the program's exit was seen (the bootstrap's marker);
+ * `process-limit` when the sandbox's PID backstop killed the whole sandbox.
+ */
+export const EndReason = z.enum(['exited', 'timeout', 'oom', 'cancelled', 'output-limit', 'process-limit', 'failed']);
 export type EndReason = z.infer<typeof EndReason>;
 
 export const Runtime = z.object({

@@ -31,6 +31,7 @@ export const EXIT_CODES: Record<Exclude<EndReason, 'exited'>, number> = {
   cancelled: 130,
   oom: 137,
   'output-limit': 141,
+  'process-limit': 135,
 };
 
 export function exitStatusOf(run: RunRecord): number {
@@ -125,6 +126,8 @@ function describeEnd(r: RunRecord): string {
       return 'was cancelled';
     case 'output-limit':
       return `was stopped: output passed ${r.limits.outputBytes} bytes`;
+    case 'process-limit':
+      return `was killed: ${r.error ?? `its processes and threads reached the sandbox's limit (${r.limits.processes})`}`;
     default:
       return `ended: ${r.endReason}`;
   }

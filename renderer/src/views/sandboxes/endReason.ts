@@ -15,6 +15,7 @@ export function endReasonTone(run: RunRecord): Tone {
     case 'timeout':
     case 'oom':
     case 'output-limit':
+    case 'process-limit':
       return 'warn';
     default:
       return 'neutral';
@@ -27,6 +28,7 @@ const SHORT: Record<EndReason, string> = {
   oom: 'OOM-killed',
   cancelled: 'cancelled',
   'output-limit': 'output limit',
+  'process-limit': 'process limit',
   failed: 'failed',
 };
 
@@ -46,6 +48,8 @@ export function endReasonDetail(run: RunRecord): string {
       return 'Cancelled';
     case 'output-limit':
       return `Stopped: output reached the ${formatBytes(run.limits.outputBytes)} cap`;
+    case 'process-limit':
+      return `Killed: ${run.error ?? `too many processes and threads (limit ${run.limits.processes})`}`;
     case 'failed':
       return `Failed: ${run.error ?? 'no reason given'}`;
     default:
