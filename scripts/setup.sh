@@ -254,18 +254,24 @@ fi
 # node_modules, and the Electron binary when it can be had.
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
-  # Some registry mirrors omit other platforms' optional packages (e.g. @rollup/rollup-darwin-*)
-  # from a lock file made through them, and `npm ci` then refuses the lock as out of sync. `npm
-  # install` resolves the same versions from the same lock (and leaves it unchanged).
-  if ! ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund >/tmp/moat-npm-ci.log 2>&1; then
-    if grep -q 'in sync' /tmp/moat-npm-ci.log; then
-      say "npm ci refused the lock file (platform packages missing from this registry); npm install"
-      ELECTRON_SKIP_BINARY_DOWNLOAD=1 quietly npm install --no-audit --no-fund
+  # Only `npm ci`: it installs exactly the committed lock and never rewrites it, so a fresh clone
+  # stays clean. A lock it refuses is a bad commit, fixed by committing a good lock, not here: an
+  # `npm install` fallback would rewrite package-lock.json in the clone (and a lock made through a
+  # registry mirror that omits other platforms' optional packages is one npm ci refuses).
+  NPM_LOG=$(mktemp "${TMPDIR:-/tmp}/moat-npm-ci.XXXXXX")
+  if ! ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund >"$NPM_LOG" 2>&1; then
+    if grep -q 'in sync' "$NPM_LOG"; then
+      grep -E 'Missing:|Invalid:' "$NPM_LOG" | head -20 >&2 || true
+      warn "npm ci refused package-lock.json: it does not match package.json (above). Update it with"
+      warn "\`npm install\` against a registry with every platform's packages (registry.npmjs.org) and commit it."
     else
-      tail -20 /tmp/moat-npm-ci.log >&2
-      exit 1
+      tail -20 "$NPM_LOG" >&2
+      warn "npm ci failed"
     fi
+    warn "full log: $NPM_LOG"
+    exit 1
   fi
+  rm -f "$NPM_LOG"
 fi
 
 ELECTRON_MARK=node_modules/.moat-electron-unavailable
