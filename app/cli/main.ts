@@ -47,8 +47,15 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   process.once('SIGTERM', () => void stop());
 }
 
+// package.json's version, read at run time so `moat --version` can never drift from the package.
+const { version } = createRequire(import.meta.url)(join(ROOT, 'package.json')) as { version: string };
+
 const program = new Command();
-program.name('moat').description('Run untrusted code in gVisor sandboxes.').showHelpAfterError();
+program
+  .name('moat')
+  .description('Run untrusted code in gVisor sandboxes.')
+  .version(version, '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 program
   .command('start')
