@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { DockerEngine } from '../main/sandbox/engine';
+import { DockerEngine } from '../main/sandbox/docker-engine';
 import { resolveImage } from '../main/sandbox/images';
 import { findTemplate } from '../main/sandbox/templates';
 import { toSample } from '../main/metrics/container-stats';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const poolDeadline = Date.now() + 60_000;
   let warmIds: string[] = [];
   while (Date.now() < poolDeadline) {
-    warmIds = (await engine.listManaged()).filter((c) => c.Labels?.['moat.pool'] && c.State === 'running').map((c) => c.Id);
+    warmIds = (await engine.listManaged()).filter((c) => c.labels['moat.pool'] && c.state === 'running').map((c) => c.id);
     if (warmIds.length >= 2) break;
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -3,15 +3,14 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DockerEngine } from '../main/sandbox/engine';
+import { DockerEngine } from '../main/sandbox/docker-engine';
 import type { Services } from '../main/services';
-import { engineUnavailableReason, myContainers, runToEnd, startServices } from './helpers/engine';
+import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, startServices } from './helpers/engine';
 import { createTestHost, fetchPong, type TestHost } from './helpers/netns';
 
-const skip = await engineUnavailableReason();
-if (skip) console.log(`# skipping sandbox integration tests: ${skip}`);
+const skip = skipUnlessReady(await engineUnavailableReason(), 'sandbox integration tests');
 
-describe('default sandbox (gVisor)', { skip: skip ?? false }, () => {
+describe('default sandbox (gVisor)', { skip }, () => {
   let services: Services & { dispose(): Promise<void> };
 
   before(async () => {
@@ -65,7 +64,7 @@ describe('default sandbox (gVisor)', { skip: skip ?? false }, () => {
     after(() => host?.close());
 
     test('a TCP connection out fails (while the same target answers the host)', async (t) => {
-      if (!host) return t.skip(`could not create a network-namespace test host: ${hostError}`);
+      if (!host) return t.skip(skipUnlessReady(`could not create a network-namespace test host: ${hostError}`, 'the TCP test'));
       assert.equal(await fetchPong(host.address, host.port), 'pong', 'positive control: the test host answers from outside');
       const { run, stdout } = await runToEnd(services, {
         template: 'python',
@@ -156,25 +155,7 @@ describe('default sandbox (gVisor)', { skip: skip ?? false }, () => {
       limits: { memoryMb: 256 },
     });
     assert.equal(run.endReason, 'oom');
-    assert.equal(run.exitCode, 137);
-  });
-
-  test('a fork bomb stays contained and the run ends', async () => {
-    const started = Date.now();
-    const { run, stdout } = await runToEnd(services, {
-      template: 'shell',
-      code: 'f() { f | f & }\nf\nsleep 5\necho survived\n',
-      limits: { timeoutMs: 20_000, processes: 64 },
-    });
-    assert.equal(run.status, 'finished');
-    assert.ok(['exited', 'timeout'].includes(run.endReason!), `ended as ${run.endReason}: ${run.error ?? ''}`);
-    assert.ok(Date.now() - started < 30_000);
-    // Either the shell itself could no longer fork (exit 2, "Cannot fork") or the timeout ended it.
-    assert.ok(run.endReason === 'timeout' || run.exitCode !== 0, `exit ${run.exitCode}`);
-    assert.doesNotMatch(stdout, /survived/);
-    // The engine and gVisor are still healthy: the next run works.
-    const next = await runToEnd(services, { template: 'shell', code: 'echo next' });
-    assert.equal(next.stdout, 'next\n');
+    assert.equal(run.exitCode, null, 'the program did not exit: it was killed');
   });
 
   test('an infinite loop ends at the timeout', async () => {
@@ -222,7 +203,7 @@ describe('default sandbox (gVisor)', { skip: skip ?? false }, () => {
       const engine = new DockerEngine();
       let id: string | undefined;
       for (let i = 0; i < 100 && !id; i++) {
-        id = (await engine.listManaged()).find((c) => c.Labels?.['moat.run'] === rec.id)?.Id;
+        id = (await engine.listManaged()).find((c) => c.labels['moat.run'] === rec.id)?.id;
         if (!id) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(id, 'the run has a labelled container');

@@ -1,8 +1,8 @@
 // Live resource usage of one sandbox from Docker's stats stream (about one sample a second).
-import type Dockerode from 'dockerode';
+import type { SandboxEngine } from '../sandbox/engine';
 import type { StatsSample } from '../../shared/types';
 
-interface RawStats {
+export interface RawStats {
   read?: string;
   cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
   precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
@@ -34,40 +34,21 @@ export function toSample(runId: string, raw: RawStats, now = Date.now()): StatsS
   };
 }
 
-/** Streams samples until stopped or the container ends; errors end the stream quietly. */
-export function sampleContainer(container: Dockerode.Container, runId: string, onSample: (s: StatsSample) => void): () => void {
-  let stopped = false;
-  let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | null = null;
-  container.stats({ stream: true }).then(
-    (s) => {
-      stream = s as NodeJS.ReadableStream & { destroy?: () => void };
-      if (stopped) {
-        stream.destroy?.();
-        return;
-      }
-      let buf = '';
-      stream.on('data', (chunk: Buffer) => {
-        buf += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (!line) continue;
-          try {
-            const sample = toSample(runId, JSON.parse(line) as RawStats);
-            if (sample && !stopped) onSample(sample);
-          } catch {
-            // A torn line at shutdown; nothing to show.
-          }
-        }
-        if (buf.length > 1 << 20) buf = '';
-      });
-      stream.on('error', () => {});
+/** Streams samples until stopped; `onSilence` when the engine sends none for its silence deadline. */
+export function sampleSandbox(
+  engine: SandboxEngine,
+  id: string,
+  runId: string,
+  onSample: (s: StatsSample) => void,
+  onSilence: () => void,
+): () => void {
+  const watch = engine.stats(
+    id,
+    (raw) => {
+      const sample = toSample(runId, raw as RawStats);
+      if (sample) onSample(sample);
     },
-    () => {},
+    onSilence,
   );
-  return () => {
-    stopped = true;
-    stream?.destroy?.();
-  };
+  return () => watch.stop();
 }

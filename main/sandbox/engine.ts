@@ -1,10 +1,12 @@
-// A sandbox engine is a Docker engine Moat talks to through dockerode: the local one on its
-// socket now, a remote one through an SSH tunnel later (same class, different connection).
-// It knows whether it is reachable, which runtimes it has, and how to find its orphans.
-import Dockerode from 'dockerode';
+// The seam between the run lifecycle and whatever runs containers. A SandboxEngine offers sandbox
+// operations (create with a profile, start, attach, wait, kill, remove, stats, list by label), each
+// with a deadline, so that a hung engine costs a run its slot for a bounded time, never forever.
+// The local Docker engine (docker-engine.ts) is the one implementation today; a remote Docker over
+// SSH, or Kubernetes, fits behind the same interface.
+import type Dockerode from 'dockerode';
+import type { Duplex } from 'node:stream';
 import { basename } from 'node:path';
 import { MoatError } from '../../shared/errors';
-import { LABEL_MANAGED, LABEL_OWNER, ownerAlive } from './labels';
 
 export interface EngineState {
   connected: boolean;
@@ -21,6 +23,22 @@ export const GVISOR_FIX =
 
 export const ENGINE_FIX = 'Start the Docker engine (`systemctl start docker`, or `bash scripts/setup.sh`), or point DOCKER_HOST at it.';
 
+/**
+ * How long Moat waits for the engine. Short calls (create, start, kill, remove, inspect, list) get
+ * a fixed deadline; waiting for a run's end gets the run's own timeout plus `graceMs`; the stats
+ * stream, which the engine sends about once a second, may fall silent for `silenceMs` before Moat
+ * asks whether the engine still answers.
+ */
+export interface EngineDeadlines {
+  shortMs: number;
+  /** `docker info` in the health check: a slow answer marks the engine unreachable. */
+  infoMs: number;
+  graceMs: number;
+  silenceMs: number;
+}
+
+export const DEFAULT_DEADLINES: EngineDeadlines = { shortMs: 15_000, infoMs: 5_000, graceMs: 15_000, silenceMs: 10_000 };
+
 interface RuntimeInfo {
   path?: string;
   runtimeType?: string;
@@ -36,9 +54,26 @@ export function findGvisorRuntime(runtimes: Record<string, RuntimeInfo> | undefi
   });
 }
 
+/** An engine call that passed its deadline. */
+export class EngineTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`no answer to ${what} within ${formatSeconds(ms)}`);
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** Human-readable reason for a failed engine call, without leaking internals. */
 export function engineErrorMessage(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
+  if (err instanceof EngineTimeoutError)
+    return `The Docker engine did not answer (${err.what}) within ${formatSeconds(err.ms)}: it may be hung.`;
   if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOENT') return 'The Docker engine is not running (its socket refused the connection).';
   if (e?.code === 'EACCES') return 'Permission denied on the Docker socket (is this user in the docker group?).';
   if (e?.code === 'ECONNRESET' || e?.code === 'EPIPE') return 'The connection to the Docker engine was lost.';
@@ -47,108 +82,75 @@ export function engineErrorMessage(err: unknown): string {
   return 'The Docker engine did not answer.';
 }
 
+/** True when the error says the engine is unreachable or hung (not that it refused a request). */
 export function isConnectionError(err: unknown): boolean {
+  if (err instanceof EngineTimeoutError) return true;
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
 }
 
-/**
- * What the sandbox manager needs of an engine. Local Docker (DockerEngine) today; a remote Docker
- * reached over SSH will be a second implementation, picked by `createEngine` from configuration.
- */
+/** What `inspect` tells about a sandbox. */
+export interface SandboxState {
+  running: boolean;
+  exitCode: number | null;
+  oomKilled: boolean;
+  labels: Record<string, string>;
+}
+
+/** A sandbox container as listed by label. */
+export interface SandboxListing {
+  id: string;
+  labels: Record<string, string>;
+  state: string;
+  image: string;
+}
+
+/** A stream of stats samples; `stop` ends it. */
+export interface StatsWatch {
+  stop(): void;
+}
+
+/** Samples of the sandbox's task count taken faster than the stats stream (where the engine can). */
+export interface PidsWatch {
+  /** The highest task count seen, and whether the PID limit was hit (where the engine can tell). */
+  readonly peak: number;
+  readonly limitHit: boolean;
+  stop(): void;
+}
+
 export interface SandboxEngine {
   /** Where it runs, for display and labels ("local", or an instance id). */
   readonly id: string;
-  readonly docker: Dockerode;
   /** The last state seen by `refresh`. */
   readonly current: EngineState;
+  readonly deadlines: EngineDeadlines;
+  /** The raw client, for image management only (images/); runs go through the operations below. */
+  readonly docker: Dockerode;
   /** Asks the engine for its version and runtimes; never throws. */
   refresh(): Promise<EngineState>;
   /** Throws ENGINE_UNAVAILABLE (with the fix) unless the last refresh reached the engine. */
   requireConnected(): void;
-  listManaged(): Promise<Dockerode.ContainerInfo[]>;
-  reap(opts?: { all?: boolean; keep?: Set<string> }): Promise<string[]>;
-}
+  /** True when the engine answers a ping within the short deadline. */
+  ping(): Promise<boolean>;
 
-export type EngineConfig = { kind: 'local'; socketPath?: string };
-
-export function createEngine(config: EngineConfig = { kind: 'local' }): SandboxEngine {
-  switch (config.kind) {
-    case 'local':
-      return new DockerEngine(config.socketPath ? { socketPath: config.socketPath } : {});
-  }
-}
-
-export class DockerEngine implements SandboxEngine {
-  readonly id = 'local';
-  readonly docker: Dockerode;
-  private state: EngineState = { connected: false, error: 'Not checked yet.' };
-
-  constructor(opts: { socketPath?: string } = {}) {
-    const fromEnv = process.env.DOCKER_HOST;
-    if (opts.socketPath) this.docker = new Dockerode({ socketPath: opts.socketPath });
-    else if (fromEnv && fromEnv.startsWith('unix://')) this.docker = new Dockerode({ socketPath: fromEnv.slice(7) });
-    else this.docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
-  }
-
-  get current(): EngineState {
-    return this.state;
-  }
-
-  /** Asks the engine for its version and runtimes; never throws. */
-  async refresh(): Promise<EngineState> {
-    try {
-      const info = (await withTimeout(this.docker.info(), 5000)) as { ServerVersion?: string; Runtimes?: Record<string, RuntimeInfo> };
-      const gvisorRuntime = findGvisorRuntime(info.Runtimes);
-      this.state = { connected: true, version: info.ServerVersion, ...(gvisorRuntime ? { gvisorRuntime } : {}) };
-    } catch (err) {
-      this.state = { connected: false, error: engineErrorMessage(err) };
-    }
-    return this.state;
-  }
-
-  requireConnected(): void {
-    if (!this.state.connected)
-      throw new MoatError('ENGINE_UNAVAILABLE', this.state.error ?? 'The Docker engine is not reachable.', ENGINE_FIX);
-  }
-
+  create(options: Dockerode.ContainerCreateOptions): Promise<string>;
+  start(id: string): Promise<void>;
+  /** The sandbox's multiplexed stdin/stdout/stderr (hijacked); establishing it has the short deadline. */
+  attach(id: string): Promise<Duplex>;
+  /** Resolves with the exit status; rejects with EngineTimeoutError after `deadlineMs`. */
+  wait(id: string, condition: 'next-exit' | 'not-running', deadlineMs: number): Promise<number>;
+  kill(id: string): Promise<void>;
+  /** 'removed' or 'gone' (already removed, or being removed); throws when the engine did not answer. */
+  remove(id: string): Promise<'removed' | 'gone'>;
+  inspect(id: string): Promise<SandboxState | null>;
+  stats(id: string, onRaw: (raw: unknown) => void, onSilence: () => void): StatsWatch;
+  watchPids(id: string): PidsWatch;
   /** Moat's containers on this engine. */
-  async listManaged(): Promise<Dockerode.ContainerInfo[]> {
-    return this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } });
-  }
-
-  /**
-   * Removes containers whose owning Moat process is gone (or all of Moat's with `all`), except
-   * those in `keep`. Returns the ids removed.
-   */
-  async reap(opts: { all?: boolean; keep?: Set<string> } = {}): Promise<string[]> {
-    const removed: string[] = [];
-    for (const c of await this.listManaged()) {
-      if (opts.keep?.has(c.Id)) continue;
-      if (!opts.all && ownerAlive(c.Labels?.[LABEL_OWNER])) continue;
-      try {
-        await this.docker.getContainer(c.Id).remove({ force: true, v: true });
-        removed.push(c.Id);
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      }
-    }
-    return removed;
-  }
+  listManaged(): Promise<SandboxListing[]>;
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(Object.assign(new Error(`timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
+export type EngineConfig = { kind: 'local'; socketPath?: string; deadlines?: Partial<EngineDeadlines> };
+
+export function engineUnavailable(state: EngineState): MoatError {
+  return new MoatError('ENGINE_UNAVAILABLE', state.error ?? 'The Docker engine is not reachable.', ENGINE_FIX);
 }

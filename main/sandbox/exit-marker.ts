@@ -14,9 +14,10 @@ export class ExitMarker {
   private readonly seen: Record<StreamName, boolean> = { stdout: false, stderr: false };
   private status: number | null = null;
 
+  /** `onExit(null)`: the marker came with a status that is not three digits 0-255. */
   constructor(
     nonce: string,
-    private readonly onExit: (status: number) => void,
+    private readonly onExit: (status: number | null) => void,
   ) {
     this.needle = Buffer.from(nonce, 'ascii');
   }
@@ -34,10 +35,10 @@ export class ExitMarker {
         this.held[stream] = data.subarray(at);
         return data.subarray(0, at);
       }
-      if (stream === 'stderr') this.status = Number(data.subarray(at + this.needle.length, end).toString('ascii'));
+      if (stream === 'stderr') this.status = parseStatus(data.subarray(at + this.needle.length, end).toString('latin1'));
       this.seen[stream] = true;
       this.held[stream] = Buffer.alloc(0);
-      if (this.seen.stdout && this.seen.stderr) this.onExit(this.status ?? 0);
+      if (this.seen.stdout && this.seen.stderr) this.onExit(this.status);
       return data.subarray(0, at);
     }
     const keep = this.partialSuffix(data);
@@ -60,6 +61,13 @@ export class ExitMarker {
     }
     return 0;
   }
+}
+
+/** Exactly three ASCII digits with a value 0-255 (what the bootstrap prints), else null. */
+export function parseStatus(text: string): number | null {
+  if (!/^[0-9]{3}$/.test(text)) return null;
+  const n = Number(text);
+  return n <= 255 ? n : null;
 }
 
 /** The shell lines that run the program and report its exit (see ExitMarker). */

@@ -1,19 +1,26 @@
 // Runs sandboxes on one engine: checks the request against the engine (gVisor or an explicit runc
-// opt-in, image present), records the run, hands it a warm or cold sandbox, relays its output and
-// stats, and keeps the engine connection, the warm pool and orphan cleanup healthy.
+// opt-in, image present), records the run, queues it (run-queue.ts), hands it a warm or cold
+// sandbox, relays its output and stats, and removes the sandbox through the tracker. A health loop
+// follows the engine: when it is lost the pool is suspended, when it is back every container of
+// this process is reconciled with what is tracked and orphans of dead Moat processes are reaped.
+// Nothing here may reject unobserved: every background task catches and logs.
 import { randomBytes } from 'node:crypto';
 import { MoatError } from '../../shared/errors';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
 import type { AuditLog } from '../store/audit';
 import type { RunStore } from '../store/runs';
 import { newExitNonce, programArgv, programScript } from './bootstrap';
-import { GVISOR_FIX, engineErrorMessage, isConnectionError, type EngineState, type SandboxEngine } from './engine';
+import { withDeadline } from './docker-engine';
+import { ENGINE_FIX, GVISOR_FIX, engineErrorMessage, isConnectionError, type EngineState, type SandboxEngine } from './engine';
 import { resolveImage } from './images';
 import { ownerAlive, ownerId } from './labels';
 import { WarmPool, type PoolProfile } from './pool';
-import { hardenedCreateOptions } from './profile';
+import { hardenedCreateOptions, pidsLimitFor } from './profile';
+import { reapOrphans } from './reaper';
+import { RunQueue } from './run-queue';
 import { startRun, type RunControl } from './runner';
-import { findTemplate, TEMPLATES } from './templates';
+import { SandboxTracker } from './tracker';
+import { findTemplate, TEMPLATES, type TemplateDef } from './templates';
 
 export interface ManagerEvents {
   output(runId: string, stream: StreamName, data: string): void;
@@ -36,11 +43,13 @@ export interface ManagerOptions {
 
 /** Samples kept per run; past it, every other one is dropped (the series keeps its whole span). */
 const MAX_SAMPLES = 2000;
+/** While connected, this process's containers are reconciled with the tracker every this many health checks. */
+const RECONCILE_EVERY = 8;
 
 interface LiveRun {
   record: RunRecord;
   /** Set while the run waits for a slot: takes it out of the queue. */
-  dequeue?: (() => void) | null;
+  leaveQueue: (() => void) | null;
   samples: StatsSample[];
   control: RunControl | null;
   cancelRequested: boolean;
@@ -53,15 +62,19 @@ export function newRunId(): string {
 
 export class SandboxManager {
   private readonly live = new Map<string, LiveRun>();
+  private readonly tracker: SandboxTracker;
   private readonly pool: WarmPool;
-  /** Containers that could not be removed because the engine was gone; retried on reconnect. */
-  private readonly leftBehind = new Set<string>();
+  private readonly queue: RunQueue;
   private health: NodeJS.Timeout | null = null;
+  private healthTicks = 0;
+  private checking: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly o: ManagerOptions) {
-    this.pool = new WarmPool(() => o.engine.docker, o.log);
+    this.tracker = new SandboxTracker(o.engine, o.log);
+    this.pool = new WarmPool(o.engine, this.tracker, o.log);
     this.pool.onChange = () => o.events.status();
+    this.queue = new RunQueue(() => o.defaults().maxConcurrentRuns);
   }
 
   /** Connects, marks runs left unfinished by a crash, reaps orphans, warms the pool, starts health checks. */
@@ -76,7 +89,8 @@ export class SandboxManager {
         endedAt: rec.endedAt ?? Date.now(),
       });
     }
-    await this.onEngineChange(await this.o.engine.refresh(), true);
+    await this.o.engine.refresh();
+    await this.onEngineChange(this.o.engine.current, true);
     const every = this.o.healthIntervalMs ?? 2000;
     this.health = setInterval(() => void this.checkHealth(), every);
     this.health.unref();
@@ -88,6 +102,11 @@ export class SandboxManager {
 
   liveRuns(): RunRecord[] {
     return [...this.live.values()].map((l) => l.record);
+  }
+
+  /** Sandboxes this process tracks, by role (for status and tests). */
+  trackedSandboxes(): ReturnType<SandboxTracker['counts']> {
+    return this.tracker.counts();
   }
 
   async run(req: RunRequest): Promise<RunRecord> {
@@ -110,7 +129,7 @@ export class SandboxManager {
     }
     const runtime = gvisor ?? 'runc';
     const defaults = this.o.defaults();
-    const { image, source } = await resolveImage(engine.docker, template, { preferOfficial: defaults.preferOfficialImages });
+    const { image, source } = await this.lookUpImage(template, defaults.preferOfficialImages);
     if (!image) {
       throw new MoatError(
         'IMAGE_UNAVAILABLE',
@@ -137,6 +156,7 @@ export class SandboxManager {
       runcOptIn: !gvisor,
       ...(req.code !== undefined ? { code: req.code } : {}),
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+      ...(req.keep === false ? { keep: false } : {}),
       argv: programArgv(spec),
       limits,
       warm: false,
@@ -153,13 +173,16 @@ export class SandboxManager {
     if (record.runcOptIn) {
       this.o.audit.record({ action: 'run.runc-opt-in', by: ownerId(), details: { run: record.id, template: template.id, image } });
     }
+    // Code and stdin are the store's to keep (or not); the live record and events carry neither.
+    delete record.code;
+    delete record.stdin;
     this.o.events.updated({ ...record });
-    const live: LiveRun = { record, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
+    const live: LiveRun = { record, leaveQueue: null, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
     this.live.set(record.id, live);
     this.o.events.status();
     const exitNonce = newExitNonce();
     live.done = this.execute(live, programScript(spec, exitNonce), exitNonce, profile, req.warm !== false);
-    return record;
+    return { ...record };
   }
 
   /** Stops a live run; false if it is not running (finished or unknown). */
@@ -167,7 +190,7 @@ export class SandboxManager {
     const live = this.live.get(runId);
     if (!live) return false;
     live.cancelRequested = true;
-    live.dequeue?.();
+    live.leaveQueue?.();
     live.control?.stop('cancelled');
     return true;
   }
@@ -178,30 +201,56 @@ export class SandboxManager {
     return this.o.store.get(runId);
   }
 
+  /**
+   * Cancels every run (queued ones never start), removes the warm pool and whatever this process
+   * still owns. Bounded: each run ends within the engine's grace after its kill, and each removal
+   * has the short deadline.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.health) clearInterval(this.health);
+    this.queue.close();
     for (const id of this.live.keys()) this.cancel(id);
     await Promise.all([...this.live.values()].map((l) => l.done));
     await this.pool.close();
+    if (this.o.engine.current.connected) {
+      await this.tracker.reconcile().catch((err: unknown) => this.o.log(`cleanup at shutdown: ${engineErrorMessage(err)}`));
+    }
   }
 
-  /** Removes orphans; `all` also removes live sandboxes of other Moat processes. */
+  /** Removes orphans of Moat processes that are gone; `all` also those of other live Moat processes. */
   async reap(all = false): Promise<string[]> {
-    const keep = new Set<string>(this.pool.ids());
-    return this.o.engine.reap({ all, keep });
+    return reapOrphans(this.o.engine, { all });
+  }
+
+  private async lookUpImage(template: TemplateDef, preferOfficial: boolean): ReturnType<typeof resolveImage> {
+    try {
+      return await withDeadline('look up image', this.o.engine.deadlines.shortMs, () =>
+        resolveImage(this.o.engine.docker, template, { preferOfficial }),
+      );
+    } catch (err) {
+      if (isConnectionError(err)) void this.checkHealth();
+      throw new MoatError('ENGINE_UNAVAILABLE', engineErrorMessage(err), ENGINE_FIX);
+    }
   }
 
   private async execute(live: LiveRun, script: string, exitNonce: string, profile: PoolProfile, allowWarm: boolean): Promise<void> {
     const { record } = live;
+    const engine = this.o.engine;
     const update = (patch: Partial<RunRecord>): void => {
       Object.assign(record, patch);
       this.o.store.put(record);
       this.o.events.updated({ ...record });
     };
     let slot = false;
+    let sandboxKey: string | null = null;
     try {
-      slot = await this.acquireSlot(live);
+      slot = await this.queue.acquire((leave) => (live.leaveQueue = leave));
+      live.leaveQueue = null;
+      if (slot && (live.cancelRequested || this.closed)) {
+        this.queue.release();
+        slot = false;
+      }
       if (!slot) {
         update({ status: 'finished', endReason: 'cancelled', endedAt: Date.now() });
         return;
@@ -209,24 +258,32 @@ export class SandboxManager {
       // Taken only now, so a queued run does not hold a warm sandbox while it waits.
       const warm = allowWarm ? this.pool.take(profile) : null;
       update({ status: 'starting', warm: warm !== null });
-      let container = warm;
-      if (!container) {
+      let containerId: string;
+      if (warm) {
+        sandboxKey = warm.key;
+        containerId = warm.id;
+      } else {
+        sandboxKey = this.tracker.begin();
         try {
-          container = await this.o.engine.docker.createContainer(hardenedCreateOptions({ ...profile, runId: record.id }));
+          containerId = await engine.create(hardenedCreateOptions({ ...profile, runId: record.id, sandboxKey }));
+          this.tracker.created(sandboxKey, containerId, 'run');
         } catch (err) {
+          this.tracker.abandon(sandboxKey);
           if (isConnectionError(err)) void this.checkHealth();
           update({ status: 'finished', endReason: 'failed', error: engineErrorMessage(err), endedAt: Date.now() });
           return;
         }
       }
       const { control, done } = startRun({
-        docker: this.o.engine.docker,
+        engine,
         runId: record.id,
-        container,
+        containerId,
         alreadyStarted: warm !== null,
         script,
         exitNonce,
         limits: record.limits,
+        gvisor: record.runtime.gvisor,
+        pidsLimit: pidsLimitFor(record.limits),
         hooks: {
           onStarted: (startedAt) => update({ status: 'running', startedAt }),
           onOutput: (stream, data) => this.o.events.output(record.id, stream, data),
@@ -258,115 +315,90 @@ export class SandboxManager {
         stderrBytes: out.output.stderrBytes,
         truncated: out.output.truncated,
         ...(out.peakMemoryBytes ? { peakMemoryBytes: out.peakMemoryBytes } : {}),
+        ...(out.peakTasks ? { peakTasks: out.peakTasks } : {}),
       });
-      if (await out.removal) this.leftBehind.add(container.id);
     } catch (err) {
       this.o.log(`run ${record.id} failed unexpectedly: ${(err as Error).stack ?? String(err)}`);
       update({ status: 'finished', endReason: 'failed', error: 'Internal error in Moat while running the sandbox.', endedAt: Date.now() });
     } finally {
-      if (slot) this.releaseSlot();
+      // The result is recorded; the removal (short deadline, retried by reconcile) comes after it.
+      if (sandboxKey) await this.tracker.remove(sandboxKey);
+      if (slot) this.queue.release();
       this.live.delete(record.id);
       this.o.events.status();
     }
   }
 
-  private running = 0;
-  private readonly waiting: ((granted: boolean) => void)[] = [];
-
-  /**
-   * Waits for a free slot (at most maxConcurrentRuns at once, first come first served); false if
-   * the run was cancelled while it waited.
-   */
-  private async acquireSlot(live: LiveRun): Promise<boolean> {
-    if (this.running < this.o.defaults().maxConcurrentRuns && this.waiting.length === 0) {
-      this.running++;
-      return true;
-    }
-    const granted = await new Promise<boolean>((resolve) => {
-      this.waiting.push(resolve);
-      live.dequeue = () => {
-        const i = this.waiting.indexOf(resolve);
-        if (i >= 0) this.waiting.splice(i, 1);
-        resolve(false);
-      };
-    });
-    live.dequeue = null;
-    if (granted && live.cancelRequested) {
-      this.releaseSlot();
-      return false;
-    }
-    return granted;
+  /** One health check at a time; never rejects. */
+  private checkHealth(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.checking ??= this.healthCheck()
+      .catch((err: unknown) => this.o.log(`health check failed: ${engineErrorMessage(err)}`))
+      .finally(() => (this.checking = null));
+    return this.checking;
   }
 
-  /** Frees a slot, handing it straight to the longest-waiting run, if any. */
-  private releaseSlot(): void {
-    this.running--;
-    if (this.running < this.o.defaults().maxConcurrentRuns) {
-      const next = this.waiting.shift();
-      if (next) {
-        this.running++;
-        next(true);
-      }
-    }
+  private async healthCheck(): Promise<void> {
+    const before = this.o.engine.current;
+    const after = await this.o.engine.refresh();
+    if (this.closed) return;
+    const changed = before.connected !== after.connected || before.gvisorRuntime !== after.gvisorRuntime || before.error !== after.error;
+    if (changed) await this.onEngineChange(after, !before.connected && after.connected);
+    else if (after.connected && ++this.healthTicks % RECONCILE_EVERY === 0) await this.reconcile();
   }
 
-  private checking = false;
-
-  private async checkHealth(): Promise<void> {
-    if (this.checking || this.closed) return;
-    this.checking = true;
-    try {
-      const before = this.o.engine.current;
-      const after = await this.o.engine.refresh();
-      const changed = before.connected !== after.connected || before.gvisorRuntime !== after.gvisorRuntime || before.error !== after.error;
-      if (changed) await this.onEngineChange(after, !before.connected && after.connected);
-    } finally {
-      this.checking = false;
-    }
-  }
-
+  /** Never rejects: failures are logged and retried at the next change or reconcile. */
   private async onEngineChange(state: EngineState, connectedNow: boolean): Promise<void> {
     if (!state.connected) {
-      this.pool.forget();
+      this.pool.suspend();
     } else if (connectedNow) {
+      await this.reconcile();
       try {
-        const removed = await this.reap(false);
-        for (const id of [...this.leftBehind]) {
-          try {
-            await this.o.engine.docker.getContainer(id).remove({ force: true, v: true });
-          } catch {
-            // Gone already, or reaped above.
-          }
-          this.leftBehind.delete(id);
-        }
-        if (removed.length > 0) {
-          this.o.log(`removed ${removed.length} orphaned sandbox(es)`);
-          this.o.audit.record({
-            action: 'sandbox.orphans-removed',
-            by: ownerId(),
-            details: { containers: removed.map((id) => id.slice(0, 12)) },
-          });
-        }
+        await this.pool.resume();
       } catch (err) {
-        this.o.log(`orphan cleanup failed: ${engineErrorMessage(err)}`);
+        this.o.log(`warm pool: could not check its sandboxes: ${engineErrorMessage(err)}`);
       }
       await this.refreshPoolTargets();
     }
     this.o.events.status();
   }
 
-  /** Keeps `warmPoolSize` sandboxes per template for the default limits, under gVisor only. */
+  /** Removes this process's untracked containers and dead processes' orphans; never rejects. */
+  private async reconcile(): Promise<void> {
+    try {
+      const mine = await this.tracker.reconcile();
+      if (mine.length > 0) this.o.log(`removed ${mine.length} untracked sandbox(es) of this process`);
+      const removed = await reapOrphans(this.o.engine);
+      if (removed.length > 0) {
+        this.o.log(`removed ${removed.length} orphaned sandbox(es)`);
+        this.o.audit.record({
+          action: 'sandbox.orphans-removed',
+          by: ownerId(),
+          details: { containers: removed.map((id) => id.slice(0, 12)) },
+        });
+      }
+    } catch (err) {
+      this.o.log(`sandbox cleanup failed: ${engineErrorMessage(err)}`);
+    }
+  }
+
+  /** Keeps `warmPoolSize` sandboxes per template for the default limits, under gVisor only. Never rejects. */
   async refreshPoolTargets(): Promise<void> {
     const engine = this.o.engine.current;
     const d = this.o.defaults();
-    if (!this.o.pool || !engine.connected || !engine.gvisorRuntime || d.warmPoolSize === 0) {
+    if (!this.o.pool || !engine.connected || !engine.gvisorRuntime || d.warmPoolSize === 0 || this.closed) {
       this.pool.setTargets([]);
       return;
     }
     const targets: { profile: PoolProfile; size: number }[] = [];
-    for (const t of TEMPLATES) {
-      const { image } = await resolveImage(this.o.engine.docker, t, { preferOfficial: d.preferOfficialImages });
-      if (image) targets.push({ profile: { template: t, image, runtime: engine.gvisorRuntime, limits: d.limits }, size: d.warmPoolSize });
+    try {
+      for (const t of TEMPLATES) {
+        const { image } = await this.lookUpImage(t, d.preferOfficialImages);
+        if (image) targets.push({ profile: { template: t, image, runtime: engine.gvisorRuntime, limits: d.limits }, size: d.warmPoolSize });
+      }
+    } catch (err) {
+      this.o.log(`warm pool: could not look up images: ${(err as Error).message}`);
+      return; // keep the current targets; the next reconnect or settings change retries
     }
     this.pool.setTargets(targets);
   }

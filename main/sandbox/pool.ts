@@ -1,10 +1,12 @@
 // The warm pool: sandboxes created and started ahead of time, each waiting in its bootstrap for a
 // program. A warm sandbox is handed out once and never returns to the pool: every run gets a
-// fresh sandbox, warm only means "started before it was needed".
-import type Dockerode from 'dockerode';
+// fresh sandbox, warm only means "started before it was needed". Every sandbox the pool starts is
+// tracked (tracker.ts) until its removal is confirmed; when the engine is unreachable the pool
+// keeps its sandboxes but hands none out, and checks each one when the engine is back.
 import type { Limits } from '../../shared/types';
+import { EngineTimeoutError, engineErrorMessage, isConnectionError, type SandboxEngine } from './engine';
 import { hardenedCreateOptions } from './profile';
-import { removeContainer } from './runner';
+import type { SandboxTracker } from './tracker';
 import type { TemplateDef } from './templates';
 
 export interface PoolProfile {
@@ -20,20 +22,35 @@ export function poolKey(p: PoolProfile): string {
   return JSON.stringify([p.template.id, p.image, p.runtime, memoryMb, cpus, processes]);
 }
 
-interface Warm {
-  container: Dockerode.Container;
-  /** Resolves if the sandbox dies while it waits (then it is dropped, not handed out). */
-  dead: boolean;
+/** A warm sandbox: its container id and its tracker key. */
+export interface WarmSandbox {
+  id: string;
+  key: string;
 }
+
+interface Warm extends WarmSandbox {
+  /** Set when it died while waiting, or was handed out: either way no longer the pool's. */
+  gone: boolean;
+}
+
+// A warm sandbox's wait is re-armed this often (every engine request has a deadline).
+const WAIT_REARM_MS = 10 * 60_000;
 
 export class WarmPool {
   private readonly ready = new Map<string, Warm[]>();
   private readonly targets = new Map<string, { profile: PoolProfile; size: number }>();
   private filling = false;
   private closed = false;
+  /** While the engine is unreachable: nothing is handed out or started. */
+  private suspended = false;
+  private fillLoop: Promise<void> = Promise.resolve();
+
+  /** Called whenever the number of warm sandboxes changes. */
+  onChange: (() => void) | null = null;
 
   constructor(
-    private readonly docker: () => Dockerode,
+    private readonly engine: SandboxEngine,
+    private readonly tracker: SandboxTracker,
     private readonly log: (msg: string) => void,
   ) {}
 
@@ -48,13 +65,17 @@ export class WarmPool {
   }
 
   /** Takes a warm sandbox for this profile, if one is ready. The caller owns it from now on. */
-  take(profile: PoolProfile): Dockerode.Container | null {
+  take(profile: PoolProfile): WarmSandbox | null {
+    if (this.suspended) return null;
     const list = this.ready.get(poolKey(profile));
     while (list && list.length > 0) {
       const w = list.shift()!;
-      if (!w.dead) {
+      if (!w.gone) {
+        w.gone = true;
+        this.tracker.handOver(w.key);
+        this.onChange?.();
         this.fill();
-        return w.container;
+        return { id: w.id, key: w.key };
       }
     }
     this.fill();
@@ -64,21 +85,32 @@ export class WarmPool {
   counts(): { warm: number; target: number } {
     let warm = 0;
     let target = 0;
-    for (const list of this.ready.values()) warm += list.filter((w) => !w.dead).length;
+    if (!this.suspended) for (const list of this.ready.values()) warm += list.filter((w) => !w.gone).length;
     for (const t of this.targets.values()) target += t.size;
     return { warm, target };
   }
 
-  /** Ids of the containers the pool holds (so the orphan reaper leaves them alone). */
-  ids(): Set<string> {
-    const ids = new Set<string>();
-    for (const list of this.ready.values()) for (const w of list) ids.add(w.container.id);
-    return ids;
+  /** The engine is unreachable: keep every sandbox tracked, hand none out. */
+  suspend(): void {
+    this.suspended = true;
+    this.onChange?.();
   }
 
-  /** Forgets every warm sandbox without touching the engine (after the engine was lost). */
-  forget(): void {
-    this.ready.clear();
+  /**
+   * The engine is back: keeps the warm sandboxes that still run, removes the others, refills.
+   * Throws if the engine fails again meanwhile (the pool stays suspended).
+   */
+  async resume(): Promise<void> {
+    for (const [key, list] of [...this.ready]) {
+      for (const w of [...list]) {
+        const state = await this.engine.inspect(w.id);
+        if (!state?.running) this.dropDead(key, w);
+        else this.watch(key, w);
+      }
+    }
+    this.suspended = false;
+    this.onChange?.();
+    this.fill();
   }
 
   async close(): Promise<void> {
@@ -87,70 +119,78 @@ export class WarmPool {
     await this.fillLoop;
     const all = [...this.ready.values()].flat();
     this.ready.clear();
-    await Promise.all(all.map((w) => removeContainer(w.container)));
+    await Promise.all(all.map((w) => this.tracker.remove(w.key)));
   }
 
   /** Tops every target up, one sandbox at a time (a cold start costs CPU; runs come first). */
   fill(): void {
-    if (this.filling || this.closed) return;
+    if (this.filling || this.closed || this.suspended) return;
     this.filling = true;
     this.fillLoop = (async () => {
       try {
         for (;;) {
-          const next = [...this.targets.entries()].find(([key, t]) => (this.ready.get(key)?.filter((w) => !w.dead).length ?? 0) < t.size);
-          if (!next || this.closed) break;
+          if (this.closed || this.suspended) break;
+          const next = [...this.targets.entries()].find(([key, t]) => (this.ready.get(key)?.filter((w) => !w.gone).length ?? 0) < t.size);
+          if (!next) break;
           const [key, t] = next;
           const warm = await this.startOne(key, t.profile);
           if (!warm) break;
           if (this.closed || !this.targets.has(key)) {
-            await removeContainer(warm.container);
+            await this.tracker.remove(warm.key);
             continue;
           }
           const list = this.ready.get(key) ?? [];
           list.push(warm);
           this.ready.set(key, list);
+          this.watch(key, warm);
           this.onChange?.();
         }
+      } catch (err) {
+        this.log(`warm pool: ${engineErrorMessage(err)}`);
       } finally {
         this.filling = false;
       }
     })();
   }
 
-  private fillLoop: Promise<void> = Promise.resolve();
-
-  /** Called whenever the number of warm sandboxes changes. */
-  onChange: (() => void) | null = null;
-
-  private async startOne(key: string, profile: PoolProfile): Promise<Warm | null> {
-    const docker = this.docker();
-    let container: Dockerode.Container | null = null;
+  private async startOne(poolKeyText: string, profile: PoolProfile): Promise<Warm | null> {
+    const key = this.tracker.begin();
     try {
-      container = await docker.createContainer(hardenedCreateOptions({ ...profile, runId: null, poolKey: key }));
-      await container.start();
-      const warm: Warm = { container, dead: false };
-      container.wait().then(
-        () => this.markDead(key, warm),
-        () => this.markDead(key, warm),
-      );
-      return warm;
+      const id = await this.engine.create(hardenedCreateOptions({ ...profile, runId: null, poolKey: poolKeyText, sandboxKey: key }));
+      this.tracker.created(key, id, 'pool');
+      await this.engine.start(id);
+      return { id, key, gone: false };
     } catch (err) {
-      this.log(`warm pool: could not start a sandbox: ${(err as Error).message?.split('\n')[0]}`);
-      if (container) await removeContainer(container);
+      this.log(`warm pool: could not start a sandbox: ${engineErrorMessage(err)}`);
+      this.tracker.abandon(key);
+      await this.tracker.remove(key);
       return null;
     }
   }
 
-  private markDead(key: string, warm: Warm): void {
-    if (warm.dead) return;
-    const list = this.ready.get(key);
-    if (!list || !list.includes(warm)) return; // Handed out: its run owns it now.
-    warm.dead = true;
-    this.ready.set(
-      key,
-      list.filter((w) => w !== warm),
+  /** Drops a warm sandbox that dies while it waits (its wait is re-armed; every call has a deadline). */
+  private watch(key: string, warm: Warm): void {
+    this.engine.wait(warm.id, 'not-running', WAIT_REARM_MS).then(
+      () => this.dropDead(key, warm),
+      (err: unknown) => {
+        if (warm.gone || this.closed) return;
+        if (err instanceof EngineTimeoutError) return this.watch(key, warm); // deadline: wait again
+        if (isConnectionError(err)) return; // `resume` checks it when the engine is back
+        this.dropDead(key, warm); // e.g. the engine no longer has it
+      },
     );
-    void removeContainer(warm.container);
+  }
+
+  private dropDead(key: string, warm: Warm): void {
+    if (warm.gone) return; // handed out: its run owns it now
+    warm.gone = true;
+    const list = this.ready.get(key);
+    if (list)
+      this.ready.set(
+        key,
+        list.filter((w) => w !== warm),
+      );
+    void this.tracker.remove(warm.key);
     this.onChange?.();
     this.fill();
   }
@@ -158,7 +198,11 @@ export class WarmPool {
   private drainKey(key: string): void {
     const list = this.ready.get(key) ?? [];
     this.ready.delete(key);
-    for (const w of list) void removeContainer(w.container);
+    for (const w of list) {
+      if (w.gone) continue;
+      w.gone = true;
+      void this.tracker.remove(w.key);
+    }
     this.onChange?.();
   }
 }

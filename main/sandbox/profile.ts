@@ -5,18 +5,28 @@ import type { Limits } from '../../shared/types';
 import { bootstrapArgv } from './bootstrap';
 import type { TemplateDef } from './templates';
 import { ownerLabels } from './labels';
+import { LABEL_SANDBOX } from './tracker';
 
 /** Size caps of the writable tmpfs mounts; the root filesystem itself is read-only. */
 export const TMPFS_MB = { tmp: 64, work: 256 } as const;
 
 /**
- * gVisor's sandbox runs its own host threads (about 40 idle) inside the container's PID cgroup, and
- * exceeding that limit kills the whole sandbox. So the cgroup PID limit is a backstop set well above
- * the program's own limit, which is RLIMIT_NPROC: that gives the program a clean fork error instead.
+ * The program's own limit is RLIMIT_NPROC (`processes`): gVisor enforces it on the program's
+ * processes and threads, which get a clean fork error (EAGAIN) at the limit. The cgroup PID limit is
+ * only a backstop above it, because it counts gVisor's own host threads too, and reaching it kills
+ * the whole sandbox. Measured with Debian's runsc 20221219 (ptrace platform), tasks in the cgroup:
+ * about 40 idle; +5.4 per forked process at rest and up to +7.8 while forking fast; threads cost
+ * next to nothing; a shell fork bomb churning at the limit peaked at 105 (limit 8), 1471 (32),
+ * 2222 (64), 3387 (128), 3902 (256) and 4463 (512). 1024 + 40 per process keeps every one of those
+ * at most 65% of the backstop. It is capped at 8192 so that a machine with Linux's default
+ * pid_max (32768) keeps room for itself; at the highest `processes` setting (256) the measured peak
+ * is below half of the cap.
  */
-export function pidsLimitFor(limits: Limits): number {
-  return Math.max(256, limits.processes * 2 + 128);
+export function pidsLimitFor(limits: Pick<Limits, 'processes'>): number {
+  return Math.min(PIDS_BACKSTOP_MAX, 1024 + 40 * limits.processes);
 }
+
+export const PIDS_BACKSTOP_MAX = 8192;
 
 export interface ProfileInput {
   template: TemplateDef;
@@ -26,6 +36,10 @@ export interface ProfileInput {
   runId: string | null;
   /** Pool key when the container is created for the warm pool. */
   poolKey?: string;
+  /** The tracker's key for this container (see tracker.ts). */
+  sandboxKey: string;
+  /** Overrides the PID backstop (pidsLimitFor); a lower one is how the backstop itself is tested. */
+  pidsLimit?: number;
 }
 
 export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreateOptions {
@@ -33,6 +47,7 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
   const labels: Record<string, string> = { ...ownerLabels() };
   if (p.runId) labels['moat.run'] = p.runId;
   if (p.poolKey) labels['moat.pool'] = p.poolKey;
+  labels[LABEL_SANDBOX] = p.sandboxKey;
   return {
     Image: p.image,
     Cmd: bootstrapArgv(p.template, { warm: p.poolKey !== undefined }),
@@ -64,7 +79,7 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
       NanoCpus: Math.round(p.limits.cpus * 1e9),
-      PidsLimit: pidsLimitFor(p.limits),
+      PidsLimit: p.pidsLimit ?? pidsLimitFor(p.limits),
       Ulimits: [
         { Name: 'nofile', Soft: 1024, Hard: 1024 },
         { Name: 'nproc', Soft: p.limits.processes, Hard: p.limits.processes },

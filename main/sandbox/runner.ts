@@ -1,13 +1,15 @@
 // The lifecycle of one run in one sandbox: attach, start (cold) or reuse (warm, exactly once),
-// send the program, stream output, enforce the wall-clock timeout and the output cap, wait,
-// classify how it ended, and remove the container on every path.
-import type Dockerode from 'dockerode';
+// send the program, stream output, enforce the wall-clock timeout and the output cap, and decide
+// how it ended (outcome.ts). Every engine call has a deadline (engine.ts): a run holds its slot for
+// at most its timeout plus the engine's grace, whatever the engine does. Removing the sandbox is
+// the caller's (tracker.ts), after the result is recorded.
 import type { Duplex } from 'node:stream';
 import type { EndReason, Limits, StatsSample, StreamName } from '../../shared/types';
-import { sampleContainer } from '../metrics/container-stats';
-import { engineErrorMessage, withTimeout } from './engine';
+import { sampleSandbox } from '../metrics/container-stats';
+import { engineErrorMessage, isConnectionError, type SandboxEngine } from './engine';
 import { ExitMarker } from './exit-marker';
 import { DockerDemuxer, OutputSink, type CapturedOutput } from './output';
+import { EndRace, decideOutcome, type StopReason } from './outcome';
 
 export interface RunHooks {
   onStarted(startedAt: number): void;
@@ -23,23 +25,23 @@ export interface RunOutcome {
   endedAt: number;
   output: CapturedOutput;
   peakMemoryBytes?: number;
-  /**
-   * Removal of the container, started when the run ended (the result is not held back for it).
-   * Resolves true when the container may still exist (engine gone): the caller retries later.
-   */
-  removal: Promise<boolean>;
+  /** Highest task count seen in the sandbox's PID cgroup, where the engine can tell. */
+  peakTasks?: number;
 }
 
 export interface RunInput {
-  docker: Dockerode;
+  engine: SandboxEngine;
   runId: string;
   /** A created container: fresh (cold) or a started warm one that has never run anything. */
-  container: Dockerode.Container;
+  containerId: string;
   alreadyStarted: boolean;
   script: string;
   /** The marker the script prints when the program exits (see exit-marker.ts). */
   exitNonce: string;
   limits: Limits;
+  gvisor: boolean;
+  /** The sandbox's cgroup PID limit (profile.ts), to tell a backstop kill. */
+  pidsLimit: number;
   hooks: RunHooks;
 }
 
@@ -50,121 +52,177 @@ export interface RunControl {
 
 // How long to keep reading output after the engine reports the exit (buffered tail).
 const DRAIN_MS = 2000;
+// An unexplained end is checked against the engine for this long: a daemon that is shutting down
+// kills its containers first and closes its socket a moment later.
+const ENGINE_LOSS_CHECK_MS = 1500;
+
+type Ending =
+  | { by: 'marker'; status: number | null }
+  | { by: 'engine'; status: number }
+  | { by: 'engine-error'; error: unknown }
+  | { by: 'hung' }
+  | { by: 'stop-unconfirmed' };
 
 export function startRun(input: RunInput): { control: RunControl; done: Promise<RunOutcome> } {
-  let stopReason: EndReason | null = null;
-  let killRequested: (() => void) | null = null;
-  const control: RunControl = {
-    stop(reason) {
-      if (stopReason === null) stopReason = reason;
-      killRequested?.();
-    },
+  const race = new EndRace();
+  let kill: (() => void) | null = null;
+  let pendingStop = false;
+  const requestStop = (reason: StopReason): void => {
+    if (!race.record({ kind: 'stop', reason })) return;
+    if (kill) kill();
+    else pendingStop = true;
   };
-  const done = execute(input, {
-    reason: () => stopReason,
-    setReason: (r) => {
-      if (stopReason === null) stopReason = r;
-    },
-    registerKill: (fn) => {
-      killRequested = fn;
-      if (stopReason !== null) fn();
-    },
+  const control: RunControl = { stop: (reason) => requestStop(reason) };
+  const done = execute(input, race, requestStop, (fn) => {
+    kill = fn;
+    if (pendingStop) fn();
   });
   return { control, done };
 }
 
-interface StopState {
-  reason(): EndReason | null;
-  setReason(r: EndReason): void;
-  registerKill(fn: () => void): void;
-}
-
-async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
-  const { container, limits, hooks } = input;
+async function execute(
+  input: RunInput,
+  race: EndRace,
+  requestStop: (reason: StopReason) => void,
+  registerKill: (fn: () => void) => void,
+): Promise<RunOutcome> {
+  const { engine, containerId: id, limits, hooks } = input;
+  const { graceMs, shortMs } = engine.deadlines;
   let peak = 0;
+  let peakStatsTasks = 0;
   let startedAt: number | undefined;
   let stream: Duplex | null = null;
   let stopStats: (() => void) | null = null;
-  let timeout: NodeJS.Timeout | null = null;
-  let streamEnded: Promise<void> = Promise.resolve();
+  const timers: NodeJS.Timeout[] = [];
+  const pids = engine.watchPids(id);
+  let settle: (e: Ending) => void = () => {};
+  const ending = new Promise<Ending>((resolve) => (settle = resolve));
 
-  const kill = (): void => {
-    // Kill first (fast, keeps the container for inspection); removal follows in `finally`.
-    container.kill({ signal: 'SIGKILL' }).catch(() => {});
-  };
   const sink = new OutputSink({
     capBytes: limits.outputBytes,
     emit: (s, d) => hooks.onOutput(s, d),
     onCap: () => {
-      if (limits.onOutputLimit === 'stop') {
-        stop.setReason('output-limit');
-        kill();
-      }
+      if (limits.onOutputLimit === 'stop') requestStop('output-limit');
     },
   });
 
-  let programExited: (status: number) => void = () => {};
-  const markerExit = new Promise<number>((resolve) => (programExited = resolve));
-
   try {
-    stream = (await withTimeout(
-      container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
-      10_000,
-    )) as unknown as Duplex;
-    const marker = new ExitMarker(input.exitNonce, (status) => programExited(status));
+    stream = await engine.attach(id);
+    const marker = new ExitMarker(input.exitNonce, (status) => {
+      // Recorded here, synchronously: a timer cannot slip in between the exit and the decision.
+      race.record({ kind: 'marker', status });
+      settle({ by: 'marker', status });
+    });
     const demux = new DockerDemuxer((s, chunk) => {
       const data = marker.filter(s, chunk);
       if (data.length > 0) sink.write(s, data);
     });
     // Always keep reading, even past the cap: a stalled attach stream can make `docker kill` hang.
-    streamEnded = new Promise<void>((resolve) => {
-      stream!.on('data', (b: Buffer) => demux.push(b));
-      stream!.on('end', () => resolve());
-      stream!.on('close', () => resolve());
-      stream!.on('error', () => resolve());
+    const attached = stream;
+    const streamEnded = new Promise<void>((resolve) => {
+      attached.on('data', (b: Buffer) => demux.push(b));
+      attached.on('end', () => resolve());
+      attached.on('close', () => resolve());
+      attached.on('error', () => resolve());
     });
 
-    const waited = container.wait({ condition: input.alreadyStarted ? 'not-running' : 'next-exit' }) as Promise<{ StatusCode: number }>;
-    waited.catch(() => {});
-    if (!input.alreadyStarted) await container.start();
+    const waited = engine.wait(id, input.alreadyStarted ? 'not-running' : 'next-exit', shortMs + limits.timeoutMs + graceMs);
+    waited.then(
+      (status) => {
+        race.record({ kind: 'engine', status });
+        settle({ by: 'engine', status });
+      },
+      (error: unknown) => settle({ by: 'engine-error', error }),
+    );
+    if (!input.alreadyStarted) await engine.start(id);
 
-    stop.registerKill(kill);
+    registerKill(() => {
+      engine.kill(id).catch(() => {});
+      // A stop the engine does not confirm within its grace still ends the run (the slot is
+      // freed); the sandbox stays tracked and is removed once the engine answers.
+      timers.push(setTimeout(() => settle({ by: 'stop-unconfirmed' }), graceMs));
+    });
     stream.end(input.script);
     startedAt = Date.now();
     hooks.onStarted(startedAt);
-    timeout = setTimeout(() => {
-      stop.setReason('timeout');
-      kill();
-    }, limits.timeoutMs);
-    stopStats = sampleContainer(container, input.runId, (s) => {
-      peak = Math.max(peak, s.memoryBytes);
-      hooks.onStats(s);
-    });
+    timers.push(setTimeout(() => requestStop('timeout'), limits.timeoutMs));
+    stopStats = sampleSandbox(
+      engine,
+      id,
+      input.runId,
+      (s) => {
+        peak = Math.max(peak, s.memoryBytes);
+        peakStatsTasks = Math.max(peakStatsTasks, s.pids);
+        hooks.onStats(s);
+      },
+      () => {
+        // The engine sends stats about once a second; silence means it is busy or hung.
+        void engine.ping().then((ok) => {
+          if (!ok) settle({ by: 'hung' });
+        });
+      },
+    );
 
-    // Whichever comes first: the program's exit marker, or the engine reporting the sandbox gone
-    // (killed, OOM, or the bootstrap itself failed).
-    const first = await Promise.race([
-      markerExit.then((status) => ({ by: 'marker' as const, status })),
-      waited.then((r) => ({ by: 'engine' as const, status: r.StatusCode })),
-    ]);
+    const end = await ending;
     const endedAt = Date.now();
-    if (first.by === 'engine') {
+    let engineStatus: number | null = end.by === 'engine' ? end.status : null;
+    let oomKilled = false;
+    let engineLost = false;
+
+    if (end.by === 'marker') {
+      // Fast path: the program exited and every output byte has arrived. Only a SIGKILL status
+      // (possibly the OOM killer under runc) or an unreadable status needs the engine's word.
+      if (end.status === null || end.status === 137) {
+        engineStatus = await settled(waited, graceMs);
+        if (end.status === 137) oomKilled = (await engine.inspect(id).catch(() => null))?.oomKilled ?? false;
+      }
+    } else if (end.by === 'engine') {
       await Promise.race([streamEnded, delay(DRAIN_MS)]);
       for (const s of ['stdout', 'stderr'] as const) {
         const held = marker.drain(s);
         if (held.length > 0) sink.write(s, held);
       }
+      if (race.stopReason === null) {
+        const state = await engine.inspect(id).catch((err: unknown) => {
+          if (isConnectionError(err)) engineLost = true;
+          return null;
+        });
+        oomKilled = state?.oomKilled ?? false;
+        if (!oomKilled && !engineLost) engineLost = await engineGone(engine);
+      }
+    } else if (race.stopReason === null) {
+      const why =
+        end.by === 'hung'
+          ? `The Docker engine stopped answering while the program was running (no stats for ${Math.round(engine.deadlines.silenceMs / 1000)} s, and no answer to a ping).`
+          : end.by === 'engine-error'
+            ? `${engineErrorMessage(end.error)} The run was cut off from its sandbox while the program was running.`
+            : 'The sandbox did not stop.';
+      engine.kill(id).catch(() => {});
+      return finish({ endReason: 'failed', exitCode: null, error: why, startedAt, endedAt });
     }
-    const exitCode = first.status;
-    let endReason: EndReason = stop.reason() ?? 'exited';
-    // The OOM killer's SIGKILL shows as 137; only then is the engine asked whether it was OOM.
-    if (first.by === 'engine' && endReason === 'exited' && exitCode === 137) {
-      const info = await withTimeout(container.inspect(), 10_000);
-      if (info.State?.OOMKilled) endReason = 'oom';
+
+    const first = race.winner!;
+    if (first.kind === 'stop' && (end.by === 'stop-unconfirmed' || end.by === 'engine-error')) {
+      return finish({
+        endReason: first.reason,
+        exitCode: null,
+        error: 'The Docker engine did not confirm that the sandbox stopped; Moat removes it once the engine answers.',
+        startedAt,
+        endedAt,
+      });
     }
-    return finish({ endReason, exitCode, startedAt, endedAt });
+    const outcome = decideOutcome({
+      first,
+      engineStatus,
+      oomKilled,
+      gvisor: input.gvisor,
+      pids: { limitHit: pids.limitHit, peak: Math.max(pids.peak, peakStatsTasks), backstop: input.pidsLimit },
+      engineLost,
+      processes: limits.processes,
+    });
+    return finish({ ...outcome, startedAt, endedAt });
   } catch (err) {
-    const reason = stop.reason();
+    const reason = race.stopReason;
     return finish({
       endReason: 'failed',
       exitCode: null,
@@ -173,26 +231,31 @@ async function execute(input: RunInput, stop: StopState): Promise<RunOutcome> {
       endedAt: Date.now(),
     });
   } finally {
-    if (timeout) clearTimeout(timeout);
+    for (const t of timers) clearTimeout(t);
     stopStats?.();
+    pids.stop();
     stream?.destroy();
   }
 
-  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'removal'>): RunOutcome {
-    return { ...o, output: sink.close(), ...(peak > 0 ? { peakMemoryBytes: peak } : {}), removal: removeContainer(container) };
+  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'peakTasks'>): RunOutcome {
+    const tasks = Math.max(pids.peak, peakStatsTasks);
+    return { ...o, output: sink.close(), ...(peak > 0 ? { peakMemoryBytes: peak } : {}), ...(tasks > 0 ? { peakTasks: tasks } : {}) };
   }
 }
 
-/** Force-removes a container; returns true if it may still exist (engine unreachable). */
-export async function removeContainer(container: Dockerode.Container): Promise<boolean> {
-  try {
-    await withTimeout(container.remove({ force: true, v: true }), 15_000);
-    return false;
-  } catch (err) {
-    const code = (err as { statusCode?: number }).statusCode;
-    // 404: already gone. 409: removal already in progress.
-    return !(code === 404 || code === 409);
+/** The engine's answer, or null if it fails or takes longer than `ms`. */
+async function settled<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  return Promise.race([p.catch(() => null), delay(ms).then(() => null)]);
+}
+
+/** True when the engine stops answering within a short while (it is shutting down or gone). */
+async function engineGone(engine: SandboxEngine): Promise<boolean> {
+  const until = Date.now() + ENGINE_LOSS_CHECK_MS;
+  while (Date.now() < until) {
+    if (!(await engine.ping())) return true;
+    await delay(250);
   }
+  return false;
 }
 
 function delay(ms: number): Promise<void> {
