@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { MoatError } from '../../shared/errors';
 import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
 import { fileLogger } from '../../main/log';
-import { createServices, defaultDataDir } from '../../main/services';
+import { createServices, defaultDataDir, type Services } from '../../main/services';
 import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
 
 export interface RunFlags {
@@ -75,23 +75,35 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
 
 export async function runCommand(flags: RunFlags, argv: string[]): Promise<number> {
   const req = buildRequest(flags, argv);
-  // Moat's own diagnostics go to its log file: stderr belongs to the program.
-  const dataDir = defaultDataDir();
-  const services = await createServices({ dataDir, pool: false, log: fileLogger(dataDir) });
+  // Ctrl-C (or SIGTERM) at any moment ends the command. Until our run exists nothing of ours is
+  // on the engine (the CLI keeps no warm pool), so it exits at once, however long the engine
+  // checks take; from then on it cancels the run, which removes its sandbox before it is done.
+  let services: Services | null = null;
   let runId: string | null = null;
-  const off = services.onEvent((event, payload) => {
-    if (event !== 'run.output' || flags.json) return;
-    const p = payload as { runId: string; stream: 'stdout' | 'stderr'; data: string };
-    if (p.runId === runId) (p.stream === 'stdout' ? process.stdout : process.stderr).write(p.data);
-  });
   const onSignal = (): void => {
-    if (runId) services.sandboxes.cancel(runId);
+    if (runId) {
+      services?.sandboxes.cancel(runId);
+      return;
+    }
+    process.stderr.write('moat: cancelled before the run started\n');
+    process.exit(EXIT_CODES.cancelled);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let off = (): void => {};
   try {
+    // Moat's own diagnostics go to its log file: stderr belongs to the program.
+    const dataDir = defaultDataDir();
+    services = await createServices({ dataDir, pool: false, log: fileLogger(dataDir) });
+    off = services.onEvent((event, payload) => {
+      // Our run's first update is sent from inside run(), before its sandbox is asked for (the
+      // CLI's services run nothing else): from here on a signal must cancel, not exit.
+      if (event === 'run.updated') runId ??= (payload as RunRecord).id;
+      if (event !== 'run.output' || flags.json) return;
+      const p = payload as { runId: string; stream: 'stdout' | 'stderr'; data: string };
+      if (p.runId === runId) (p.stream === 'stdout' ? process.stdout : process.stderr).write(p.data);
+    });
     const record = await services.sandboxes.run(req);
-    runId = record.id;
     const done = (await services.sandboxes.whenDone(record.id))!;
     if (flags.json) {
       const detail = await services.handlers['runs.get']({ id: done.id });
@@ -112,7 +124,7 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
     off();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await services.close();
+    await services?.close();
   }
 }
 
