@@ -1,5 +1,5 @@
 // Images: mirror detection and recipe hashing (pure), and the local build against the real engine
-// (skipped, with the reason, when no Docker engine answers).
+// (skipped locally, with the reason, when no Docker engine answers; under CI that fails).
 //   node --import tsx --test test/images.test.ts
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import {
   type BuildResult,
 } from '../main/sandbox/images';
 import { TEMPLATES, type TemplateDef } from '../main/sandbox/templates';
+import { skipUnlessReady } from './helpers/engine';
 
 // Made-up hosts only: real mirror names come from the machine's apt configuration at run time.
 const DEB822 = `Types: deb
@@ -214,11 +215,10 @@ const engineDown = await Promise.race([
   ),
   new Promise<string>((r) => setTimeout(() => r('Docker engine did not answer within 3 s'), 3000).unref()),
 ]);
-if (engineDown) console.log(`# skipping engine tests: ${engineDown}`);
+const engineSkip = skipUnlessReady(engineDown, 'image tests against the engine');
 const isRoot = process.getuid?.() === 0;
 const canBuild = isRoot && ['/usr/sbin/debootstrap', '/usr/bin/debootstrap', '/sbin/debootstrap'].some((p) => existsSync(p));
-const buildSkip = engineDown ?? (canBuild ? false : 'building needs root and debootstrap');
-if (!engineDown && !canBuild) console.log('# skipping build tests: building needs root and debootstrap');
+const buildSkip = engineSkip || skipUnlessReady(canBuild ? null : 'building needs root and debootstrap', 'image build tests');
 
 async function runUnderRunsc(image: string, cmd: string[]): Promise<{ code: number; out: string }> {
   const c = await docker.createContainer({
@@ -322,7 +322,7 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
   });
 });
 
-describe('ensureImage pull (real engine)', { skip: engineDown ?? false }, () => {
+describe('ensureImage pull (real engine)', { skip: engineSkip }, () => {
   test('a failed pull fails fast and says to run `moat images build`', async () => {
     const t: TemplateDef = {
       ...TEMPLATES[0]!,

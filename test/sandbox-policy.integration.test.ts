@@ -7,11 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { MoatError } from '../shared/errors';
 import { DockerEngine, type EngineState } from '../main/sandbox/engine';
 import { AuditLog } from '../main/store/audit';
-import { engineUnavailableReason, myContainers, runToEnd, startServices } from './helpers/engine';
+import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, startServices } from './helpers/engine';
 
 const run = promisify(execFile);
-const skip = await engineUnavailableReason();
-if (skip) console.log(`# skipping sandbox policy tests: ${skip}`);
+const skip = skipUnlessReady(await engineUnavailableReason(), 'sandbox policy tests');
 
 /** Moat's stated bound for its own peak RSS while a sandbox floods 200 MB of output. */
 const FLOOD_RSS_BOUND_MB = 200;

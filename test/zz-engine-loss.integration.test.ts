@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { MoatError } from '../shared/errors';
-import { engineUnavailableReason, myContainers, runToEnd, startServices } from './helpers/engine';
+import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, startServices } from './helpers/engine';
 
-const skip = (await engineUnavailableReason()) ?? (process.getuid?.() === 0 ? null : 'stopping the Docker daemon needs root');
-if (skip) console.log(`# skipping engine-loss test: ${skip}`);
+const skip = skipUnlessReady(
+  (await engineUnavailableReason()) ?? (process.getuid?.() === 0 ? null : 'stopping the Docker daemon needs root'),
+  'the engine-loss test',
+);
 
 function dockerd(action: 'start' | 'stop'): void {
   execFileSync('bash', ['scripts/dockerd.sh', action], { stdio: 'inherit', timeout: 90_000 });
@@ -24,7 +26,7 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-describe('Docker daemon lost mid-run', { skip: skip ?? false }, () => {
+describe('Docker daemon lost mid-run', { skip }, () => {
   let services: Awaited<ReturnType<typeof startServices>>;
   before(async () => {
     services = await startServices({ pool: true, healthIntervalMs: 300 });
