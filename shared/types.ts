@@ -43,30 +43,63 @@ export const DEFAULT_LIMITS: Limits = {
   onOutputLimit: 'stop',
 };
 
+/**
+ * Request sizes are counted in UTF-8 bytes, the unit of everything that carries them (the host's
+ * WebSocket frame limit, the sandbox's files), not in UTF-16 characters, which undercount by up
+ * to 3x. The UI, the schema and the host's frame limit all read these.
+ */
+export const CODE_MAX_BYTES = 1024 * 1024;
+export const STDIN_MAX_BYTES = 1024 * 1024;
+/** argv: at most this many words, each at most ARG_MAX_BYTES, all together at most ARGV_MAX_BYTES. */
+export const ARGV_MAX_ITEMS = 1024;
+export const ARG_MAX_BYTES = 64 * 1024;
+export const ARGV_MAX_BYTES = 1024 * 1024;
+
+/** Bytes of `s` in UTF-8, as TextEncoder and Buffer count them (a lone surrogate is U+FFFD, 3 bytes). */
+export function utf8ByteLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i += 1;
+    } else n += 3;
+  }
+  return n;
+}
+
+function checkSize(n: number, limit: number, ctx: z.RefinementCtx): void {
+  if (n <= limit) return;
+  const unit = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit / 1024} KiB`;
+  ctx.addIssue({ code: 'custom', message: `too large: ${n} bytes (UTF-8), the limit is ${unit} (${limit} bytes)` });
+}
+
+function maxUtf8Bytes(limit: number) {
+  return (s: string, ctx: z.RefinementCtx): void => checkSize(utf8ByteLength(s), limit, ctx);
+}
+
 export const RunRequest = z
   .object({
     template: TemplateId,
     /** Source to run with the template's interpreter. */
-    code: z
-      .string()
-      .max(1024 * 1024)
-      .optional(),
+    code: z.string().superRefine(maxUtf8Bytes(CODE_MAX_BYTES)).optional(),
     /** Text the program reads on standard input (default: none, stdin is /dev/null). */
-    stdin: z
-      .string()
-      .max(1024 * 1024)
-      .optional(),
+    stdin: z.string().superRefine(maxUtf8Bytes(STDIN_MAX_BYTES)).optional(),
     /** A command to run instead of code (argv, no shell unless you ask for one). */
     argv: z
-      .array(z.string().max(64 * 1024))
+      .array(z.string().superRefine(maxUtf8Bytes(ARG_MAX_BYTES)))
       .min(1)
-      .max(1024)
+      .max(ARGV_MAX_ITEMS)
+      .superRefine((words, ctx) => checkSize(utf8ByteLength(words.join('')), ARGV_MAX_BYTES, ctx))
       .optional(),
     limits: Limits.partial().optional(),
     /** Run under runc with the same hardening when the engine has no gVisor runtime. */
     allowRunc: z.boolean().optional(),
     /** Use a warm sandbox if one matches (default true). */
     warm: z.boolean().optional(),
+    keep: z.boolean().optional(),
   })
   .strict()
   .refine((r) => (r.code === undefined) !== (r.argv === undefined), {

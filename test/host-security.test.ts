@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import type { ApiHandlers, EventName } from '../shared/api';
 import { SystemStatus } from '../shared/types';
 import { startServices } from './helpers/engine';
-import { startHost, type Host, type HostServices } from '../app/host/server';
+import { MAX_PAYLOAD_BYTES, startHost, type Host, type HostServices } from '../app/host/server';
 
 const HANDLER_SECRET = 'handler-internal-detail-4f1d';
 
@@ -471,7 +471,7 @@ test('malformed frames get INVALID_REQUEST and the connection stays usable', asy
 test('a frame over the size limit closes that connection (1009) and the host keeps serving', async () => {
   const c = await Client.connect();
   c.ws.send(
-    JSON.stringify({ type: 'call', id: 1, method: 'sandbox.run', params: { template: 'python', code: 'x'.repeat(3 * 1024 * 1024) } }),
+    JSON.stringify({ type: 'call', id: 1, method: 'sandbox.run', params: { template: 'python', code: 'x'.repeat(MAX_PAYLOAD_BYTES) } }),
   );
   await assert.rejects(
     c.next(() => false, 5000),

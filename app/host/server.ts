@@ -19,6 +19,7 @@ import { dispatch } from '../../shared/dispatch';
 import type { Services } from '../../main/services';
 import { contentSecurityPolicy, securityHeaders } from '../common/csp';
 import { contentTypeFor, lookupStaticFile } from '../common/static-files';
+import { maxRequestFrameBytes } from './frame-limit';
 
 /** All the host needs of the services; it never closes them (the caller owns them). */
 export type HostServices = Pick<Services, 'handlers' | 'onEvent'>;
@@ -45,8 +46,11 @@ export interface Host {
 }
 
 export const API_PATH = '/api';
-/** Largest frame a client may send; RunRequest.code is capped at 1 MiB, JSON escaping can double it. */
-export const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+/**
+ * Largest frame a client may send: the largest valid request with JSON's worst-case escaping
+ * (frame-limit.ts). A larger frame closes the connection with 1009, which the UI reports as such.
+ */
+export const MAX_PAYLOAD_BYTES = maxRequestFrameBytes();
 /** Above this much unsent data, a client stops getting the high-volume events. */
 const DROP_STREAM_EVENTS_ABOVE = 4 * 1024 * 1024;
 /** A client this far behind is not reading at all; cut it off rather than grow main's memory. */

@@ -28,6 +28,14 @@ export function ConnectionBanner() {
       </div>
     );
   }
+  if (state.phase === 'waiting' && state.tooLarge) {
+    return (
+      <div className="banner banner-error" role="alert" data-testid="connection-banner" data-reason="request-too-large">
+        <strong>Request too large:</strong> Moat closed the connection because a request was larger than it accepts. Reconnecting in{' '}
+        {seconds} s…
+      </div>
+    );
+  }
   const what = everOpened ? 'Connection to Moat lost.' : 'Cannot reach Moat.';
   const next = state.phase === 'connecting' ? 'Reconnecting…' : `Reconnecting in ${seconds} s…`;
   return (

@@ -1,11 +1,12 @@
-// Templates and the run form: which template, the code typed for each template, the limits form
-// and the runc opt-in. Building the RunRequest lives here so the form's rules sit in one place.
+// Templates and the run form: which template, the code typed for each template, the limits form,
+// the runc opt-in and "don't keep". Building the RunRequest lives here so the form's rules sit in one place.
 import { create } from 'zustand';
 import type { ParamsOf } from '../../../shared/api';
 import type { ErrorPayload } from '../../../shared/errors';
 import { DEFAULT_LIMITS, type Limits, type Template } from '../../../shared/types';
 import { api } from '../transport/client';
 import { toDisplayError } from '../lib/errors';
+import { sizeProblem } from '../lib/requestSize';
 import { formFromLimits, limitsFromForm, type EditedFields, type LimitField, type LimitsForm } from '../lib/limits';
 
 export type RunRequestParams = ParamsOf<'sandbox.run'>;
@@ -23,6 +24,8 @@ interface EditorStore {
   limits: LimitsForm;
   edited: EditedFields;
   allowRunc: boolean;
+  /** "Don't keep": the run's code, stdin and output stay out of history; only its summary is recorded. */
+  dontKeep: boolean;
   /** Text given to the program on stdin; empty means none (/dev/null). */
   stdin: string;
   init(): void;
@@ -32,6 +35,7 @@ interface EditorStore {
   setLimit(field: LimitField, value: string): void;
   resetLimits(): void;
   setAllowRunc(allow: boolean): void;
+  setDontKeep(dontKeep: boolean): void;
   /** Puts a past run's code into the editor under its template. */
   loadCode(templateId: string, code: string): void;
   /** The sandbox.run params for the current form, or why there are none. */
@@ -48,6 +52,7 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
   limits: formFromLimits(DEFAULT_LIMITS),
   edited: {},
   allowRunc: false,
+  dontKeep: false,
   stdin: '',
 
   init() {
@@ -79,6 +84,10 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     set({ allowRunc });
   },
 
+  setDontKeep(dontKeep) {
+    set({ dontKeep });
+  },
+
   loadCode(templateId, code) {
     set((s) => ({ selectedId: templateId, code: { ...s.code, [templateId]: code } }));
   },
@@ -89,6 +98,8 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     if (!template) return { ok: false, message: 'Pick a template first.' };
     const code = s.code[template] ?? '';
     if (code.trim() === '') return { ok: false, message: 'There is no code to run.' };
+    const tooLarge = sizeProblem('code', code) ?? sizeProblem('stdin', s.stdin);
+    if (tooLarge) return { ok: false, message: tooLarge };
     const parsed = limitsFromForm(s.limits, s.edited);
     if (!parsed.ok) return { ok: false, message: Object.values(parsed.errors).join('. ') + '.' };
     const request: RunRequestParams = { template, code };
@@ -96,6 +107,7 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     if (Object.keys(parsed.limits).length > 0) request.limits = parsed.limits;
     // The opt-in only exists while gVisor is missing; it is never sent otherwise.
     if (!gvisorAvailable && s.allowRunc) request.allowRunc = true;
+    if (s.dontKeep) request.keep = false;
     return { ok: true, request };
   },
 }));

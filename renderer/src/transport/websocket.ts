@@ -8,7 +8,10 @@ import type { ErrorPayload } from '../../../shared/errors';
 import { parseServerFrame, type CallFrame } from './protocol';
 
 export type ConnectionState =
-  { phase: 'connecting'; attempt: number } | { phase: 'open' } | { phase: 'waiting'; attempt: number; retryAt: number };
+  | { phase: 'connecting'; attempt: number }
+  | { phase: 'open' }
+  /** `tooLarge`: the host closed the socket because a frame was over its size limit (1009). */
+  | { phase: 'waiting'; attempt: number; retryAt: number; tooLarge?: boolean };
 
 export interface BackoffOptions {
   initialMs: number;
@@ -23,6 +26,15 @@ export const CONNECTION_LOST: ErrorPayload = {
   code: 'INTERNAL',
   message: 'Connection to Moat lost',
   fix: 'Moat reconnects on its own; try again once the connection banner is gone.',
+};
+
+/** WebSocket close code "message too big": the host's answer to a frame over its size limit. */
+export const CLOSE_TOO_LARGE = 1009;
+
+export const REQUEST_TOO_LARGE: ErrorPayload = {
+  code: 'INVALID_REQUEST',
+  message: 'Request too large: Moat closed the connection because a request was larger than it accepts',
+  fix: 'Make the code or standard input smaller. Moat reconnects on its own.',
 };
 
 type Resolve = (env: Envelope<unknown>) => void;
@@ -108,13 +120,15 @@ export class WebSocketTransport implements Transport {
       if (typeof ev.data === 'string') this.receive(ev.data);
     };
     // onerror is always followed by onclose; all the handling is there.
-    socket.onclose = () => {
+    socket.onclose = (ev: CloseEvent) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.openedAt && Date.now() - this.openedAt >= this.backoff.healthyAfterMs) this.attempt = 0;
       this.openedAt = 0;
-      this.failAll();
-      if (!this.stopped) this.scheduleRetry();
+      // Which call was too large is not known: every call in flight is lost with the socket.
+      const tooLarge = ev.code === CLOSE_TOO_LARGE;
+      this.failAll(tooLarge ? REQUEST_TOO_LARGE : CONNECTION_LOST);
+      if (!this.stopped) this.scheduleRetry(tooLarge);
     };
   }
 
@@ -148,18 +162,21 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  private failAll(): void {
-    const lost: Envelope<unknown> = { ok: false, error: CONNECTION_LOST };
+  private failAll(error: ErrorPayload = CONNECTION_LOST): void {
+    const lost: Envelope<unknown> = { ok: false, error };
     for (const resolve of this.inFlight.values()) resolve(lost);
     this.inFlight.clear();
     for (const q of this.queued) q.resolve(lost);
     this.queued = [];
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(tooLarge = false): void {
     const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, this.attempt - 1));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.setState({ phase: 'waiting', attempt: this.attempt, retryAt: Date.now() + delay });
+    const retryAt = Date.now() + delay;
+    this.setState(
+      tooLarge ? { phase: 'waiting', attempt: this.attempt, retryAt, tooLarge } : { phase: 'waiting', attempt: this.attempt, retryAt },
+    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.stopped) this.connect();

@@ -2,6 +2,7 @@ import { useCallback } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CodeEditor } from '../../components/CodeEditor';
 import { useEditorStore } from '../../stores/editor';
+import { SizeError } from './SizeError';
 import { useRunAction } from './useRunAction';
 
 export function CodeArea() {
@@ -29,6 +30,7 @@ export function CodeArea() {
         label={`${template.label} code`}
         testId="editor"
       />
+      <SizeError field="code" text={code} />
       <div className="hint">
         {template.language === 'python' ? 'Python' : 'Shell'} · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs
       </div>

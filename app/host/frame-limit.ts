@@ -1,0 +1,55 @@
+// The largest WebSocket frame the host accepts, derived from the request size limits in
+// shared/types.ts, so that every valid request gets through and is answered (INVALID_REQUEST if it
+// is not valid) instead of closing the connection. Only frames no valid request can fill are cut.
+//
+// A frame is JSON text. JSON.stringify writes a string's UTF-8 bytes through unchanged except for
+// escapes, and the longest escape is a control byte: one byte becomes six (\u0001). A lone
+// surrogate (3 bytes counted) becomes six too, `"` and `\` become two. So a string of n bytes
+// costs at most 6n bytes plus its quotes on the wire.
+import { ARGV_MAX_BYTES, ARGV_MAX_ITEMS, CODE_MAX_BYTES, STDIN_MAX_BYTES, type RunRequest } from '../../shared/types';
+
+/** The most bytes JSON.stringify writes for one UTF-8 byte of a string: a control byte is `\u00XX`. */
+export const JSON_ESCAPE_FACTOR = 6;
+
+/** The longest text JSON.stringify gives any finite number (25 characters). */
+const LONGEST_NUMBER = -1.2345678901234567e-6;
+
+/**
+ * A sandbox.run call frame with every field present at its longest, except the sized strings,
+ * which are empty (their quotes counted). Typed as a Record over RunRequest's keys, so a field
+ * added to the schema does not compile until it is added here.
+ */
+export function runFrameSkeleton(): { type: 'call'; id: number; method: 'sandbox.run'; params: Record<string, unknown> } {
+  const params: Record<keyof RunRequest, unknown> = {
+    template: 'x'.repeat(32),
+    code: '',
+    stdin: '',
+    argv: undefined, // exclusive with code: counted below as the larger of the two
+    limits: {
+      timeoutMs: LONGEST_NUMBER,
+      memoryMb: LONGEST_NUMBER,
+      cpus: LONGEST_NUMBER,
+      processes: LONGEST_NUMBER,
+      outputBytes: LONGEST_NUMBER,
+      onOutputLimit: 'truncate',
+    },
+    allowRunc: false,
+    warm: false,
+    keep: false,
+  };
+  return { type: 'call', id: LONGEST_NUMBER, method: 'sandbox.run', params };
+}
+
+/** Wire bytes of the longest valid argv: each word quoted, commas between, brackets around. */
+function argvWireBytes(): number {
+  return JSON_ESCAPE_FACTOR * ARGV_MAX_BYTES + 2 * ARGV_MAX_ITEMS + (ARGV_MAX_ITEMS - 1) + 2;
+}
+
+/** The largest frame a valid request can take: see the top of this file. */
+export function maxRequestFrameBytes(): number {
+  const skeleton = Buffer.byteLength(JSON.stringify(runFrameSkeleton()));
+  const code = JSON_ESCAPE_FACTOR * CODE_MAX_BYTES;
+  // `"argv":` and its comma replace nothing in the skeleton, so they count with it.
+  const argv = argvWireBytes() + Buffer.byteLength('"argv":,');
+  return skeleton + Math.max(code, argv) + JSON_ESCAPE_FACTOR * STDIN_MAX_BYTES;
+}
