@@ -27,11 +27,24 @@ export function electronBinary(): string | null {
 
 async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   const { startHost } = await import('../host/server');
+  const { publicUrl, removeUrlFile, writeUrlFile } = await import('../host/url-file');
   const staticDir = join(ROOT, 'dist', 'renderer');
-  const services = await createServices({ dataDir: defaultDataDir(), pool: opts.pool });
+  const dataDir = defaultDataDir();
+  const services = await createServices({ dataDir, pool: opts.pool });
   const host = await startHost({ services, staticDir, port: Number(opts.port) });
   const status = await services.handlers['system.status'](undefined);
-  process.stdout.write(`Moat is running (headless host).\nOpen: ${host.url}\n`);
+  // The URL carries the access token. A terminal shows it to the user only; any other stdout is
+  // likely a log file that others read and that outlives the process, so it only names the file.
+  let urlFile: string | null = null;
+  if (process.stdout.isTTY) {
+    process.stdout.write(`Moat is running (headless host).\nOpen: ${host.url}\n`);
+  } else {
+    urlFile = writeUrlFile(dataDir, host.url);
+    process.stdout.write(
+      `Moat is running (headless host) on ${publicUrl(host.url)}\n` +
+        `Open the URL with its access token, which is in ${urlFile} (readable only by you; not printed here because stdout is not a terminal).\n`,
+    );
+  }
   process.stdout.write(
     `Engine: ${status.engine.connected ? `Docker ${status.engine.version}` : `not connected (${status.engine.error})`}; `,
   );
@@ -41,6 +54,7 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   const stop = async (): Promise<void> => {
     await host.close();
     await services.close();
+    if (urlFile) removeUrlFile(urlFile, host.url);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
