@@ -2,6 +2,14 @@
 // Bounds come from the shared zod schema, so the form cannot drift from what main accepts.
 import { Limits } from '../../../shared/types';
 
+/**
+ * Shown next to the Processes field. The limit is the program's RLIMIT_NPROC (a clean fork error);
+ * the sandbox's cgroup PID limit sits above it as a backstop and, under gVisor, also counts the
+ * sandbox's own host threads. (Wording to be refined once the backstop's margin is measured.)
+ */
+export const PROCESSES_NOTE =
+  "Under gVisor, the sandbox's own threads count against a backstop above this limit; a run that reaches the backstop is killed (process-limit).";
+
 type NumericLimitKey = 'timeoutMs' | 'memoryMb' | 'cpus' | 'processes' | 'outputBytes';
 
 export type LimitField = 'timeout' | 'memory' | 'cpus' | 'processes' | 'output';
@@ -19,6 +27,8 @@ export interface LimitFieldSpec {
   min: number;
   max: number;
   hint: string;
+  /** A longer note shown with the field. */
+  note?: string;
 }
 
 function bounds(key: NumericLimitKey, scale: number): { min: number; max: number } {
@@ -61,6 +71,7 @@ export const LIMIT_FIELDS: readonly LimitFieldSpec[] = [
     integer: true,
     step: 8,
     hint: 'Processes and threads; past it, fork fails cleanly',
+    note: PROCESSES_NOTE,
   }),
   spec({
     field: 'output',

@@ -32,7 +32,7 @@ function LimitInput({
         value={value}
         onChange={(e) => onChange(e.target.value)}
         aria-invalid={problem ? true : undefined}
-        aria-describedby={problem ? `${id}-error` : undefined}
+        aria-describedby={[problem ? `${id}-error` : '', spec.note ? `${id}-note` : ''].join(' ').trim() || undefined}
         className={edited ? 'edited' : undefined}
       />
       {problem && (
@@ -72,6 +72,11 @@ export function LimitsForm() {
           />
         ))}
       </div>
+      {LIMIT_FIELDS.filter((spec) => spec.note).map((spec) => (
+        <p key={spec.field} id={`limit-${spec.field}-note`} className="limits-note" data-testid={`limit-${spec.field}-note`}>
+          <span className="limits-note-field">{spec.label}:</span> {spec.note}
+        </p>
+      ))}
     </fieldset>
   );
 }

@@ -49,7 +49,9 @@ export function endReasonDetail(run: RunRecord): string {
     case 'output-limit':
       return `Stopped: output reached the ${formatBytes(run.limits.outputBytes)} cap`;
     case 'process-limit':
-      return `Killed: ${run.error ?? `too many processes and threads (limit ${run.limits.processes})`}`;
+      // The program's own limit gives it a clean fork error; a kill means the sandbox's backstop
+      // above that limit was reached, which also counts gVisor's own threads.
+      return `Killed: ${run.error ?? `too many processes and threads: the sandbox reached its backstop above the ${run.limits.processes}-process limit`}`;
     case 'failed':
       return `Failed: ${run.error ?? 'no reason given'}`;
     default:

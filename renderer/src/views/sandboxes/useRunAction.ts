@@ -16,5 +16,7 @@ export function useRunAction(): () => void {
       return;
     }
     void runs.startRun(built.request);
+    // The runc opt-in is per run (README): the next run is refused again unless it opts in anew.
+    if (built.request.allowRunc) useEditorStore.getState().setAllowRunc(false);
   }, []);
 }
