@@ -47,7 +47,8 @@ export function defaultDataDir(): string {
 export async function createServices(opts: ServicesOptions): Promise<Services> {
   const log = opts.log ?? fileLogger(opts.dataDir, true);
   const settings = new SettingsStore(opts.dataDir);
-  const store = new RunStore(opts.dataDir);
+  // Retention is read from the settings each time, so changing it applies at the next prune.
+  const store = new RunStore(opts.dataDir, { retention: () => settings.get().retention, log });
   const audit = new AuditLog(opts.dataDir);
   const engine = opts.engine ?? createEngine({ kind: 'local', ...(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {}) });
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
@@ -129,6 +130,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {
       const next = settings.update(patch);
+      if (patch.retention) store.schedulePrune(true);
       audit.record({ action: 'settings.update', by: ownerId(), details: { fields: Object.keys(patch) } });
       void manager.refreshPoolTargets();
       return next;
@@ -136,6 +138,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   };
 
   await manager.start();
+  // Retention now (after start has marked crashed runs finished, so they can go too), then after
+  // finished runs and hourly.
+  store.autoPrune();
 
   return {
     handlers,

@@ -99,6 +99,10 @@ export const RunRequest = z
     allowRunc: z.boolean().optional(),
     /** Use a warm sandbox if one matches (default true). */
     warm: z.boolean().optional(),
+    /**
+     * Keep the run's code, stdin and output on disk (default true). false ("do not keep", for
+     * sensitive code or input): only the run's summary is recorded.
+     */
     keep: z.boolean().optional(),
   })
   .strict()
@@ -154,6 +158,8 @@ export const RunRecord = z.object({
   peakMemoryBytes: z.number().optional(),
   /** The Moat process that runs it (host:pid:start), to tell its own live runs from a crash's. */
   owner: z.string().optional(),
+  /** false when the run was not kept: no code, stdin, output or samples were stored for it. */
+  keep: z.boolean().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
@@ -219,6 +225,27 @@ export const SystemStatus = z.object({
 });
 export type SystemStatus = z.infer<typeof SystemStatus>;
 
+/**
+ * How much run history is kept: a finished run is removed once it is older than maxAgeDays, or
+ * when newer runs already fill maxRuns or maxBytes (its stored code, stdin and output).
+ */
+export const Retention = z.object({
+  maxAgeDays: z.number().int().min(1).max(3650),
+  maxRuns: z.number().int().min(1).max(1_000_000),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(2 ** 40),
+});
+export type Retention = z.infer<typeof Retention>;
+
+export const DEFAULT_RETENTION: Retention = {
+  maxAgeDays: 30,
+  maxRuns: 10_000,
+  maxBytes: 1024 * 1024 * 1024,
+};
+
 export const Settings = z.object({
   defaultLimits: Limits,
   /** Warm sandboxes kept per template for the default limits. 0 turns the pool off. */
@@ -227,6 +254,8 @@ export const Settings = z.object({
   preferOfficialImages: z.boolean(),
   /** Sandboxes running at once; further runs wait, in order, as "queued". */
   maxConcurrentRuns: z.number().int().min(1).max(256),
+  /** Run history retention (by age, count and stored size). */
+  retention: Retention,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -235,4 +264,5 @@ export const DEFAULT_SETTINGS: Settings = {
   warmPoolSize: 1,
   preferOfficialImages: true,
   maxConcurrentRuns: 8,
+  retention: DEFAULT_RETENTION,
 };

@@ -6,13 +6,12 @@ import { test } from 'node:test';
 import { RunStore } from '../main/store/runs';
 import { SettingsStore } from '../main/store/settings';
 import { DEFAULT_SETTINGS } from '../shared/types';
-import { runRecord } from './helpers/records';
-import { tempDir } from './helpers/engine';
+import { runRecord, storeDir } from './helpers/records';
 
 const record = (id: string, createdAt: number) => runRecord(id, createdAt);
 
 test('settings survive a restart; a corrupt file keeps its valid fields and is set aside', () => {
-  const dir = tempDir();
+  const dir = storeDir();
   try {
     new SettingsStore(dir.path).update({ warmPoolSize: 3 });
     assert.equal(new SettingsStore(dir.path).get().warmPoolSize, 3);
@@ -33,7 +32,7 @@ test('settings survive a restart; a corrupt file keeps its valid fields and is s
 });
 
 test('run history: newest first, output round trip, a torn last line is ignored', () => {
-  const dir = tempDir();
+  const dir = storeDir();
   try {
     const s = new RunStore(dir.path);
     s.put(record('a', 1));
@@ -61,7 +60,7 @@ test('run history: newest first, output round trip, a torn last line is ignored'
 });
 
 test('kill -9 at random moments always leaves readable, consistent state', async () => {
-  const dir = tempDir();
+  const dir = storeDir();
   try {
     let lastCount = 0;
     for (let round = 0; round < 8; round++) {
@@ -91,8 +90,8 @@ test('kill -9 at random moments always leaves readable, consistent state', async
   }
 });
 
-test('code is logged once per run, kept across status changes, and left out of list()', () => {
-  const dir = tempDir();
+test('code and stdin are stored once per run in its own file, not in the log, and left out of list()', () => {
+  const dir = storeDir();
   try {
     const s = new RunStore(dir.path);
     const code = 'print("x")\n'.repeat(1000);
@@ -100,8 +99,9 @@ test('code is logged once per run, kept across status changes, and left out of l
     s.put(runRecord('c', 1, { status: 'running', endReason: undefined, exitCode: null, code, stdin: 'in' }));
     s.put(runRecord('c', 1, { code, stdin: 'in' }));
     s.close();
-    const text = readFileSync(join(dir.path, 'runs.jsonl'), 'utf8');
-    assert.equal(text.split('print(\\"x\\")').length - 1, 1000, 'the code is in the log once');
+    assert.ok(!readFileSync(join(dir.path, 'runs.jsonl'), 'utf8').includes('print('), 'the code is not in the log');
+    const inputs = readFileSync(join(dir.path, 'inputs', 'c.json'), 'utf8');
+    assert.equal(inputs.split('print(\\"x\\")').length - 1, 1000, 'the code is in its inputs file once');
     const again = new RunStore(dir.path);
     assert.equal(again.get('c')?.code, code);
     assert.equal(again.get('c')?.stdin, 'in');
@@ -114,7 +114,7 @@ test('code is logged once per run, kept across status changes, and left out of l
 });
 
 test("two Moat processes share the history: each sees the other's runs, across a compaction", () => {
-  const dir = tempDir();
+  const dir = storeDir();
   try {
     const a = new RunStore(dir.path);
     const b = new RunStore(dir.path);

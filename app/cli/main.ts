@@ -1,4 +1,4 @@
-// The `moat` command line. Subcommands: start, serve, run, ps, reap, status, images.
+// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, images.
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { LABEL_OWNER, ownerAlive } from '../../main/sandbox/labels';
 import { buildLocalImages } from '../../main/sandbox/images';
 import { TEMPLATES } from '../../main/sandbox/templates';
 import { RunStore } from '../../main/store/runs';
+import { pruneCommand, type PruneFlags } from './history';
 import { runCommand, type RunFlags } from './run';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -118,12 +119,13 @@ program
   )
   .option('--allow-runc', 'if the engine has no gVisor, run under runc with the same hardening (weaker isolation)')
   .option('--no-warm', 'do not use a warm sandbox')
+  .option('--no-keep', 'do not keep the code, input or output: only the run summary is recorded')
   .option('--json', 'print the run record and output as JSON instead of passing output through')
   .action(async (command: string[], flags: RunFlags) => {
     process.exitCode = await runCommand(flags, command);
   });
 
-program
+const history = program
   .command('history')
   .description('list past runs, newest first')
   .option('-n, --limit <n>', 'how many', '20')
@@ -145,6 +147,16 @@ program
       process.stdout.write(pad(cols, HISTORY_WIDTHS) + '\n');
     }
   });
+
+history
+  .command('prune')
+  .description('remove runs past the retention in Settings (or these limits), with their stored code, input and output')
+  .option('--older-than <age>', 'remove runs older than this, e.g. 30d, 12h')
+  .option('--keep <n>', 'keep at most this many runs (newest)')
+  .option('--max-size <size>', 'keep at most this much stored code, input and output, e.g. 500MiB')
+  .option('--dry-run', 'only say what would be removed')
+  .option('--json', 'print the report as JSON')
+  .action((opts: PruneFlags) => pruneCommand(opts, defaultDataDir()));
 
 program
   .command('ps')

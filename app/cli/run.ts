@@ -21,6 +21,7 @@ export interface RunFlags {
   onOutputLimit?: string;
   allowRunc?: boolean;
   warm?: boolean;
+  keep?: boolean;
   json?: boolean;
 }
 
@@ -67,6 +68,7 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(flags.allowRunc ? { allowRunc: true } : {}),
     ...(flags.warm === false ? { warm: false } : {}),
+    ...(flags.keep === false ? { keep: false } : {}),
   };
   const parsed = RunRequest.safeParse(req);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));

@@ -24,7 +24,12 @@ export class AuditLog {
 
   /** Everything recorded so far, oldest first. */
   read(): AuditEntry[] {
-    return new AppendLog(this.log.path).readNew().values as AuditEntry[];
+    const reader = new AppendLog(this.log.path);
+    try {
+      return reader.readNew().values as AuditEntry[];
+    } finally {
+      reader.close();
+    }
   }
 
   close(): void {

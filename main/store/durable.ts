@@ -66,13 +66,16 @@ export function readFileOrNull(path: string): string | null {
  * An append-only JSON-lines log, shared safely by several Moat processes (desktop app, headless
  * host, CLI runs): each append is one write(2) of one whole line with O_APPEND, then fsync; each
  * reader consumes only complete lines, from where it stopped, and starts over if the file was
- * replaced (compaction).
+ * replaced (compaction). Writers that also replace the file hold a FileLock around both (runs.ts).
  */
 export class AppendLog {
   private fd: number | null = null;
   private fdIno = 0;
-  private readOffset = 0;
+  // The reader keeps its file open: while it does, the file's inode cannot be freed and handed to
+  // a later compaction's new file, so "same inode" reliably means "same file".
+  private readFd: number | null = null;
   private readIno = 0;
+  private readOffset = 0;
 
   constructor(readonly path: string) {}
 
@@ -81,52 +84,59 @@ export class AppendLog {
    * and `values` hold the whole log again. A torn or corrupt line is skipped, never fatal.
    */
   readNew(): { reset: boolean; values: unknown[] } {
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { reset: false, values: [] };
-      throw err;
+    const current = statSync(this.path, { throwIfNoEntry: false });
+    if (!current) return { reset: false, values: [] };
+    let reset = false;
+    if (this.readFd === null || current.ino !== this.readIno) {
+      let fd: number;
+      try {
+        fd = openSync(this.path, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { reset: false, values: [] };
+        throw err;
+      }
+      this.closeReader();
+      reset = this.readIno !== 0;
+      this.readFd = fd;
+      this.readIno = fstatSync(fd).ino;
+      this.readOffset = 0;
     }
-    try {
-      const st = fstatSync(fd);
-      let reset = false;
-      if (st.ino !== this.readIno || st.size < this.readOffset) {
-        reset = this.readIno !== 0;
-        this.readIno = st.ino;
-        this.readOffset = 0;
-      }
-      if (st.size === this.readOffset) return { reset, values: [] };
-      const buf = Buffer.alloc(st.size - this.readOffset);
-      let got = 0;
-      while (got < buf.length) {
-        const n = readSync(fd, buf, got, buf.length - got, this.readOffset + got);
-        if (n === 0) break;
-        got += n;
-      }
-      // Only whole lines: a line still being written by another process is read next time.
-      const end = buf.lastIndexOf(0x0a, got - 1);
-      if (end < 0) return { reset, values: [] };
-      this.readOffset += end + 1;
-      const values: unknown[] = [];
-      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          values.push(JSON.parse(line));
-        } catch {
-          // Torn write from a crash: the record before it is still the latest good one.
-        }
-      }
-      return { reset, values };
-    } finally {
-      closeSync(fd);
+    const fd = this.readFd;
+    const size = fstatSync(fd).size;
+    if (size < this.readOffset) {
+      // Truncated in place (not something Moat does): read it all again.
+      reset = true;
+      this.readOffset = 0;
     }
+    if (size === this.readOffset) return { reset, values: [] };
+    const buf = Buffer.alloc(size - this.readOffset);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, this.readOffset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    // Only whole lines: a line still being written by another process is read next time.
+    const end = buf.lastIndexOf(0x0a, got - 1);
+    if (end < 0) return { reset, values: [] };
+    this.readOffset += end + 1;
+    const values: unknown[] = [];
+    for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        values.push(JSON.parse(line));
+      } catch {
+        // Torn write from a crash: the record before it is still the latest good one.
+      }
+    }
+    return { reset, values };
   }
 
   append(value: unknown): void {
     // Another process may have compacted the log (a new file under the same name): follow it.
+    // Our open fd keeps the old inode alive, so a different inode here always means a new file.
     const ino = statSync(this.path, { throwIfNoEntry: false })?.ino;
-    if (this.fd !== null && ino !== this.fdIno) this.close();
+    if (this.fd !== null && ino !== this.fdIno) this.closeWriter();
     if (this.fd === null) {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       this.fd = openSync(this.path, 'a', 0o600);
@@ -140,16 +150,36 @@ export class AppendLog {
     fsyncSync(this.fd);
   }
 
-  /** Replaces the whole log with these values (atomically). */
+  /**
+   * Replaces the whole log with these values (atomically). The caller must have read everything
+   * others appended (readNew) and must hold the log's lock, so that nobody appends meanwhile; the
+   * reader then continues after the new file's end, having just written what it holds.
+   */
   rewrite(values: unknown[]): void {
-    this.close();
+    this.closeWriter();
     writeFileAtomic(this.path, values.map((v) => JSON.stringify(v) + '\n').join(''));
+    this.closeReader();
+    this.readFd = openSync(this.path, 'r');
+    this.readIno = fstatSync(this.readFd).ino;
+    this.readOffset = fstatSync(this.readFd).size;
   }
 
   close(): void {
+    this.closeWriter();
+    this.closeReader();
+  }
+
+  private closeWriter(): void {
     if (this.fd !== null) {
       closeSync(this.fd);
       this.fd = null;
+    }
+  }
+
+  private closeReader(): void {
+    if (this.readFd !== null) {
+      closeSync(this.readFd);
+      this.readFd = null;
     }
   }
 }

@@ -2,7 +2,7 @@
 // defaults field by field and is kept aside rather than lost.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS, Limits, Settings } from '../../shared/types';
+import { DEFAULT_SETTINGS, Limits, Retention, Settings } from '../../shared/types';
 import { readFileOrNull, writeFileAtomic } from './durable';
 
 export class SettingsStore {
@@ -37,20 +37,26 @@ export class SettingsStore {
     const full = Settings.safeParse(raw);
     if (full.success) return full.data;
     // Keep every field that is still valid, default the rest.
-    const rawLimits = (typeof raw.defaultLimits === 'object' && raw.defaultLimits !== null ? raw.defaultLimits : {}) as Record<
-      string,
-      unknown
-    >;
-    const limits: Record<string, unknown> = { ...DEFAULT_SETTINGS.defaultLimits };
-    for (const [key, schema] of Object.entries(Limits.shape)) {
-      const one = schema.safeParse(rawLimits[key]);
-      if (one.success) limits[key] = one.data;
-    }
-    const merged = { ...DEFAULT_SETTINGS, defaultLimits: limits };
+    const merged = {
+      ...DEFAULT_SETTINGS,
+      defaultLimits: validFields(Limits, raw.defaultLimits, DEFAULT_SETTINGS.defaultLimits),
+      retention: validFields(Retention, raw.retention, DEFAULT_SETTINGS.retention),
+    };
     for (const key of ['warmPoolSize', 'preferOfficialImages', 'maxConcurrentRuns'] as const) {
       const one = Settings.shape[key].safeParse(raw[key]);
       if (one.success) (merged as Record<string, unknown>)[key] = one.data;
     }
     return Settings.parse(merged);
   }
+}
+
+/** The fields of a settings group that are still valid, the defaults for the others. */
+function validFields<T extends object>(schema: typeof Limits | typeof Retention, raw: unknown, defaults: T): T {
+  const given = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const one = field.safeParse(given[key]);
+    if (one.success) out[key] = one.data;
+  }
+  return out as T;
 }

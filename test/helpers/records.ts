@@ -1,4 +1,9 @@
-// A valid run record for store tests (finished and exited unless overridden).
+// Store test helpers: a valid run record (finished and exited unless overridden) and a temporary
+// data directory. Free of the sandbox and services modules, so store tests need neither Docker
+// nor anything beyond main/store.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_LIMITS, type RunRecord } from '../../shared/types';
 
 export function runRecord(id: string, createdAt: number, patch: Partial<RunRecord> = {}): RunRecord {
@@ -20,4 +25,9 @@ export function runRecord(id: string, createdAt: number, patch: Partial<RunRecor
     truncated: false,
     ...patch,
   };
+}
+
+export function storeDir(): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'moat-store-test-'));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
