@@ -7,6 +7,9 @@ export const TemplateId = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'template i
 export const OutputPolicy = z.enum(['stop', 'truncate']);
 export type OutputPolicy = z.infer<typeof OutputPolicy>;
 
+/** The highest `processes` limit (see Limits.processes). */
+export const MAX_PROCESSES = 256;
+
 export const Limits = z.object({
   /** Wall-clock limit from start to exit. */
   timeoutMs: z
@@ -21,8 +24,12 @@ export const Limits = z.object({
     .min(32)
     .max(256 * 1024),
   cpus: z.number().min(0.1).max(256),
-  /** Processes (and threads) the program may have: a clean fork error past it. */
-  processes: z.number().int().min(8).max(4096),
+  /**
+   * Processes (and threads) the program may have: a clean fork error past it. At most 256: each
+   * process costs gVisor about 5 host tasks (up to 25 in a fork bomb), and 8 sandboxes at 256 were
+   * measured to stay within a 2-core machine's default 32768 host PIDs (see profile.ts).
+   */
+  processes: z.number().int().min(8).max(MAX_PROCESSES),
   /** Bytes of stdout+stderr Moat keeps for one run. */
   outputBytes: z
     .number()
@@ -36,7 +43,9 @@ export type Limits = z.infer<typeof Limits>;
 
 export const DEFAULT_LIMITS: Limits = {
   timeoutMs: 30_000,
-  memoryMb: 512,
+  // 1 GiB: under gVisor each forked Python process costs about 4.7 MB of the sandbox's memory, so
+  // a program forking up to the default 128 processes meets its fork error before the OOM killer.
+  memoryMb: 1024,
   cpus: 1,
   processes: 128,
   outputBytes: 1024 * 1024,
@@ -156,6 +165,8 @@ export const RunRecord = z.object({
   truncated: z.boolean(),
   /** Peak figures seen by the stats sampler. */
   peakMemoryBytes: z.number().optional(),
+  /** Highest task count seen in the sandbox's PID cgroup (program plus gVisor's own threads). */
+  peakTasks: z.number().optional(),
   /** The Moat process that runs it (host:pid:start), to tell its own live runs from a crash's. */
   owner: z.string().optional(),
   /** false when the run was not kept: no code, stdin, output or samples were stored for it. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -47,4 +47,30 @@ test('the bootstrap prepares the interpreter, then runs the script it reads from
   assert.equal(out, 'prepared\nsecond\n');
   assert.doesNotMatch(cold.join(' '), /warming/, 'cold sandboxes skip the warm-up');
   assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming/);
+});
+
+test('the shell parses the whole script before the program starts: a cut-off script runs nothing', () => {
+  // One brace group: until its closing brace has arrived the shell runs none of it. A script cut
+  // short (the attach stream dropped mid-write) therefore never starts the program, and nothing of
+  // the script is still waiting in the pipe while the program runs.
+  const template = { ...findTemplate('shell')!, interpreter: ['sh', '-c', 'echo PROGRAM-RAN; exit 3'] };
+  const dir = mkdtempSync(join(tmpdir(), 'moat-pipe-'));
+  try {
+    const nonce = newExitNonce();
+    const script = programScript({ template, code: '#'.repeat(50_000) + '\n' }, nonce).replaceAll('/work', dir);
+    writeFileSync(join(dir, 'whole'), script);
+    // Positive control: the whole script runs the program and reports its exit.
+    const whole = spawnSync('sh', ['-c', 'cat "$0" | sh -s', join(dir, 'whole')]);
+    assert.equal(whole.stdout.toString('utf8'), `PROGRAM-RAN\n${nonce}`);
+    assert.equal(whole.status, 3);
+    for (const cut of [2, 10, script.length - script.indexOf('s=$?')]) {
+      writeFileSync(join(dir, 'cut'), script.slice(0, script.length - cut));
+      // Through a real pipe, as in a sandbox (Node's own stdio pipes are socket pairs).
+      const r = spawnSync('sh', ['-c', 'cat "$0" | sh -s', join(dir, 'cut')]);
+      assert.doesNotMatch(r.stdout.toString('utf8'), /PROGRAM-RAN/, `cut ${cut} bytes short`);
+      assert.notEqual(r.status, 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -41,3 +41,23 @@ test('a lookalike prefix is output after all, and held bytes come back on drain'
   assert.equal(out.stderr, '');
   assert.equal(m.drain('stderr').toString(), NONCE.slice(0, 5));
 });
+
+test('the status is exactly three digits 0-255; anything else is reported as unknown (null)', async () => {
+  const { parseStatus } = await import('../main/sandbox/exit-marker');
+  assert.equal(parseStatus('000'), 0);
+  assert.equal(parseStatus('042'), 42);
+  assert.equal(parseStatus('255'), 255);
+  for (const bad of ['256', '999', '-01', ' 42', '4a2', '+12', '1e2', '0x1']) assert.equal(parseStatus(bad), null, bad);
+  let calls = 0;
+  let status: number | null = -1;
+  const m = new ExitMarker(NONCE, (s) => {
+    calls++;
+    status = s;
+  });
+  feed(m, [
+    ['stdout', NONCE],
+    ['stderr', `${NONCE}999`],
+  ]);
+  assert.equal(calls, 1, 'the marker was seen');
+  assert.equal(status, null, 'with a status that is not one');
+});

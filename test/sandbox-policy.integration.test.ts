@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { MoatError } from '../shared/errors';
-import { DockerEngine, type EngineState } from '../main/sandbox/engine';
+import { DockerEngine } from '../main/sandbox/docker-engine';
+import type { EngineState } from '../main/sandbox/engine';
 import { AuditLog } from '../main/store/audit';
 import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, startServices } from './helpers/engine';
 

@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServices, defaultDataDir } from '../../main/services';
-import { DockerEngine, ENGINE_FIX, GVISOR_FIX } from '../../main/sandbox/engine';
+import { DockerEngine } from '../../main/sandbox/docker-engine';
+import { reapOrphans } from '../../main/sandbox/reaper';
+import { ENGINE_FIX, GVISOR_FIX } from '../../main/sandbox/engine';
 import { LABEL_OWNER, ownerAlive } from '../../main/sandbox/labels';
 import { buildLocalImages } from '../../main/sandbox/images';
 import { TEMPLATES } from '../../main/sandbox/templates';
@@ -166,10 +168,10 @@ program
     const rows = await engine.listManaged();
     process.stdout.write(pad(['CONTAINER', 'RUN', 'STATE', 'KIND', 'OWNER', 'IMAGE']) + '\n');
     for (const c of rows) {
-      const owner = c.Labels?.[LABEL_OWNER];
-      const kind = c.Labels?.['moat.pool'] ? 'warm' : 'run';
+      const owner = c.labels[LABEL_OWNER];
+      const kind = c.labels['moat.pool'] ? 'warm' : 'run';
       const ownerText = `${owner?.split(':')[1] ?? '?'}${ownerAlive(owner) ? '' : ' (gone: orphan)'}`;
-      process.stdout.write(pad([c.Id.slice(0, 12), c.Labels?.['moat.run'] ?? '-', c.State, kind, ownerText, c.Image]) + '\n');
+      process.stdout.write(pad([c.id.slice(0, 12), c.labels['moat.run'] ?? '-', c.state, kind, ownerText, c.image]) + '\n');
     }
   });
 
@@ -179,7 +181,7 @@ program
   .option('--all', 'remove every Moat sandbox, including those of running Moat processes')
   .action(async (opts: { all?: boolean }) => {
     const engine = await connectedEngine();
-    const removed = await engine.reap({ all: Boolean(opts.all) });
+    const removed = await reapOrphans(engine, { all: Boolean(opts.all) });
     process.stdout.write(`removed ${removed.length} sandbox(es)\n`);
   });
 

@@ -64,7 +64,9 @@ export function programScript(p: ProgramSpec, exitNonce: string): string {
   if (p.stdin !== undefined) lines.push(...writeFileLines(STDIN_FILE, p.stdin));
   lines.push(`${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`);
   lines.push(...exitMarkerLines(exitNonce));
-  return lines.join('\n') + '\n';
+  // One brace group: the shell parses all of it before running any of it, so no part of the
+  // script is left in the pipe (for the program to read or disturb) while the program runs.
+  return `{\n${lines.join('\n')}\n}\n`;
 }
 
 /** Shell lines that write text to a file byte for byte, with builtins only. */

@@ -19,7 +19,7 @@ import { hardenedCreateOptions, pidsLimitFor } from './profile';
 import { reapOrphans } from './reaper';
 import { RunQueue } from './run-queue';
 import { startRun, type RunControl } from './runner';
-import { SandboxTracker } from './tracker';
+import { LABEL_SANDBOX, SandboxTracker } from './tracker';
 import { findTemplate, TEMPLATES, type TemplateDef } from './templates';
 
 export interface ManagerEvents {
@@ -102,6 +102,11 @@ export class SandboxManager {
 
   liveRuns(): RunRecord[] {
     return [...this.live.values()].map((l) => l.record);
+  }
+
+  /** True when a container with these labels is one this process tracks as alive (pool or run). */
+  tracks(labels: Record<string, string>): boolean {
+    return this.tracker.isTrackedAlive(labels[LABEL_SANDBOX]);
   }
 
   /** Sandboxes this process tracks, by role (for status and tests). */

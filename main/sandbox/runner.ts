@@ -108,7 +108,9 @@ async function execute(
 
   try {
     stream = await engine.attach(id);
+    let markerSeen: { status: number | null } | null = null;
     const marker = new ExitMarker(input.exitNonce, (status) => {
+      markerSeen = { status };
       // Recorded here, synchronously: a timer cannot slip in between the exit and the decision.
       race.record({ kind: 'marker', status });
       settle({ by: 'marker', status });
@@ -201,7 +203,11 @@ async function execute(
       return finish({ endReason: 'failed', exitCode: null, error: why, startedAt, endedAt });
     }
 
-    const first = race.winner!;
+    let first = race.winner!;
+    // The engine's report can overtake the output on its own connection: a marker that arrived
+    // while the output drained still says the program exited, and with which status.
+    const seen = markerSeen as { status: number | null } | null;
+    if (first.kind === 'engine' && seen) first = { kind: 'marker', status: seen.status };
     if (first.kind === 'stop' && (end.by === 'stop-unconfirmed' || end.by === 'engine-error')) {
       return finish({
         endReason: first.reason,
