@@ -7,6 +7,7 @@
 #   bash scripts/dockerd.sh stop      stop it and wait until the socket no longer answers
 #   bash scripts/dockerd.sh restart
 #   bash scripts/dockerd.sh reload    SIGHUP: re-read daemon.json (runtimes included), no restart
+#   bash scripts/dockerd.sh kill      SIGKILL it (a crash: containers are not stopped first); for tests
 #   bash scripts/dockerd.sh status    exit 0 when `docker info` answers
 #
 # Env: MOAT_DOCKERD_LOG (default /var/log/moat-dockerd.log) for the nohup case.
@@ -134,6 +135,23 @@ stop() {
   die "the daemon still answers after stop (managed elsewhere?)"
 }
 
+# SIGKILL, as a crash or the OOM killer would: no shutdown, containers are not stopped first.
+kill_daemon() {
+  need_root kill
+  local pid i
+  pid=$(dockerd_pid || true)
+  [ -n "$pid" ] || die "no dockerd process to kill"
+  kill -KILL "$pid"
+  for ((i = 0; i < 20; i++)); do
+    answering || {
+      say "killed (pid $pid)"
+      return 0
+    }
+    sleep 0.5
+  done
+  die "the daemon still answers after SIGKILL (managed elsewhere?)"
+}
+
 reload() {
   need_root reload
   if has_systemd && systemctl is-active --quiet docker 2>/dev/null; then
@@ -155,9 +173,10 @@ case "${1:-}" in
     start
     ;;
   reload) reload ;;
+  kill) kill_daemon ;;
   status) answering ;;
   *)
-    echo "usage: bash scripts/dockerd.sh start|stop|restart|reload|status" >&2
+    echo "usage: bash scripts/dockerd.sh start|stop|restart|reload|kill|status" >&2
     exit 2
     ;;
 esac

@@ -51,6 +51,11 @@ async function myContainersLabels(): Promise<Record<string, string>[]> {
   return (await direct.listManaged()).filter((c) => c.labels[LABEL_OWNER] === ownerId()).map((c) => c.labels);
 }
 
+// No promise may go unhandled under any fault (Node would end the host for one). Recorded here,
+// not swallowed: each one fails the suite.
+const unhandled: unknown[] = [];
+process.on('unhandledRejection', (reason) => unhandled.push(reason));
+
 describe('engine faults through a proxy', { skip }, () => {
   let proxy: FaultProxy;
   let services: Awaited<ReturnType<typeof startServices>>;
@@ -67,6 +72,7 @@ describe('engine faults through a proxy', { skip }, () => {
     // Whatever a shutdown during a hang had to leave behind is this test's to remove.
     const left = (await direct.listManaged()).filter((c) => c.labels[LABEL_OWNER] === ownerId());
     for (const c of left) await direct.remove(c.id);
+    assert.deepEqual(unhandled.map(String), [], 'no unhandled promise rejection');
   });
 
   async function start(): Promise<void> {

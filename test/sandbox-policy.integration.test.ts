@@ -87,6 +87,26 @@ describe('without gVisor', { skip: skip ?? false }, () => {
       'the opt-in is in the audit log',
     );
   });
+  test('under the runc opt-in, a program killed by the OOM killer is oom, not exited 137', async () => {
+    // Under runc the OOM killer takes only the program; the bootstrap lives on and reports 137.
+    const { run: rec } = await runToEnd(services, {
+      template: 'python',
+      code: 'b = bytearray(1024 ** 3)\nprint("ALLOCATED")\n',
+      allowRunc: true,
+      limits: { memoryMb: 128 },
+    });
+    assert.equal(rec.runtime.gvisor, false);
+    assert.equal(rec.endReason, 'oom', `${rec.endReason} (${rec.exitCode}): ${rec.error ?? ''}`);
+    assert.equal(rec.exitCode, null);
+    // Positive control: a program that kills itself with SIGKILL is its own exit, not OOM.
+    const self = await runToEnd(services, {
+      template: 'python',
+      code: 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n',
+      allowRunc: true,
+    });
+    assert.equal(self.run.endReason, 'exited');
+    assert.equal(self.run.exitCode, 137);
+  });
 });
 
 describe('warm pool', { skip: skip ?? false }, () => {
@@ -154,5 +174,57 @@ describe('run queue', { skip: skip ?? false }, () => {
     assert.ok(bDone.startedAt! >= aDone.endedAt!, 'b started after a ended');
     assert.equal((await services.handlers['runs.get']({ id: b.id })).output.map((o) => o.data).join(''), 'b\n');
     assert.deepEqual(await myContainers(), []);
+  });
+  test('close() while runs wait in the queue: they end cancelled and never start', async () => {
+    const own = await startServices();
+    await own.handlers['settings.update']({ maxConcurrentRuns: 1 });
+    const a = await own.sandboxes.run({ template: 'shell', code: 'echo a; sleep 20' });
+    const queued = [
+      await own.sandboxes.run({ template: 'shell', code: 'echo b' }),
+      await own.sandboxes.run({ template: 'shell', code: 'echo c' }),
+    ];
+    const started: string[] = [];
+    own.onEvent((event, payload) => {
+      const r = payload as { id?: string; status?: string };
+      if (event === 'run.updated' && r.status === 'starting' && r.id) started.push(r.id);
+    });
+    await own.sandboxes.close();
+    for (const q of queued) {
+      const rec = own.handlers['runs.get']({ id: q.id });
+      const { run } = await rec;
+      assert.equal(run.endReason, 'cancelled');
+      assert.equal(run.startedAt, undefined);
+      assert.ok(!started.includes(q.id), 'a queued run never started after close()');
+    }
+    assert.equal((await own.handlers['runs.get']({ id: a.id })).run.endReason, 'cancelled');
+    await own.dispose();
+    assert.deepEqual(await myContainers(), []);
+  });
+});
+
+describe('exit and timeout race', { skip: skip ?? false }, () => {
+  let services: Awaited<ReturnType<typeof startServices>>;
+  before(async () => {
+    services = await startServices();
+  });
+  after(async () => services.dispose());
+
+  test('a program that exits just before its timeout is exited with its status; one that does not is a timeout', async () => {
+    // Exits at 0.85-1.15 s against a 1 s timeout: both sides of the race, and runs right at it.
+    const seen = { exited: 0, timeout: 0 };
+    for (let i = 0; i < 12; i++) {
+      const at = (0.85 + (i % 7) * 0.05).toFixed(2);
+      const { run } = await runToEnd(services, {
+        template: 'shell',
+        code: `sleep ${at}; exit 7`,
+        limits: { timeoutMs: 1000 },
+        warm: false,
+      });
+      assert.ok(run.endReason === 'exited' || run.endReason === 'timeout', `${run.endReason}: ${run.error ?? ''}`);
+      if (run.endReason === 'exited') assert.equal(run.exitCode, 7, 'an exit keeps the program status');
+      else assert.equal(run.exitCode, null, 'a timeout has no program status');
+      seen[run.endReason]++;
+    }
+    assert.ok(seen.exited > 0 && seen.timeout > 0, `both outcomes seen: ${JSON.stringify(seen)}`);
   });
 });

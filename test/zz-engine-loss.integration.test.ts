@@ -12,7 +12,7 @@ const skip = skipUnlessReady(
   'the engine-loss test',
 );
 
-function dockerd(action: 'start' | 'stop'): void {
+function dockerd(action: 'start' | 'stop' | 'kill'): void {
   execFileSync('bash', ['scripts/dockerd.sh', action], { stdio: 'inherit', timeout: 90_000 });
 }
 
@@ -26,53 +26,65 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-describe('Docker daemon lost mid-run', { skip }, () => {
-  let services: Awaited<ReturnType<typeof startServices>>;
-  before(async () => {
-    services = await startServices({ pool: true, healthIntervalMs: 300 });
-  });
-  after(async () => {
-    dockerd('start');
-    await services.dispose();
-  });
-
-  test('fails the run clearly, keeps serving, and reconnects', async () => {
-    await services.sandboxes.poolReady(60_000);
-    const rec = await services.sandboxes.run({
-      template: 'shell',
-      code: 'i=0\nwhile [ $i -lt 600 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done\n',
-      limits: { timeoutMs: 120_000 },
+// SIGTERM: the daemon kills its containers on the way down, and the run sees the sandbox end
+// (status 137) a moment before the socket closes. SIGKILL: the connections simply break.
+for (const [signal, action] of [
+  ['SIGTERM', 'stop'],
+  ['SIGKILL', 'kill'],
+] as const) {
+  describe(`Docker daemon lost mid-run (${signal})`, { skip }, () => {
+    let services: Awaited<ReturnType<typeof startServices>>;
+    before(async () => {
+      services = await startServices({ pool: true, healthIntervalMs: 300 });
     });
-    await until('first output', async () =>
-      (await services.handlers['sandbox.live'](undefined)).some((r) => r.id === rec.id && r.status === 'running'),
-    );
-
-    dockerd('stop');
-    const failed = (await services.sandboxes.whenDone(rec.id))!;
-    assert.equal(failed.endReason, 'failed');
-    assert.match(failed.error ?? '', /Docker engine/);
-    assert.doesNotMatch(failed.error ?? '', /\n|at .*\(/, 'no stack trace in the reason');
-
-    const down = await until('engine reported down', async () => {
-      const s = await services.handlers['system.status'](undefined);
-      return s.engine.connected ? null : s;
-    });
-    assert.match(down.engine.error ?? '', /not running|lost|refused/);
-    const history = await services.handlers['runs.list'](undefined);
-    assert.equal(history[0]?.id, rec.id, 'history still answers');
-    await assert.rejects(services.sandboxes.run({ template: 'shell', code: 'echo hi' }), (err: unknown) => {
-      assert.ok(err instanceof MoatError);
-      assert.equal(err.code, 'ENGINE_UNAVAILABLE');
-      assert.ok(err.fix);
-      return true;
+    after(async () => {
+      dockerd('start');
+      await services.dispose();
     });
 
-    dockerd('start');
-    await until('engine reconnected', async () => (await services.handlers['system.status'](undefined)).engine.connected);
-    const next = await runToEnd(services, { template: 'shell', code: 'echo back' });
-    assert.equal(next.run.endReason, 'exited');
-    assert.equal(next.stdout, 'back\n');
-    await until('left-behind sandbox removed', async () => (await myContainers()).length === 0);
-    assert.equal(await services.sandboxes.poolReady(60_000), true, 'warm pool refilled after reconnect');
+    test('fails the run with the reason (never exited), keeps serving, and reconnects', async () => {
+      await services.sandboxes.poolReady(60_000);
+      const rec = await services.sandboxes.run({
+        template: 'shell',
+        code: 'i=0\nwhile [ $i -lt 600 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done\n',
+        limits: { timeoutMs: 120_000 },
+      });
+      await until('first output', async () =>
+        (await services.handlers['sandbox.live'](undefined)).some((r) => r.id === rec.id && r.status === 'running'),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+
+      dockerd(action);
+      const failed = (await services.sandboxes.whenDone(rec.id))!;
+      assert.equal(failed.endReason, 'failed', `ended as ${failed.endReason} (${failed.exitCode}): ${failed.error ?? ''}`);
+      assert.equal(failed.exitCode, null);
+      assert.match(failed.error ?? '', /Docker engine (stopped|.*lost|is not running)/);
+      assert.doesNotMatch(failed.error ?? '', /\n|at .*\(/, 'no stack trace in the reason');
+
+      const down = await until('engine reported down', async () => {
+        const s = await services.handlers['system.status'](undefined);
+        return s.engine.connected ? null : s;
+      });
+      assert.match(down.engine.error ?? '', /not running|lost|refused/);
+      const history = await services.handlers['runs.list'](undefined);
+      assert.equal(history[0]?.id, rec.id, 'history still answers');
+      await assert.rejects(services.sandboxes.run({ template: 'shell', code: 'echo hi' }), (err: unknown) => {
+        assert.ok(err instanceof MoatError);
+        assert.equal(err.code, 'ENGINE_UNAVAILABLE');
+        assert.ok(err.fix);
+        return true;
+      });
+
+      dockerd('start');
+      await until('engine reconnected', async () => (await services.handlers['system.status'](undefined)).engine.connected);
+      const next = await runToEnd(services, { template: 'shell', code: 'echo back' });
+      assert.equal(next.run.endReason, 'exited', next.run.error);
+      assert.equal(next.stdout, 'back\n');
+      assert.equal(await services.sandboxes.poolReady(60_000), true, 'warm pool refilled after reconnect');
+      await until('every container of this process tracked or removed', async () => {
+        const mine = await myContainers({ includePool: true });
+        return mine.length === services.sandboxes.poolCounts().warm;
+      });
+    });
   });
-});
+}

@@ -54,11 +54,19 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   process.stdout.write(
     status.gvisor.available ? `gVisor runtime: ${status.gvisor.runtime}\n` : 'gVisor: NOT available, runs will be refused\n',
   );
+  // Shutdown is bounded (the sandbox manager's close has deadlines); whatever fails in it is said,
+  // and the process still exits.
   const stop = async (): Promise<void> => {
-    await host.close();
-    await services.close();
+    let status = 0;
+    try {
+      await host.close();
+      await services.close();
+    } catch (err) {
+      process.stderr.write(`moat: shutdown: ${err instanceof Error ? err.message : String(err)}\n`);
+      status = 1;
+    }
     if (urlFile) removeUrlFile(urlFile, host.url);
-    process.exit(0);
+    process.exit(status);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
