@@ -125,31 +125,30 @@ stop() {
       sleep 0.5
     fi
   fi
+  wait_silent "stopped" "the daemon still answers after stop (managed elsewhere?)"
+}
+
+# Waits (10 s) until the socket no longer answers: says $1, or dies with $2.
+wait_silent() {
+  local i
   for ((i = 0; i < 20; i++)); do
     answering || {
-      say "stopped"
+      say "$1"
       return 0
     }
     sleep 0.5
   done
-  die "the daemon still answers after stop (managed elsewhere?)"
+  die "$2"
 }
 
 # SIGKILL, as a crash or the OOM killer would: no shutdown, containers are not stopped first.
 kill_daemon() {
   need_root kill
-  local pid i
+  local pid
   pid=$(dockerd_pid || true)
   [ -n "$pid" ] || die "no dockerd process to kill"
   kill -KILL "$pid"
-  for ((i = 0; i < 20; i++)); do
-    answering || {
-      say "killed (pid $pid)"
-      return 0
-    }
-    sleep 0.5
-  done
-  die "the daemon still answers after SIGKILL (managed elsewhere?)"
+  wait_silent "killed (pid $pid)" "the daemon still answers after SIGKILL (managed elsewhere?)"
 }
 
 reload() {

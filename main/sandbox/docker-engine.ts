@@ -26,22 +26,39 @@ interface RuntimeInfo {
   runtimeType?: string;
 }
 
-/** Runs `call` with an AbortSignal; fails with EngineTimeoutError (and aborts) after `ms`. */
-export async function withDeadline<T>(what: string, ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `call` with an AbortSignal; fails with EngineTimeoutError (and aborts) after `ms`, or with
+ * an AbortError (and aborts) as soon as `cancel` aborts: a caller that no longer needs an answer
+ * must not leave the request, or its deadline timer, behind.
+ */
+export async function withDeadline<T>(
+  what: string,
+  ms: number,
+  call: (signal: AbortSignal) => Promise<T>,
+  cancel?: AbortSignal,
+): Promise<T> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let onCancel: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       reject(new EngineTimeoutError(what, ms));
       ac.abort();
     }, ms);
+    onCancel = () => {
+      reject(Object.assign(new Error(`${what}: no longer needed`), { name: 'AbortError' }));
+      ac.abort();
+    };
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener('abort', onCancel, { once: true });
   });
   const pending = call(ac.signal);
-  pending.catch(() => {}); // after the deadline, the aborted call's rejection is expected
+  pending.catch(() => {}); // after a deadline or a cancel, the aborted call's rejection is expected
   try {
     return await Promise.race([pending, expired]);
   } finally {
     clearTimeout(timer);
+    if (onCancel) cancel?.removeEventListener('abort', onCancel);
   }
 }
 
@@ -126,9 +143,12 @@ export class DockerEngine implements SandboxEngine {
     )) as unknown as Duplex;
   }
 
-  async wait(id: string, condition: 'next-exit' | 'not-running', deadlineMs: number): Promise<number> {
-    const r = (await withDeadline('wait for sandbox exit', deadlineMs, (abortSignal) =>
-      this.docker.getContainer(id).wait({ condition, abortSignal }),
+  async wait(id: string, condition: 'next-exit' | 'not-running', deadlineMs: number, cancel?: AbortSignal): Promise<number> {
+    const r = (await withDeadline(
+      'wait for sandbox exit',
+      deadlineMs,
+      (abortSignal) => this.docker.getContainer(id).wait({ condition, abortSignal }),
+      cancel,
     )) as { StatusCode: number };
     return r.StatusCode;
   }

@@ -137,8 +137,8 @@ export interface SandboxEngine {
   start(id: string): Promise<void>;
   /** The sandbox's multiplexed stdin/stdout/stderr (hijacked); establishing it has the short deadline. */
   attach(id: string): Promise<Duplex>;
-  /** Resolves with the exit status; rejects with EngineTimeoutError after `deadlineMs`. */
-  wait(id: string, condition: 'next-exit' | 'not-running', deadlineMs: number): Promise<number>;
+  /** Resolves with the exit status; rejects with EngineTimeoutError after `deadlineMs`, or when `cancel` aborts. */
+  wait(id: string, condition: 'next-exit' | 'not-running', deadlineMs: number, cancel?: AbortSignal): Promise<number>;
   kill(id: string): Promise<void>;
   /** 'removed' or 'gone' (already removed, or being removed); throws when the engine did not answer. */
   remove(id: string): Promise<'removed' | 'gone'>;

@@ -31,6 +31,8 @@ export interface WarmSandbox {
 interface Warm extends WarmSandbox {
   /** Set when it died while waiting, or was handed out: either way no longer the pool's. */
   gone: boolean;
+  /** Ends its engine wait once it is no longer the pool's. */
+  unwatch: AbortController;
 }
 
 // A warm sandbox's wait is re-armed this often (every engine request has a deadline).
@@ -72,6 +74,7 @@ export class WarmPool {
       const w = list.shift()!;
       if (!w.gone) {
         w.gone = true;
+        w.unwatch.abort();
         this.tracker.handOver(w.key);
         this.onChange?.();
         this.fill();
@@ -119,6 +122,10 @@ export class WarmPool {
     await this.fillLoop;
     const all = [...this.ready.values()].flat();
     this.ready.clear();
+    for (const w of all) {
+      w.gone = true;
+      w.unwatch.abort();
+    }
     await Promise.all(all.map((w) => this.tracker.remove(w.key)));
   }
 
@@ -159,7 +166,7 @@ export class WarmPool {
       const id = await this.engine.create(hardenedCreateOptions({ ...profile, runId: null, poolKey: poolKeyText, sandboxKey: key }));
       this.tracker.created(key, id, 'pool');
       await this.engine.start(id);
-      return { id, key, gone: false };
+      return { id, key, gone: false, unwatch: new AbortController() };
     } catch (err) {
       this.log(`warm pool: could not start a sandbox: ${engineErrorMessage(err)}`);
       this.tracker.abandon(key);
@@ -170,7 +177,8 @@ export class WarmPool {
 
   /** Drops a warm sandbox that dies while it waits (its wait is re-armed; every call has a deadline). */
   private watch(key: string, warm: Warm): void {
-    this.engine.wait(warm.id, 'not-running', WAIT_REARM_MS).then(
+    if (warm.gone) return;
+    this.engine.wait(warm.id, 'not-running', WAIT_REARM_MS, warm.unwatch.signal).then(
       () => this.dropDead(key, warm),
       (err: unknown) => {
         if (warm.gone || this.closed) return;
@@ -184,6 +192,7 @@ export class WarmPool {
   private dropDead(key: string, warm: Warm): void {
     if (warm.gone) return; // handed out: its run owns it now
     warm.gone = true;
+    warm.unwatch.abort();
     const list = this.ready.get(key);
     if (list)
       this.ready.set(
@@ -201,6 +210,7 @@ export class WarmPool {
     for (const w of list) {
       if (w.gone) continue;
       w.gone = true;
+      w.unwatch.abort();
       void this.tracker.remove(w.key);
     }
     this.onChange?.();

@@ -94,6 +94,8 @@ async function execute(
   let stream: Duplex | null = null;
   let stopStats: (() => void) | null = null;
   const timers: NodeJS.Timeout[] = [];
+  // Ends the engine wait when the run is over, whichever way (the engine may never answer it).
+  const waitCancel = new AbortController();
   const pids = engine.watchPids(id);
   let settle: (e: Ending) => void = () => {};
   const ending = new Promise<Ending>((resolve) => (settle = resolve));
@@ -128,7 +130,12 @@ async function execute(
       attached.on('error', () => resolve());
     });
 
-    const waited = engine.wait(id, input.alreadyStarted ? 'not-running' : 'next-exit', shortMs + limits.timeoutMs + graceMs);
+    const waited = engine.wait(
+      id,
+      input.alreadyStarted ? 'not-running' : 'next-exit',
+      shortMs + limits.timeoutMs + graceMs,
+      waitCancel.signal,
+    );
     waited.then(
       (status) => {
         race.record({ kind: 'engine', status });
@@ -238,6 +245,7 @@ async function execute(
     });
   } finally {
     for (const t of timers) clearTimeout(t);
+    waitCancel.abort();
     stopStats?.();
     pids.stop();
     stream?.destroy();
