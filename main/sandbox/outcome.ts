@@ -80,9 +80,10 @@ export function decideOutcome(f: EndFacts): Outcome {
     return {
       endReason: 'process-limit',
       exitCode: null,
+      // Shown after "Killed:" (UI) and "was killed:" (CLI).
       error:
-        `The sandbox was killed: its tasks (the program's processes plus gVisor's own threads) reached the sandbox's ` +
-        `limit of ${f.pids.backstop}, before the program's own limit of ${f.processes} processes stopped it with a fork error.`,
+        `the sandbox's tasks (the program's processes and threads plus gVisor's own) reached its limit of ${f.pids.backstop} ` +
+        `before the program's own limit of ${f.processes} processes gave it a fork error.`,
     };
   }
   if (f.engineLost) {

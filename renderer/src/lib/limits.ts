@@ -4,11 +4,14 @@ import { Limits } from '../../../shared/types';
 
 /**
  * Shown next to the Processes field. The limit is the program's RLIMIT_NPROC (a clean fork error);
- * the sandbox's cgroup PID limit sits above it as a backstop and, under gVisor, also counts the
- * sandbox's own host threads. (Wording to be refined once the backstop's margin is measured.)
+ * the sandbox's cgroup PID limit sits above it as a backstop (main/sandbox/profile.ts) and, under
+ * gVisor, also counts the sandbox's own host threads. Measured, every setting the form offers
+ * meets the fork error well before the backstop (README, "Measured").
  */
 export const PROCESSES_NOTE =
-  "Under gVisor, the sandbox's own threads count against a backstop above this limit; a run that reaches the backstop is killed (process-limit).";
+  'The program gets a fork error at this limit. Under gVisor each process also costs the sandbox about 5 host threads, ' +
+  'counted against a higher backstop (1024 + 40 per process, at most 8192); every setting here meets the fork error first. ' +
+  'A sandbox that reaches the backstop is killed (process-limit).';
 
 type NumericLimitKey = 'timeoutMs' | 'memoryMb' | 'cpus' | 'processes' | 'outputBytes';
 
