@@ -103,8 +103,10 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
-    host.stdout.on('data', (d: Buffer) => d.toString().includes('Open:') && resolve());
+    // stdout is a pipe here, so the host names its URL file instead of printing the token.
+    host.stdout.on('data', (d: Buffer) => d.toString().includes('Moat is running') && resolve());
     host.once('exit', (c) => reject(new Error(`moat serve exited ${c}`)));
+    setTimeout(() => reject(new Error('moat serve did not start within 60 s')), 60_000).unref();
   });
   const poolDeadline = Date.now() + 60_000;
   let warmIds: string[] = [];
