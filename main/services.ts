@@ -5,7 +5,7 @@ import type { ApiHandlers, EventName, EventOf } from '../shared/api';
 import { MoatError } from '../shared/errors';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
-import { createEngine } from './sandbox/docker-engine';
+import { createEngine, withDeadline } from './sandbox/docker-engine';
 import { ENGINE_FIX, GVISOR_FIX, type SandboxEngine } from './sandbox/engine';
 import { ownerId } from './sandbox/labels';
 import { resolveImage } from './sandbox/images';
@@ -109,7 +109,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     return Promise.all(
       TEMPLATES.map(async (t) => {
         const img = engine.current.connected
-          ? await resolveImage(engine.docker, t, { preferOfficial: prefer }).catch(() => ({ image: null, source: 'missing' as const }))
+          ? await withDeadline('look up image', engine.deadlines.shortMs, () =>
+              resolveImage(engine.docker, t, { preferOfficial: prefer }),
+            ).catch(() => ({ image: null, source: 'missing' as const }))
           : { image: null, source: 'missing' as const };
         return { id: t.id, label: t.label, language: t.language, sample: t.sample, image: img.image, imageSource: img.source };
       }),
