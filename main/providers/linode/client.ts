@@ -1,0 +1,149 @@
+// Typed Linode API v4 client over the shared HttpClient: one method per endpoint Moat uses, every
+// response checked with zod, every page of a collection walked.
+import type { z } from 'zod';
+import { HttpClient, type HttpCall, type HttpClientOptions } from '../http';
+import { ProviderError, type ProviderOptions } from '../provider';
+import { classify } from './errors';
+import {
+  linodeInstance,
+  linodeRegion,
+  linodeType,
+  page,
+  regionAvailability,
+  sshKey,
+  type LinodeInstance,
+  type LinodeSshKey,
+} from './schemas';
+
+export const LINODE_DEFAULT_URL = 'https://api.linode.com/v4';
+
+/** The API base: MOAT_LINODE_API_URL (how tests point Moat at the fake), else Linode's. */
+export function linodeBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MOAT_LINODE_API_URL?.trim() || LINODE_DEFAULT_URL;
+}
+
+/** ProviderOptions plus the HttpClient's back-off knobs, so tests can make waits short. */
+export interface LinodeOptions extends ProviderOptions {
+  backoff?: HttpClientOptions['backoff'];
+  sleep?: HttpClientOptions['sleep'];
+}
+
+/** The largest page Linode serves: fewer requests for long lists. */
+const PAGE_SIZE = 500;
+/** A runaway `pages` value must not turn into an endless walk. */
+const MAX_PAGES = 200;
+
+export interface LaunchBody {
+  label: string;
+  region: string;
+  type: string;
+  image: string;
+  authorized_keys: string[];
+  root_pass: string;
+  booted: boolean;
+  metadata?: { user_data: string };
+}
+
+export class LinodeClient {
+  readonly http: HttpClient;
+  /** From the last failed answer: its wait hint, and the token's scopes (for a full missing list). */
+  last: { retryAfterMs?: number; scopes: string | null } = { scopes: null };
+
+  constructor(o: LinodeOptions) {
+    this.http = new HttpClient({
+      provider: 'linode',
+      baseUrl: o.baseUrl,
+      key: o.key,
+      classify: (res) => {
+        const c = classify(res);
+        if (!c.ok)
+          this.last = {
+            ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}),
+            scopes: res.headers.get('x-oauth-scopes'),
+          };
+        return c;
+      },
+      ...(o.onRetry ? { onRetry: o.onRetry } : {}),
+      ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(o.sleep ? { sleep: o.sleep } : {}),
+    });
+  }
+
+  /** One call, its body checked against `schema`; returns the headers too (scopes live there). */
+  async call<S extends z.ZodType>(call: HttpCall, schema: S): Promise<{ body: z.infer<S>; headers: Headers }> {
+    const res = await this.http.request(call);
+    const parsed = schema.safeParse(res.json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'unexpected body';
+      throw new ProviderError(
+        'linode',
+        'malformed',
+        `Linode answered ${call.method} ${call.path.split('?')[0]} with a body Moat does not understand (${where}).`,
+        {
+          status: res.status,
+        },
+      );
+    }
+    return { body: parsed.data, headers: res.headers };
+  }
+
+  /** Every page of a collection, with an optional X-Filter (saves fetching everything to find one). */
+  async all<S extends z.ZodType>(path: string, item: S, filter?: object): Promise<z.infer<S>[]> {
+    const out: z.infer<S>[] = [];
+    const headers = filter ? { 'X-Filter': JSON.stringify(filter) } : undefined;
+    for (let p = 1; p <= MAX_PAGES; p++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const { body } = await this.call(
+        { method: 'GET', path: `${path}${sep}page=${p}&page_size=${PAGE_SIZE}`, ...(headers ? { headers } : {}) },
+        page(item),
+      );
+      out.push(...(body.data as z.infer<S>[]));
+      if (body.page >= body.pages || body.data.length === 0) break;
+    }
+    return out;
+  }
+
+  /** The token's own scopes come back on every response; one cheap authenticated call reads them. */
+  async probe(): Promise<Headers> {
+    const { headers } = await this.call({ method: 'GET', path: '/linode/instances?page=1&page_size=25' }, page(linodeInstance));
+    return headers;
+  }
+
+  regions() {
+    return this.all('/regions', linodeRegion);
+  }
+  availability() {
+    return this.all('/regions/availability', regionAvailability);
+  }
+  types() {
+    return this.all('/linode/types', linodeType);
+  }
+  sshKeys() {
+    return this.all('/profile/sshkeys', sshKey);
+  }
+  async addSshKey(label: string, key: string): Promise<LinodeSshKey> {
+    return (await this.call({ method: 'POST', path: '/profile/sshkeys', body: { label, ssh_key: key } }, sshKey)).body;
+  }
+  instances(filter?: object) {
+    return this.all('/linode/instances', linodeInstance, filter);
+  }
+  /** null when Linode says 404. */
+  async instance(id: string): Promise<LinodeInstance | null> {
+    try {
+      return (await this.call({ method: 'GET', path: `/linode/instances/${encodeURIComponent(id)}` }, linodeInstance)).body;
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'not-found') return null;
+      throw err;
+    }
+  }
+  /** Never retried here: the caller decides after looking for the label (no second paid instance). */
+  async create(body: LaunchBody): Promise<LinodeInstance> {
+    return (await this.call({ method: 'POST', path: '/linode/instances', body, retry: false }, linodeInstance)).body;
+  }
+  async remove(id: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: `/linode/instances/${encodeURIComponent(id)}` });
+  }
+}
