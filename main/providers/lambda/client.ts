@@ -1,0 +1,89 @@
+// A typed client for the Lambda Cloud endpoints Moat uses. It goes through the shared HttpClient
+// (Bearer auth, deadline, bounded back-off) and validates every success body with zod, so nothing
+// above it sees raw JSON; a body that does not match is 'malformed', never a crash later on.
+import type { z } from 'zod';
+import { HttpClient, type HttpCall, type HttpClientOptions } from '../http';
+import { ProviderError, type ProviderOptions } from '../provider';
+import { classifyLambda } from './errors';
+import {
+  dataOf,
+  instanceSchema,
+  instanceTypesSchema,
+  launchSchema,
+  regionSchema,
+  sshKeySchema,
+  terminateSchema,
+  type LambdaInstance,
+  type LambdaInstanceTypes,
+  type LambdaRegion,
+  type LambdaSshKey,
+} from './schemas';
+
+/** Configuration beyond ProviderOptions: how to back off and wait (short in tests). */
+export type LambdaClientOptions = ProviderOptions & Pick<HttpClientOptions, 'backoff' | 'sleep'>;
+
+export interface LaunchBody {
+  region_name: string;
+  instance_type_name: string;
+  /** Lambda accepts exactly one. */
+  ssh_key_names: [string];
+  name: string;
+  user_data?: string;
+}
+
+export class LambdaClient {
+  private readonly http: HttpClient;
+
+  constructor(o: LambdaClientOptions) {
+    this.http = new HttpClient({ ...o, provider: 'lambda', classify: classifyLambda });
+  }
+
+  regions(): Promise<LambdaRegion[]> {
+    return this.get('/regions', regionSchema.array());
+  }
+  instanceTypes(): Promise<LambdaInstanceTypes> {
+    return this.get('/instance-types', instanceTypesSchema);
+  }
+  sshKeys(): Promise<LambdaSshKey[]> {
+    return this.get('/ssh-keys', sshKeySchema.array());
+  }
+  addSshKey(name: string, publicKey: string): Promise<LambdaSshKey> {
+    // Not retried: a lost answer to a successful add would make the retry a duplicate-name error.
+    return this.call({ method: 'POST', path: '/ssh-keys', body: { name, public_key: publicKey }, retry: false }, sshKeySchema);
+  }
+  instances(): Promise<LambdaInstance[]> {
+    return this.get('/instances', instanceSchema.array());
+  }
+  instance(id: string): Promise<LambdaInstance> {
+    return this.get(`/instances/${encodeURIComponent(id)}`, instanceSchema);
+  }
+  /** One attempt only: launching is not idempotent (see LambdaProvider.launch). */
+  async launch(body: LaunchBody): Promise<string[]> {
+    const r = await this.call({ method: 'POST', path: '/instance-operations/launch', body, retry: false }, launchSchema);
+    return r.instance_ids;
+  }
+  async terminate(ids: string[]): Promise<void> {
+    await this.call({ method: 'POST', path: '/instance-operations/terminate', body: { instance_ids: ids } }, terminateSchema);
+  }
+
+  private get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>> {
+    return this.call({ method: 'GET', path }, schema);
+  }
+
+  private async call<T extends z.ZodType>(c: HttpCall, schema: T): Promise<z.infer<T>> {
+    const res = await this.http.request(c);
+    const parsed = dataOf(schema).safeParse(res.json);
+    if (!parsed.success) {
+      const where = parsed.error.issues[0]?.path.join('.') || 'body';
+      throw new ProviderError(
+        'lambda',
+        'malformed',
+        `Lambda Cloud answered ${c.method} ${c.path.split('?')[0]} with an unexpected shape (at ${where}).`,
+        {
+          status: res.status,
+        },
+      );
+    }
+    return (parsed.data as { data: z.infer<T> }).data;
+  }
+}
