@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { VaultError } from '../main/credentials/errors';
-import type { BackendStatus } from '../main/credentials/backend';
+import { interpretLocked, NO_SERVICE, type BackendStatus } from '../main/credentials/backend';
 import { FileVault } from '../main/credentials/file-vault';
 import type { KeyInfo } from '../main/credentials/vault';
 import { skipUnlessReady, tempDir } from './helpers/engine';
@@ -41,7 +41,22 @@ function filesContaining(dir: string, needle: string): string[] {
   return hits;
 }
 
-type Mode = 'unlocked' | 'locked' | 'none';
+// none: no session bus at all; bare-bus: a session bus on which nothing provides the Secret
+// Service (no activatable services); empty: gnome-keyring activated on demand with no keyring yet.
+type Mode = 'unlocked' | 'locked' | 'none' | 'bare-bus' | 'empty';
+
+const BARE_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`;
 
 interface Attempt {
   value?: unknown;
@@ -91,10 +106,15 @@ function runScenario(mode: Mode, scenario: string) {
   // Lock the login keyring through the Secret Service itself, as a screen lock would.
   const lock =
     'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null';
+  const busConfig = join(home.path, 'bus.conf');
+  writeFileSync(busConfig, BARE_BUS_CONFIG);
+  const script = { unlocked: `${unlock} && ${node}`, locked: `${unlock} && ${lock} && ${node}`, empty: node };
   const args =
     mode === 'none'
-      ? ['sh', '-c', node] // no session bus at all: DBUS_SESSION_BUS_ADDRESS is not in env
-      : ['dbus-run-session', '--', 'sh', '-c', mode === 'locked' ? `${unlock} && ${lock} && ${node}` : `${unlock} && ${node}`];
+      ? ['sh', '-c', node] // DBUS_SESSION_BUS_ADDRESS is not in env
+      : mode === 'bare-bus'
+        ? ['dbus-run-session', `--config-file=${busConfig}`, '--', 'sh', '-c', node]
+        : ['dbus-run-session', '--', 'sh', '-c', script[mode]];
   const t0 = Date.now();
   const r = spawnSync(args[0]!, args.slice(1), { env, cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 60_000 });
   const elapsed = Date.now() - t0;
@@ -158,6 +178,42 @@ test('keychain: no Secret Service at all gives NO_KEYCHAIN with the fix, and not
   }
   assert.equal(r.kernel, null, 'no silent fallback to the kernel keyring');
   assert.deepEqual(plaintext, [], 'no plaintext fallback');
+});
+
+test('keychain: a session bus on which no Secret Service answers gives NO_KEYCHAIN with the fix', { skip }, () => {
+  const { result: r, plaintext } = runScenario('bare-bus', 'refused');
+  assert.equal(r.backend.code, 'NO_KEYCHAIN');
+  const e = err(r, 'set');
+  assert.equal(e.code, 'NO_KEYCHAIN');
+  assert.match(e.message, /No Secret Service answers on the session bus/);
+  assert.match(e.fix, /gnome-keyring-daemon|KeePassXC/);
+  assert.equal(err(r, 'get').code, 'NO_KEYCHAIN');
+  assert.equal(r.kernel, null, 'no silent fallback to the kernel keyring');
+  assert.deepEqual(plaintext, []);
+});
+
+test('keychain: a Secret Service without a default keyring gives NO_KEYCHAIN saying so', { skip }, () => {
+  const { result: r, plaintext } = runScenario('empty', 'refused');
+  assert.equal(r.backend.backend, 'secret-service');
+  const e = err(r, 'set');
+  assert.equal(e.code, 'NO_KEYCHAIN');
+  assert.match(e.message, /has no default keyring/);
+  assert.match(e.fix, /Create a default keyring/);
+  assert.equal(r.kernel, null);
+  assert.deepEqual(plaintext, []);
+});
+
+test('backend: replies of dbus-send and gdbus are read right', () => {
+  const run = (ok: boolean, out: string, killed = false) => interpretLocked({ ok, out, notFound: false, killed });
+  assert.equal(run(true, '   variant       boolean false').available, true);
+  assert.equal(run(true, '(<false>,)').available, true);
+  assert.equal(run(true, '   variant       boolean true').code, 'LOCKED');
+  assert.equal(run(true, '(<true>,)').code, 'LOCKED');
+  assert.equal(run(false, 'Error org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable').problem, NO_SERVICE.problem);
+  assert.equal(run(false, 'Error org.freedesktop.DBus.Error.NoReply: Did not receive a reply').code, 'TIMEOUT');
+  assert.equal(run(false, '', true).code, 'TIMEOUT');
+  assert.equal(run(false, 'Error org.freedesktop.DBus.Error.UnknownMethod: Object does not exist at path').code, 'NO_KEYCHAIN');
+  assert.equal(run(false, 'something else entirely').available, false, 'an unknown answer never counts as available');
 });
 
 test('file vault: round trip, owner-only, the secret not in the file, a fresh IV per write', async () => {
