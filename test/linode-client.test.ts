@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { startLinodeFake, type LinodeFake, type LinodeFakeOptions } from '../e2e/fakes/linode';
-import { LinodeProvider, linodeBaseUrl, type LinodeOptions } from '../main/providers/linode';
+import { LinodeProvider, linodeBaseUrl, missingScopes, parseScopes, type LinodeOptions } from '../main/providers/linode';
+import { waitMs } from '../main/providers/linode/errors';
 import { ProviderError, type ProviderErrorKind, type RetryNotice, type SshKeyRef } from '../main/providers/provider';
 
 const TOKEN = 'tok-7f3c9e1a2b4d6e8f0a1b3c5d7e9f1a2b';
@@ -240,4 +241,24 @@ test('SSH keys: added and listed from the profile', async () => {
   assert.deepEqual(await provider.listSshKeys(), [k]);
   assert.equal(k.publicKey, KEY.publicKey);
   await rejectsWith(provider.addSshKey('bad', 'not a key'), 'invalid');
+});
+
+test('an endpoint the token has no scope for says which scope it lacks', async () => {
+  await setup();
+  await fake!.close();
+  fake = await startLinodeFake({ tokens: { [TOKEN]: 'linodes:read_write' } });
+  const p = new LinodeProvider({ baseUrl: fake.url, key: async () => TOKEN });
+  const e = await rejectsWith(p.listSshKeys(), 'scopes');
+  assert.deepEqual(e.details.missingScopes, ['account:read_only']);
+});
+
+test('the wait comes from Retry-After, else from X-RateLimit-Reset (epoch seconds)', () => {
+  const now = 1_700_000_000_000;
+  assert.equal(waitMs(new Headers({ 'Retry-After': '7' }), now), 7000);
+  assert.equal(waitMs(new Headers({ 'X-RateLimit-Reset': String(now / 1000 + 3) }), now), 3000);
+  assert.equal(waitMs(new Headers({}), now), undefined);
+  assert.deepEqual(missingScopes(['linodes:read_only', 'firewall:read_write', 'events:read_only', 'account:read_write']), [
+    'linodes:read_write',
+  ]);
+  assert.deepEqual(parseScopes('linodes:read_write,events:read_only  *'), ['linodes:read_write', 'events:read_only', '*']);
 });

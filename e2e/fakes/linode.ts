@@ -133,13 +133,11 @@ function acceptedScope(method: string, route: string): string {
   return `${area}:${method === 'GET' ? 'read_only' : 'read_write'}`;
 }
 
+// `*` covers everything; `area:read_write` covers `area:read_only`.
 function hasScope(have: string, need: string): boolean {
   const list = have.split(/[\s,]+/);
-  if (list.includes('*')) return true;
-  const [area, level] = need.split(':');
-  return list.some(
-    (h) => h === need || (h.startsWith(`${area}:`) && h.endsWith(':read_write') && level === 'read_only') || h === `${area}:read_write`,
-  );
+  const area = need.split(':')[0];
+  return list.includes('*') || list.includes(need) || list.includes(`${area}:read_write`);
 }
 
 export async function startLinodeFake(opts: LinodeFakeOptions) {
