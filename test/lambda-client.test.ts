@@ -148,6 +148,24 @@ test('launch: a 5xx before anything was created is retried once, and one instanc
   assert.equal(inst.name, 'moat-5xx-1');
 });
 
+test('launch: an unreadable answer to a launch that happened returns that instance, no relaunch', async () => {
+  fake.knobs.faultPath = '/instance-operations/launch';
+  fake.knobs.malformed = 'not-json';
+  const inst = await provider().launch({ name: 'moat-garbled-1', region: 'us-east-1', type: 'gpu_1x_a10', sshKey: SSH });
+  assert.equal(launchCount('moat-garbled-1'), 1);
+  assert.equal(inst.name, 'moat-garbled-1');
+});
+
+test('launch: a 5xx that persists gives up as unavailable with no instance started', async () => {
+  fake.knobs.faultPath = '/instance-operations/launch';
+  fake.knobs.serverErrors = 100;
+  const e = await failure(
+    provider({ launchChecks: 1 }).launch({ name: 'moat-5xx-2', region: 'us-east-1', type: 'gpu_1x_a10', sshKey: SSH }),
+  );
+  assert.equal(e.kind, 'unavailable');
+  assert.equal(launchCount('moat-5xx-2'), 0);
+});
+
 test('launch: a refusal (no capacity) is not retried and carries Lambda’s reason', async () => {
   const e = await failure(provider().launch({ name: 'moat-nocap', region: 'us-west-1', type: 'gpu_8x_h100_sxm5', sshKey: SSH }));
   assert.equal(e.kind, 'invalid');

@@ -74,7 +74,8 @@ export class LambdaProvider implements Provider {
    * One launch call at a time, never blindly repeated. Before launching, the IDs that already
    * exist are noted; when an attempt's answer is lost (timeout, network fault, 5xx), the account
    * is searched for an instance with the request's unique name and a new ID, several times since
-   * Lambda may still be creating it, and only when none appears is the launch tried again.
+   * Lambda may still be creating it (about 15 s by default), and only when none appears is the
+   * launch tried again. An unreadable answer is searched for the same way but never relaunched.
    * 429 means nothing was launched, so it is retried after the back-off.
    */
   async launch(req: LaunchRequest): Promise<Instance> {
@@ -98,9 +99,12 @@ export class LambdaProvider implements Provider {
         if (!(err instanceof ProviderError)) throw err;
         failure = err;
       }
-      if (failure.kind === 'unavailable') {
+      if (failure.kind === 'unavailable' || failure.kind === 'malformed') {
         const found = await this.findLaunched(req.name, before);
         if (found) return found;
+        // An answer we could not read may still have launched one that is not listed yet: never
+        // launch again on a guess.
+        if (failure.kind === 'malformed') throw failure;
       } else if (failure.kind !== 'rate-limited') {
         throw failure;
       }
@@ -123,7 +127,7 @@ export class LambdaProvider implements Provider {
 
   /** The instance this request launched, if the account shows one: its name, an ID that is new. */
   private async findLaunched(name: string, before: Set<string>): Promise<Instance | null> {
-    const checks = this.o.launchChecks ?? 3;
+    const checks = this.o.launchChecks ?? 5;
     for (let n = 1; n <= checks; n++) {
       const hit = (await this.api.instances()).find((i) => i.name === name && !before.has(i.id));
       if (hit) return mapInstance(hit);
