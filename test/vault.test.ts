@@ -17,6 +17,8 @@ import { skipUnlessReady, tempDir } from './helpers/engine';
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'vault-child.ts');
 const FAST_KDF = { N: 2 ** 14, r: 8, p: 1 };
 
+const SILENT_POLICY = '<policy context="default"><allow send_destination="*"/><allow own="*"/></policy>';
+
 function missingTools(): string | null {
   for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -43,7 +45,8 @@ function filesContaining(dir: string, needle: string): string[] {
 
 // none: no session bus at all; bare-bus: a session bus on which nothing provides the Secret
 // Service (no activatable services); empty: gnome-keyring activated on demand with no keyring yet.
-type Mode = 'unlocked' | 'locked' | 'none' | 'bare-bus' | 'empty';
+// silent-bus: a bus whose policy lets no reply through, so every call to it hangs.
+type Mode = 'unlocked' | 'locked' | 'none' | 'bare-bus' | 'empty' | 'silent-bus';
 
 const BARE_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -107,12 +110,12 @@ function runScenario(mode: Mode, scenario: string) {
   const lock =
     'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null';
   const busConfig = join(home.path, 'bus.conf');
-  writeFileSync(busConfig, BARE_BUS_CONFIG);
+  writeFileSync(busConfig, mode === 'silent-bus' ? BARE_BUS_CONFIG.replace(/<policy[^]*<\/policy>/, SILENT_POLICY) : BARE_BUS_CONFIG);
   const script = { unlocked: `${unlock} && ${node}`, locked: `${unlock} && ${lock} && ${node}`, empty: node };
   const args =
     mode === 'none'
       ? ['sh', '-c', node] // DBUS_SESSION_BUS_ADDRESS is not in env
-      : mode === 'bare-bus'
+      : mode === 'bare-bus' || mode === 'silent-bus'
         ? ['dbus-run-session', `--config-file=${busConfig}`, '--', 'sh', '-c', node]
         : ['dbus-run-session', '--', 'sh', '-c', script[mode]];
   const t0 = Date.now();
@@ -189,6 +192,19 @@ test('keychain: a session bus on which no Secret Service answers gives NO_KEYCHA
   assert.match(e.fix, /gnome-keyring-daemon|KeePassXC/);
   assert.equal(err(r, 'get').code, 'NO_KEYCHAIN');
   assert.equal(r.kernel, null, 'no silent fallback to the kernel keyring');
+  assert.deepEqual(plaintext, []);
+});
+
+test('keychain: a session bus that never answers gives TIMEOUT within seconds, never a wait', { skip }, () => {
+  const { result: r, plaintext } = runScenario('silent-bus', 'refused');
+  assert.equal(r.backend.code, 'TIMEOUT');
+  for (const name of ['set', 'get', 'delete']) {
+    const e = err(r, name);
+    assert.equal(e.code, 'TIMEOUT');
+    assert.match(e.message, /did not answer a status request within 3 s/);
+    assert.ok(op(r, name).ms < 10_000, `${name} took ${op(r, name).ms} ms`);
+  }
+  assert.equal(r.kernel, null);
   assert.deepEqual(plaintext, []);
 });
 
