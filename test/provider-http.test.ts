@@ -93,6 +93,14 @@ test('a refused request and a call marked not to retry fail at once', async () =
   assert.equal(waits.length, 0);
 });
 
+test('an HTML error page on a 5xx is a temporary fault (retried), not a malformed answer', async () => {
+  script = [{ status: 502, body: '<html>bad gateway</html>' }];
+  const waits: number[] = [];
+  const res = await client([], waits).request({ method: 'GET', path: '/x' });
+  assert.equal(res.status, 200);
+  assert.equal(waits.length, 1);
+});
+
 test('a body that is not JSON is malformed, and says so without the key', async () => {
   script = [{ status: 200, body: '<html>proxy error</html>' }];
   await assert.rejects(client([], []).request({ method: 'GET', path: '/x' }), (err: unknown) => {

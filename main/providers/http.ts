@@ -81,6 +81,8 @@ export class HttpClient {
       try {
         json = JSON.parse(text);
       } catch {
+        // A proxy's HTML error page on a 5xx or 429 is still a temporary fault: let it be retried.
+        if (r.status >= 500 || r.status === 429) return { status: r.status, headers: r.headers, json: undefined };
         throw new ProviderError(
           this.o.provider,
           'malformed',
