@@ -11,6 +11,11 @@ export const ERROR_CODES = [
   'RUN_FAILED',
   'UNAUTHORIZED',
   'INTERNAL',
+  // Provider accounts: the provider refused the key (its reason, or the missing scopes, in the
+  // message); the provider could not be reached; the OS keychain could not be used.
+  'PROVIDER_AUTH',
+  'PROVIDER_UNAVAILABLE',
+  'KEYCHAIN_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,4 +1,4 @@
-// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, images.
+// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, images.
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { LABEL_OWNER, ownerAlive } from '../../main/sandbox/labels';
 import { buildLocalImages } from '../../main/sandbox/images';
 import { TEMPLATES } from '../../main/sandbox/templates';
 import { RunStore } from '../../main/store/runs';
+import { registerAccounts } from './accounts';
 import { pruneCommand, type PruneFlags } from './history';
 import { runCommand, type RunFlags } from './run';
 
@@ -205,6 +206,8 @@ program
       process.exitCode = 3;
     }
   });
+
+registerAccounts(program);
 
 const images = program.command('images').description('sandbox images');
 images

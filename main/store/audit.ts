@@ -5,7 +5,14 @@ import { AppendLog } from './durable';
 
 export interface AuditEntry {
   t: number;
-  action: 'run.runc-opt-in' | 'settings.update' | 'sandbox.orphans-removed';
+  action:
+    | 'run.runc-opt-in'
+    | 'settings.update'
+    | 'sandbox.orphans-removed'
+    // Provider accounts; failures too (details.outcome says which), never with the key.
+    | 'account.add'
+    | 'account.remove'
+    | 'account.rotate';
   /** Who did it: the Moat process (host:pid:start). */
   by: string;
   details: Record<string, string | number | boolean | string[]>;
