@@ -2,7 +2,8 @@
 // A key is read from a hidden prompt or, with --key-stdin, from standard input: never from an
 // argument, which any user on the machine could read in /proc/<pid>/cmdline or `ps`.
 // Exit status: 0 done, 2 bad usage (unknown label, label taken, no key source), 3 the provider
-// refused the key or could not be reached, 4 the OS keychain could not be used, 1 anything else.
+// refused the key or could not be reached, 4 the OS keychain could not be used, 130 Ctrl-C at the
+// prompt, 1 anything else.
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -41,6 +42,12 @@ async function readHidden(question: string): Promise<string> {
     },
   });
   const rl = createInterface({ input: process.stdin, output, terminal: true });
+  // In raw mode Ctrl-C reaches readline, not the process: without this the prompt would just pause.
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.stderr.write('\n');
+    process.exit(130);
+  });
   try {
     process.stderr.write(question);
     muted = true;
