@@ -289,3 +289,37 @@ test('accounts: no key used appears in any file, log, output, error message or c
     for (const [where, text] of texts) assert.ok(!text.includes(secret), `${name} found in ${where}`);
   }
 });
+
+test('accounts CLI: with no keychain, a valid key is refused with exit 4 and nothing is saved', { skip }, async () => {
+  const { startLambdaFake } = await import('../e2e/fakes/lambda');
+  const fake = await startLambdaFake({ keys: [K.lambda] });
+  const dir = tempDir('moat-accounts-nobus-');
+  try {
+    // No DBUS_SESSION_BUS_ADDRESS: no Secret Service can answer, and Moat must not fall back.
+    const env = { PATH: process.env.PATH, HOME: dir.path, MOAT_DATA_DIR: join(dir.path, 'data'), MOAT_LAMBDA_API_URL: fake.url };
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'app/cli/main.ts', 'accounts', 'add', 'lambda', '--label', 'nobus', '--key-stdin'],
+        {
+          cwd: ROOT,
+          env,
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.stdin.end(K.lambda);
+      p.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /No keychain is available/);
+    assert.ok(!r.stdout.includes(K.lambda) && !r.stderr.includes(K.lambda));
+    assert.equal(readdirSync(join(dir.path, 'data')).includes('accounts.json'), false);
+    assert.deepEqual(filesContaining(dir.path, K.lambda), []);
+  } finally {
+    await fake.close();
+    dir.cleanup();
+  }
+});
