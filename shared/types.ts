@@ -257,6 +257,32 @@ export const DEFAULT_RETENTION: Retention = {
   maxBytes: 1024 * 1024 * 1024,
 };
 
+/**
+ * An API base URL for a provider: https, or plain http only to this machine (a local proxy or a
+ * test fake), because the API key travels in every request.
+ */
+export const ProviderApiUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      if (u.username || u.password) return false;
+      if (u.protocol === 'https:') return true;
+      return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+    } catch {
+      return false;
+    }
+  }, 'an https:// URL (http:// only for 127.0.0.1, localhost or [::1]), without credentials');
+
+export const ProviderApiUrls = z.object({ lambda: ProviderApiUrl, linode: ProviderApiUrl });
+export type ProviderApiUrls = z.infer<typeof ProviderApiUrls>;
+
+export const DEFAULT_PROVIDER_API_URLS: ProviderApiUrls = {
+  lambda: 'https://cloud.lambda.ai/api/v1',
+  linode: 'https://api.linode.com/v4',
+};
+
 export const Settings = z.object({
   defaultLimits: Limits,
   /** Warm sandboxes kept per template for the default limits. 0 turns the pool off. */
@@ -267,6 +293,8 @@ export const Settings = z.object({
   maxConcurrentRuns: z.number().int().min(1).max(256),
   /** Run history retention (by age, count and stored size). */
   retention: Retention,
+  /** Provider API base URLs; MOAT_LAMBDA_API_URL and MOAT_LINODE_API_URL override them. */
+  providerApiUrls: ProviderApiUrls,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -276,4 +304,5 @@ export const DEFAULT_SETTINGS: Settings = {
   preferOfficialImages: true,
   maxConcurrentRuns: 8,
   retention: DEFAULT_RETENTION,
+  providerApiUrls: DEFAULT_PROVIDER_API_URLS,
 };

@@ -185,3 +185,28 @@ test('moat history prune: the Settings retention by default, flags in its place,
     dir.cleanup();
   }
 });
+
+test('provider API URLs: defaults, https or loopback http only, a bad one falls back alone', async () => {
+  const { SettingsStore } = await import('../main/store/settings');
+  const { DEFAULT_PROVIDER_API_URLS, ProviderApiUrl } = await import('../shared/types');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'moat-urls-'));
+  try {
+    assert.deepEqual(new SettingsStore(dir).get().providerApiUrls, DEFAULT_PROVIDER_API_URLS);
+    for (const ok of ['https://proxy.example/api/v1', 'http://127.0.0.1:8080/v4', 'http://localhost/x'])
+      assert.equal(ProviderApiUrl.safeParse(ok).success, true, ok);
+    for (const bad of ['http://proxy.example/v4', 'https://user:pw@x.example/', 'ftp://x/', 'not a url'])
+      assert.equal(ProviderApiUrl.safeParse(bad).success, false, bad);
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({ providerApiUrls: { lambda: 'http://evil.example/', linode: 'http://127.0.0.1:9/v4' } }),
+    );
+    const urls = new SettingsStore(dir).get().providerApiUrls;
+    assert.equal(urls.lambda, DEFAULT_PROVIDER_API_URLS.lambda, 'plain http to another host is refused');
+    assert.equal(urls.linode, 'http://127.0.0.1:9/v4');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

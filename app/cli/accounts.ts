@@ -12,6 +12,7 @@ import { AccountError, PROVIDER_NAMES, toAccountError } from '../../main/account
 import { KeychainVault } from '../../main/credentials/keychain';
 import { isProviderKind } from '../../main/providers';
 import { defaultDataDir } from '../../main/services';
+import { SettingsStore } from '../../main/store/settings';
 import type { ErrorCode } from '../../shared/errors';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, provider: 3, keychain: 4 } as const;
@@ -74,7 +75,10 @@ function line(a: AccountView): string {
 
 /** Runs one subcommand with the service, maps its failure to a message and an exit status. */
 async function withService(f: (s: AccountsService) => Promise<void>): Promise<void> {
-  const svc = new AccountsService({ dataDir: defaultDataDir(), vault: new KeychainVault() });
+  const dataDir = defaultDataDir();
+  // Base URLs from Settings (MOAT_LAMBDA_API_URL / MOAT_LINODE_API_URL still override them).
+  const baseUrls = new SettingsStore(dataDir).get().providerApiUrls;
+  const svc = new AccountsService({ dataDir, vault: new KeychainVault(), baseUrls });
   try {
     await f(svc);
   } catch (err) {
