@@ -12,7 +12,11 @@ export interface AuditEntry {
     // Provider accounts; failures too (details.outcome says which), never with the key.
     | 'account.add'
     | 'account.remove'
-    | 'account.rotate';
+    | 'account.rotate'
+    // Instances: launched, terminated, an SSH public key registered with a provider; failures too.
+    | 'instance.launch'
+    | 'instance.terminate'
+    | 'instance.ssh-key';
   /** Who did it: the Moat process (host:pid:start). */
   by: string;
   details: Record<string, string | number | boolean | string[]>;
