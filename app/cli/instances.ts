@@ -1,0 +1,208 @@
+// `moat instances`: instances across every account. list (with cost so far and burn rate per
+// account), launch (only where the type has capacity; --wait follows it until running), terminate
+// (asks first, naming the instance and its cost; --yes for scripts).
+// Exit status, as `moat accounts`: 0 done, 2 bad usage (unknown or ambiguous reference, no
+// capacity, name taken, no TTY to confirm), 3 a provider refused or could not be reached (for
+// list: some account could not be listed, the others are still shown), 4 the OS keychain could
+// not be used, 130 Ctrl-C at the prompt, 1 anything else.
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline';
+import { AccountsService } from '../../main/accounts/accounts';
+import { KeychainVault } from '../../main/credentials/keychain';
+import { formatDollars, formatUptime } from '../../main/instances/cost';
+import { InstanceError, toInstanceError } from '../../main/instances/errors';
+import { InstancesService, type InstanceView } from '../../main/instances/instances';
+import { describeRef } from '../../main/instances/references';
+import { defaultDataDir } from '../../main/services';
+import { SettingsStore } from '../../main/store/settings';
+import type { ErrorCode } from '../../shared/errors';
+
+const EXIT = { ok: 0, internal: 1, usage: 2, provider: 3, keychain: 4, interrupted: 130 } as const;
+
+function exitFor(code: ErrorCode): number {
+  if (code === 'PROVIDER_AUTH' || code === 'PROVIDER_UNAVAILABLE') return EXIT.provider;
+  if (code === 'KEYCHAIN_UNAVAILABLE') return EXIT.keychain;
+  if (code === 'INVALID_REQUEST' || code === 'NOT_FOUND') return EXIT.usage;
+  return EXIT.internal;
+}
+
+class UsageError extends Error {}
+
+async function withService(f: (s: InstancesService) => Promise<void>): Promise<void> {
+  const dataDir = defaultDataDir();
+  const vault = new KeychainVault();
+  const baseUrls = new SettingsStore(dataDir).get().providerApiUrls;
+  const accounts = new AccountsService({ dataDir, vault, baseUrls });
+  const svc = new InstancesService({ dataDir, vault, accounts });
+  try {
+    await f(svc);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`moat: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    const e = toInstanceError(err, undefined, 'handling the instance');
+    process.stderr.write(`moat: ${e.message}\n`);
+    if (e.fix) process.stderr.write(`fix: ${e.fix}\n`);
+    process.exitCode = exitFor(e.code);
+  } finally {
+    svc.close();
+    accounts.close();
+  }
+}
+
+/** "$1.23 so far", with "~" and the basis when Moat did not launch it (the real cost is at least this). */
+export function costText(i: InstanceView): string {
+  const c = formatDollars(i.cost.costCents);
+  if (i.cost.basis === 'launched') return c;
+  return `~${c} (since ${i.cost.basis === 'created' ? 'created' : 'first seen'})`;
+}
+
+const COLS: [string, number][] = [
+  ['ACCOUNT', 14],
+  ['PROVIDER', 8],
+  ['ID', 10],
+  ['NAME', 16],
+  ['REGION', 11],
+  ['TYPE', 18],
+  ['GPU', 18],
+  ['STATUS', 11],
+  ['IPV4', 15],
+  ['$/H', 8],
+  ['UPTIME', 7],
+  ['COST SO FAR', 0],
+];
+
+function row(cells: string[]): string {
+  return cells
+    .map((c, i) => c.padEnd(COLS[i]![1]))
+    .join(' ')
+    .trimEnd();
+}
+
+function statusText(i: InstanceView): string {
+  return i.status === 'unknown' ? `?${i.rawStatus}` : i.status;
+}
+
+function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.stderr.write('\n');
+    process.exit(EXIT.interrupted);
+  });
+  return new Promise((resolve) =>
+    rl.question(question, (a) => {
+      rl.close();
+      resolve(/^y(es)?$/i.test(a.trim()));
+    }),
+  );
+}
+
+export function registerInstances(program: Command): void {
+  const instances = program
+    .command('instances')
+    .description('instances across all accounts: list, launch, terminate (referred to by ID, ID prefix, or ACCOUNT/NAME)');
+
+  instances
+    .command('list')
+    .description("every account's instances with status, addresses, price, uptime and cost so far; burn rate per account")
+    .option('--json', 'print accounts (with burn rate or error) and instances as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withService(async (svc) => {
+        const all = await svc.list();
+        const failed = all.accounts.filter((a) => a.error);
+        if (opts.json) process.stdout.write(JSON.stringify(all) + '\n');
+        else {
+          if (all.accounts.length === 0)
+            process.stdout.write('no accounts (add one with `moat accounts add lambda|linode --label NAME`)\n');
+          for (const a of all.accounts) {
+            const n = all.instances.filter((i) => i.account === a.account).length;
+            process.stdout.write(
+              a.error
+                ? `${a.account} (${a.provider}): could not list: ${a.error.message}\n`
+                : `${a.account} (${a.provider}): ${n} instance(s), burn rate ${formatDollars(a.burnRateCentsPerHour)}/h\n`,
+            );
+          }
+          if (all.instances.length > 0) {
+            process.stdout.write('\n' + row(COLS.map(([h]) => h)) + '\n');
+            for (const i of all.instances) {
+              process.stdout.write(
+                row([
+                  i.account,
+                  i.provider,
+                  i.id.slice(0, 8),
+                  i.name || '-',
+                  i.region,
+                  i.type,
+                  i.gpuDescription || '-',
+                  statusText(i),
+                  i.ipv4 ?? '-',
+                  formatDollars(i.priceCentsPerHour),
+                  formatUptime(i.cost.uptimeMs),
+                  costText(i),
+                ]) + '\n',
+              );
+              if (i.ipv6) process.stdout.write(`${''.padEnd(COLS.slice(0, 8).reduce((s, [, w]) => s + w + 1, 0))}${i.ipv6}\n`);
+            }
+          }
+        }
+        for (const a of failed) process.stderr.write(`moat: ${a.account}: ${a.error!.message}\n`);
+        if (failed.length > 0) process.exitCode = exitFor(failed[0]!.error!.code);
+      });
+    });
+
+  instances
+    .command('launch')
+    .description("launch an instance (only in a region with capacity for the type) with the account's Moat SSH key")
+    .requiredOption('--account <label>', 'the account to launch on')
+    .requiredOption('--region <region>', 'a region with capacity for the type')
+    .requiredOption('--type <type>', 'the instance type')
+    .requiredOption('--name <name>', 'a name unique in the account (ACCOUNT/NAME refers to it)')
+    .option('--wait', 'follow the instance until it is running, printing each status change')
+    .action(async (opts: { account: string; region: string; type: string; name: string; wait?: boolean }) => {
+      await withService(async (svc) => {
+        const i = await svc.launch(opts);
+        process.stdout.write(
+          `launched ${describeRef(i)}: ${i.type} in ${i.region}, ${formatDollars(i.priceCentsPerHour)}/h, ${statusText(i)}\n`,
+        );
+        if (!opts.wait) return;
+        const end = await svc.watch(i.id, (v) =>
+          process.stdout.write(v ? `${new Date().toISOString().slice(11, 19)} ${statusText(v)}${v.ipv4 ? ` ${v.ipv4}` : ''}\n` : 'gone\n'),
+        );
+        if (end?.status !== 'running') {
+          throw new InstanceError(
+            'PROVIDER_UNAVAILABLE',
+            `${describeRef(i)} did not reach running: ${end ? statusText(end) : 'it is gone'}.`,
+          );
+        }
+      });
+    });
+
+  instances
+    .command('terminate')
+    .description('terminate an instance, after confirming (its name and cost so far are shown)')
+    .argument('<ref>', 'instance ID, unique ID prefix (4+ characters), or ACCOUNT/NAME')
+    .option('-y, --yes', 'do not ask (for scripts)')
+    .action(async (ref: string, opts: { yes?: boolean }) => {
+      await withService(async (svc) => {
+        if (!opts.yes && !process.stdin.isTTY) {
+          throw new UsageError(
+            'standard input is not a terminal, so Moat cannot ask for confirmation: pass --yes to terminate without asking.',
+          );
+        }
+        const i = await svc.find(ref);
+        if (!opts.yes) {
+          const ok = await confirm(`Terminate ${i.name || '(no name)'} (${i.id}) on ${i.account}, cost so far ${costText(i)}? [y/N] `);
+          if (!ok) {
+            process.stdout.write('not terminated\n');
+            return;
+          }
+        }
+        // By full ID: the confirmed instance, even if a new one took the name meanwhile.
+        const done = await svc.terminate(i.id);
+        process.stdout.write(`terminated ${describeRef(done)}, cost so far ${costText(done)}\n`);
+      });
+    });
+}
