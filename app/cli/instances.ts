@@ -66,7 +66,7 @@ const COLS: [string, number][] = [
   ['NAME', 16],
   ['REGION', 11],
   ['TYPE', 18],
-  ['GPU', 18],
+  ['GPU', 20],
   ['STATUS', 11],
   ['IPV4', 15],
   ['$/H', 8],

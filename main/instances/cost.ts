@@ -40,7 +40,7 @@ export function burnRateCents(instances: Pick<Instance, 'status' | 'priceCentsPe
 export function formatDollars(cents: number | null): string {
   if (cents === null) return '-';
   const d = cents / 100;
-  return `$${d >= 1 ? d.toFixed(2) : d.toFixed(4).replace(/(\.\d\d\d?)0+$/, '$1')}`;
+  return `$${d >= 1 ? d.toFixed(2) : d.toFixed(4).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 export function formatUptime(ms: number): string {
