@@ -13,7 +13,8 @@ import { after, before, test } from 'node:test';
 import { AuditLog } from '../main/store/audit';
 import { costOf, burnRateCents, formatDollars } from '../main/instances/cost';
 import { resolveReference } from '../main/instances/references';
-import { generateKeyPair, publicKeyOf } from '../main/instances/ssh-keys';
+import { ensureSshKey, generateKeyPair, publicKeyOf, sameKey } from '../main/instances/ssh-keys';
+import type { Provider, SshKeyRef } from '../main/providers/provider';
 import { skipUnlessReady, tempDir } from './helpers/engine';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'instances-child.ts');
@@ -130,6 +131,32 @@ test('instances: the SSH key pair is OpenSSH ed25519, readable back to its publi
       dir.cleanup();
     }
   }
+});
+
+test('instances: one key pair per account even for concurrent launches; a name taken by another key gets a suffix (unit)', async () => {
+  const secrets = new Map<string, string>();
+  const vault = {
+    set: async (k: string, v: string) => void secrets.set(k, v),
+    get: async (k: string) => secrets.get(k) ?? null,
+    delete: async (k: string) => secrets.delete(k),
+  };
+  const keys: SshKeyRef[] = [{ id: '1', name: 'moat-acct', publicKey: generateKeyPair('elsewhere').publicKey }];
+  const provider = {
+    listSshKeys: async () => [...keys],
+    addSshKey: async (name: string, publicKey: string) => {
+      await new Promise((r) => setTimeout(r, 10));
+      const k = { id: String(keys.length + 1), name, publicKey };
+      keys.push(k);
+      return k;
+    },
+  } as unknown as Provider;
+  const [x, y] = await Promise.all([ensureSshKey(vault, 'acct', provider), ensureSshKey(vault, 'acct', provider)]);
+  assert.equal(secrets.size, 1);
+  assert.equal(keys.length, 2);
+  assert.match(keys[1]!.name, /^moat-acct-[A-Za-z0-9]{8}$/);
+  assert.deepEqual([x.created, x.registered, y.created, y.registered], [true, true, false, false]);
+  assert.ok(sameKey(keys[1]!.publicKey, publicKeyOf(secrets.get('ssh-key:acct')!)));
+  assert.equal(y.key.id, x.key.id);
 });
 
 test('instances: references, cost and burn rate (unit)', () => {

@@ -4,6 +4,7 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Vault } from '../credentials/vault';
 import type { Provider, SshKeyRef } from '../providers/provider';
+import { InstanceError } from './errors';
 
 /** The vault entry holding an account's private key. */
 export function sshVaultAccount(label: string): string {
@@ -104,7 +105,29 @@ export interface EnsuredKey {
  * holding the name `moat-<label>` (another machine's Moat) is left alone and ours gets a
  * fingerprint suffix.
  */
-export async function ensureSshKey(vault: Vault, label: string, provider: Provider): Promise<EnsuredKey> {
+export function ensureSshKey(vault: Vault, label: string, provider: Provider): Promise<EnsuredKey> {
+  // Two launches at once on one account must not each make a key pair: the second would replace
+  // the first's private key in the keychain. One at a time per label within this process.
+  const prev = pending.get(label) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(() => ensureOnce(vault, label, provider));
+  pending.set(label, next);
+  void next
+    .finally(() => {
+      if (pending.get(label) === next) pending.delete(label);
+    })
+    .catch(() => undefined);
+  return next;
+}
+
+const pending = new Map<string, Promise<unknown>>();
+
+/** Lambda takes SSH key names of at most 64 characters; labels may be 64 themselves. */
+function keyName(label: string, suffix = ''): string {
+  const tail = suffix ? `-${suffix}` : '';
+  return `moat-${label}`.slice(0, 64 - tail.length) + tail;
+}
+
+async function ensureOnce(vault: Vault, label: string, provider: Provider): Promise<EnsuredKey> {
   const entry = sshVaultAccount(label);
   let priv = await vault.get(entry);
   let created = false;
@@ -114,7 +137,13 @@ export async function ensureSshKey(vault: Vault, label: string, provider: Provid
     await vault.set(entry, pair.privateKey);
     // Read back: a keychain that silently dropped it would leave instances nobody can reach.
     priv = await vault.get(entry);
-    if (priv !== pair.privateKey) throw new Error('the SSH key could not be read back from the keychain');
+    if (priv !== pair.privateKey) {
+      throw new InstanceError(
+        'KEYCHAIN_UNAVAILABLE',
+        'The new SSH key could not be read back from the keychain.',
+        'Check the keychain, then launch again.',
+      );
+    }
     publicKey = pair.publicKey;
     created = true;
   } else {
@@ -123,11 +152,14 @@ export async function ensureSshKey(vault: Vault, label: string, provider: Provid
   const existing = await provider.listSshKeys();
   const same = existing.find((k) => sameKey(k.publicKey, publicKey));
   if (same) return { key: same, registered: false, created };
-  let name = `moat-${label}`;
+  let name = keyName(label);
   if (existing.some((k) => k.name === name))
-    name = `${name}-${fingerprint(publicKey)
-      .slice(7, 15)
-      .replace(/[^A-Za-z0-9]/g, 'x')}`;
+    name = keyName(
+      label,
+      fingerprint(publicKey)
+        .slice(7, 15)
+        .replace(/[^A-Za-z0-9]/g, 'x'),
+    );
   const key = await provider.addSshKey(name, publicKey);
   return { key: { ...key, publicKey: key.publicKey || publicKey }, registered: true, created };
 }
