@@ -329,6 +329,17 @@ test(
     const amb = c('cliAmbiguous');
     assert.equal(amb.status, 2, amb.stderr);
     assert.match(amb.stderr, /matches 2 instances: lam\/dup \(/);
+    // On a terminal: the question names the instance and its cost; only "y" terminates.
+    const no = c('cliTtyNo');
+    assert.equal(no.status, 0, no.stdout + no.stderr);
+    assert.match(
+      no.stdout,
+      /Terminate dup \(feedfacefeedfacefeedfacefeedface\) on lam, cost so far ~\$0\.\d+ \(since first seen\)\? \[y\/N\] /,
+    );
+    assert.match(no.stdout, /not terminated/);
+    const yes = c('cliTtyYes');
+    assert.equal(yes.status, 0, yes.stdout + yes.stderr);
+    assert.match(yes.stdout, /terminated lam\/dup \(feedfacefeedfacefeedfacefeedface\)/);
     const term = c('cliTerminate');
     assert.equal(term.status, 0, term.stderr);
     assert.match(term.stdout, /^terminated lam\/cli-1 \([0-9a-f]{32}\), cost so far \$0\.\d+\n$/);
@@ -340,12 +351,16 @@ test('instances: terminate by ID and by ACCOUNT/NAME; the instances vanish and t
   assert.ok(ok<Brief>('terminateLam').cost.costCents! > 0);
   assert.equal(ok<Brief>('terminateLin').id, ok<Brief>('linLaunch').id);
   const final = result.final as Brief[];
-  assert.deepEqual(final.map((i) => i.name).sort(), ['dup', 'dup']);
+  assert.deepEqual(
+    final.map((i) => i.id),
+    [ok<Brief>('lamLaunch').id.slice(0, 6) + '0'.repeat(26)],
+    'only the instance nobody terminated is left',
+  );
   assert.equal(fail('terminateAgain').code, 'NOT_FOUND');
   const known = result.known as { instances: Record<string, { launchedByMoat: boolean }> };
   assert.deepEqual(
     Object.values(known.instances).map((r) => r.launchedByMoat),
-    [false, false],
+    [false],
   );
   assert.equal(result.knownMode, 0o600);
 });
@@ -372,6 +387,7 @@ test('instances: launches, SSH key registrations and terminations are audited wi
     'instance.launch lin lin/x-3 failed',
     `instance.terminate lam lam/eval-1 (${lamId}) ok`,
     `instance.terminate lin lin/eval-1 (${linId}) ok`,
+    'instance.terminate lam lam/dup (feedfacefeedfacefeedfacefeedface) ok',
     `instance.terminate lam lam/cli-1 (${String(audit.find((e) => e.details.target?.toString().startsWith('lam/cli-1 ('))?.details.id)}) ok`,
     // Terminating what is already gone fails at the reference, before any account is known.
     `instance.terminate unknown ${lamId} failed`,
