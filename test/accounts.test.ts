@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../main/store/audit';
 import { skipUnlessReady, tempDir } from './helpers/engine';
+import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'accounts-child.ts');
 const ROOT = join(import.meta.dirname, '..');
@@ -251,20 +252,6 @@ test(
     assert.deepEqual(end.keychain.accounts.length, 1);
   },
 );
-
-/** Every file under dir whose bytes contain needle. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    } catch {
-      // Sockets, and files that vanished with the daemon.
-    }
-  }
-  return hits;
-}
 
 test('accounts: no key used appears in any file, log, output, error message or command line', { skip }, () => {
   const files = readdirSync(home.path, { recursive: true }) as string[];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../main/store/audit';
@@ -16,6 +16,7 @@ import { resolveReference } from '../main/instances/references';
 import { ensureSshKey, generateKeyPair, publicKeyOf, sameKey } from '../main/instances/ssh-keys';
 import type { Provider, SshKeyRef } from '../main/providers/provider';
 import { skipUnlessReady, tempDir } from './helpers/engine';
+import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'instances-child.ts');
 const ROOT = join(import.meta.dirname, '..');
@@ -398,20 +399,6 @@ test('instances: launches, SSH key registrations and terminations are audited wi
   const capacity = audit.find((e) => e.details.target === 'lam/x-1')!;
   assert.match(String(capacity.details.reason), /us-west-1, us-east-1/);
 });
-
-/** Every file under dir whose bytes contain needle. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    } catch {
-      // Sockets, and files that vanished with the daemon.
-    }
-  }
-  return hits;
-}
 
 test('instances: no API key in any file or output, and the SSH private keys only in the keychain', { skip }, () => {
   const files = readdirSync(home.path, { recursive: true }) as string[];

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { VaultError } from '../main/credentials/errors';
@@ -13,6 +13,7 @@ import { interpretLocked, NO_SERVICE, type BackendStatus } from '../main/credent
 import { FileVault } from '../main/credentials/file-vault';
 import type { KeyInfo } from '../main/credentials/vault';
 import { skipUnlessReady, tempDir } from './helpers/engine';
+import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'vault-child.ts');
 const FAST_KDF = { N: 2 ** 14, r: 8, p: 1 };
@@ -28,20 +29,6 @@ function missingTools(): string | null {
   return null;
 }
 const skip = skipUnlessReady(missingTools(), 'the Secret Service vault tests');
-
-/** Every file under dir whose bytes contain needle. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile() && readFileSync(p).includes(needle)) hits.push(p);
-    } catch {
-      // Sockets and files that vanished with the daemon.
-    }
-  }
-  return hits;
-}
 
 // none: no session bus at all; bare-bus: a session bus on which nothing provides the Secret
 // Service (no activatable services); empty: gnome-keyring activated on demand with no keyring yet.

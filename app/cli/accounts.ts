@@ -13,18 +13,7 @@ import { KeychainVault } from '../../main/credentials/keychain';
 import { isProviderKind } from '../../main/providers';
 import { defaultDataDir } from '../../main/services';
 import { SettingsStore } from '../../main/store/settings';
-import type { ErrorCode } from '../../shared/errors';
-
-export const EXIT = { ok: 0, internal: 1, usage: 2, provider: 3, keychain: 4 } as const;
-
-function exitFor(code: ErrorCode): number {
-  if (code === 'PROVIDER_AUTH' || code === 'PROVIDER_UNAVAILABLE') return EXIT.provider;
-  if (code === 'KEYCHAIN_UNAVAILABLE') return EXIT.keychain;
-  if (code === 'INVALID_REQUEST' || code === 'NOT_FOUND') return EXIT.usage;
-  return EXIT.internal;
-}
-
-class UsageError extends Error {}
+import { EXIT, UsageError, exitFor } from './provider-exit';
 
 /** Everything on stdin, with the line ending a pipe or `echo` adds taken off. */
 async function readStdin(): Promise<string> {

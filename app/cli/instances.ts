@@ -15,18 +15,7 @@ import { InstancesService, type InstanceView } from '../../main/instances/instan
 import { describeRef } from '../../main/instances/references';
 import { defaultDataDir } from '../../main/services';
 import { SettingsStore } from '../../main/store/settings';
-import type { ErrorCode } from '../../shared/errors';
-
-const EXIT = { ok: 0, internal: 1, usage: 2, provider: 3, keychain: 4, interrupted: 130 } as const;
-
-function exitFor(code: ErrorCode): number {
-  if (code === 'PROVIDER_AUTH' || code === 'PROVIDER_UNAVAILABLE') return EXIT.provider;
-  if (code === 'KEYCHAIN_UNAVAILABLE') return EXIT.keychain;
-  if (code === 'INVALID_REQUEST' || code === 'NOT_FOUND') return EXIT.usage;
-  return EXIT.internal;
-}
-
-class UsageError extends Error {}
+import { EXIT, UsageError, exitFor } from './provider-exit';
 
 async function withService(f: (s: InstancesService) => Promise<void>): Promise<void> {
   const dataDir = defaultDataDir();
