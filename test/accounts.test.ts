@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../main/store/audit';
 import { skipUnlessReady, tempDir } from './helpers/engine';
+import { runInKeyringSession } from './helpers/keyring-session';
 import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'accounts-child.ts');
@@ -73,26 +74,6 @@ const childCmdlines: string[] = [];
 before(async () => {
   if (skip) return;
   home = tempDir('moat-accounts-');
-  const dirs = Object.fromEntries(
-    ['HOME', 'XDG_DATA_HOME', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME'].map((k) => {
-      const p = join(home.path, k.toLowerCase());
-      mkdirSync(p, { mode: 0o700 });
-      return [k, p];
-    }),
-  );
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    ...dirs,
-    MOAT_DATA_DIR: join(home.path, 'data'),
-    KEYRING_PW: randomBytes(8).toString('hex'),
-  };
-  const unlock = 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
-  const node = `exec "${process.execPath}" --import tsx "${FIXTURE}"`;
-  const child = spawn('dbus-run-session', ['--', 'sh', '-c', `${unlock} && ${node}`], { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d: Buffer) => (childOut += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (childErr += d.toString()));
-  // The keys go in on stdin, as JSON: never as arguments, where /proc/<pid>/cmdline shows them.
-  child.stdin.end(JSON.stringify(K));
   // Every process of the session, sampled while it runs, for the command-line check.
   const sampler = setInterval(() => {
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -104,20 +85,18 @@ before(async () => {
       }
     }
   }, 50);
-  const status = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-  clearInterval(sampler);
-  const last = childOut.trim().split('\n').pop() ?? '';
-  try {
-    result = JSON.parse(last) as Result;
-  } catch {
-    throw new Error(`accounts child failed (status ${status}):\n${childOut}\n${childErr}`);
-  }
+  // The keys go in on stdin, as JSON.
+  const run = await runInKeyringSession({
+    root: ROOT,
+    home: home.path,
+    fixture: FIXTURE,
+    dataDir: join(home.path, 'data'),
+    input: JSON.stringify(K),
+  }).finally(() => clearInterval(sampler));
+  childOut = run.stdout;
+  childErr = run.stderr;
+  result = run.result as Result;
+  const status = run.status;
   assert.equal(status, 0, childErr);
 });
 

@@ -5,9 +5,9 @@
 // session wrote or said for the API keys (the child greps for the SSH private keys, which only it
 // can read from the keychain).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../main/store/audit';
@@ -16,6 +16,7 @@ import { resolveReference } from '../main/instances/references';
 import { ensureSshKey, generateKeyPair, publicKeyOf, sameKey } from '../main/instances/ssh-keys';
 import type { Provider, SshKeyRef } from '../main/providers/provider';
 import { skipUnlessReady, tempDir } from './helpers/engine';
+import { runInKeyringSession } from './helpers/keyring-session';
 import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'instances-child.ts');
@@ -66,39 +67,18 @@ let childErr = '';
 before(async () => {
   if (skip) return;
   home = tempDir('moat-instances-');
-  const dirs = Object.fromEntries(
-    ['HOME', 'XDG_DATA_HOME', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME'].map((k) => {
-      const p = join(home.path, k.toLowerCase());
-      mkdirSync(p, { mode: 0o700 });
-      return [k, p];
-    }),
-  );
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    ...dirs,
-    MOAT_DATA_DIR: join(dirs.HOME!, 'data'),
-    KEYRING_PW: randomBytes(8).toString('hex'),
-  };
-  const unlock = 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
-  const node = `exec "${process.execPath}" --import tsx "${FIXTURE}"`;
-  const child = spawn('dbus-run-session', ['--', 'sh', '-c', `${unlock} && ${node}`], { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d: Buffer) => (childOut += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (childErr += d.toString()));
   // The keys go in on stdin: never as arguments or environment.
-  child.stdin.end(JSON.stringify(K));
-  const status = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
+  const run = await runInKeyringSession({
+    root: ROOT,
+    home: home.path,
+    fixture: FIXTURE,
+    dataDir: join(home.path, 'home', 'data'),
+    input: JSON.stringify(K),
   });
-  const last = childOut.trim().split('\n').pop() ?? '';
-  try {
-    result = JSON.parse(last) as Result;
-  } catch {
-    throw new Error(`instances child failed (status ${status}):\n${childOut}\n${childErr}`);
-  }
+  childOut = run.stdout;
+  childErr = run.stderr;
+  result = run.result as Result;
+  const status = run.status;
   assert.equal(status, 0, childErr);
 });
 
