@@ -12,8 +12,7 @@ import { AccountError, PROVIDER_NAMES, toAccountError } from '../../main/account
 import { KeychainVault } from '../../main/credentials/keychain';
 import { isProviderKind } from '../../main/providers';
 import { defaultDataDir } from '../../main/services';
-import { SettingsStore } from '../../main/store/settings';
-import { EXIT, UsageError, exitFor } from './provider-exit';
+import { UsageError, accountsService, reportFailure } from './provider-exit';
 
 /** Everything on stdin, with the line ending a pipe or `echo` adds taken off. */
 async function readStdin(): Promise<string> {
@@ -64,23 +63,11 @@ function line(a: AccountView): string {
 
 /** Runs one subcommand with the service, maps its failure to a message and an exit status. */
 async function withService(f: (s: AccountsService) => Promise<void>): Promise<void> {
-  const dataDir = defaultDataDir();
-  // Base URLs from Settings (MOAT_LAMBDA_API_URL / MOAT_LINODE_API_URL still override them).
-  const baseUrls = new SettingsStore(dataDir).get().providerApiUrls;
-  const svc = new AccountsService({ dataDir, vault: new KeychainVault(), baseUrls });
+  const svc = accountsService(defaultDataDir(), new KeychainVault());
   try {
     await f(svc);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`moat: ${err.message}\n`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
-    const e = err instanceof AccountError ? err : toAccountError(err, 'lambda');
-    process.stderr.write(`moat: ${e.message}\n`);
-    if (e.missingScopes?.length) process.stderr.write(`missing scopes: ${e.missingScopes.join(', ')}\n`);
-    if (e.fix) process.stderr.write(`fix: ${e.fix}\n`);
-    process.exitCode = exitFor(e.code);
+    reportFailure(err, (e) => (e instanceof AccountError ? e : toAccountError(e, 'lambda')));
   } finally {
     svc.close();
   }

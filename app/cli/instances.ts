@@ -7,34 +7,23 @@
 // not be used, 130 Ctrl-C at the prompt, 1 anything else.
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
-import { AccountsService } from '../../main/accounts/accounts';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { formatDollars, formatUptime } from '../../main/instances/cost';
 import { InstanceError, toInstanceError } from '../../main/instances/errors';
 import { InstancesService, type InstanceView } from '../../main/instances/instances';
 import { describeRef } from '../../main/instances/references';
 import { defaultDataDir } from '../../main/services';
-import { SettingsStore } from '../../main/store/settings';
-import { EXIT, UsageError, exitFor } from './provider-exit';
+import { EXIT, UsageError, accountsService, exitFor, reportFailure } from './provider-exit';
 
 async function withService(f: (s: InstancesService) => Promise<void>): Promise<void> {
   const dataDir = defaultDataDir();
   const vault = new KeychainVault();
-  const baseUrls = new SettingsStore(dataDir).get().providerApiUrls;
-  const accounts = new AccountsService({ dataDir, vault, baseUrls });
+  const accounts = accountsService(dataDir, vault);
   const svc = new InstancesService({ dataDir, vault, accounts });
   try {
     await f(svc);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`moat: ${err.message}\n`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
-    const e = toInstanceError(err, undefined, 'handling the instance');
-    process.stderr.write(`moat: ${e.message}\n`);
-    if (e.fix) process.stderr.write(`fix: ${e.fix}\n`);
-    process.exitCode = exitFor(e.code);
+    reportFailure(err, (e) => toInstanceError(e, undefined, 'handling the instance'));
   } finally {
     svc.close();
     accounts.close();
