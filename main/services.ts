@@ -1,8 +1,16 @@
 // Composes the main-process services into the object that implements shared/api.
+import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiHandlers, EventName, EventOf } from '../shared/api';
-import { MoatError } from '../shared/errors';
+import { MoatError, toErrorPayload } from '../shared/errors';
+import type { LaunchProgress } from '../shared/providers';
+import { AccountsService } from './accounts/accounts';
+import { detectBackend, type BackendStatus } from './credentials/backend';
+import { KeychainVault } from './credentials/keychain';
+import type { Vault } from './credentials/vault';
+import { InstancesService, type InstanceView } from './instances/instances';
+import { InstancesMonitor } from './instances/monitor';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
 import { createEngine, withDeadline } from './sandbox/docker-engine';
@@ -36,6 +44,12 @@ export interface ServicesOptions {
   healthIntervalMs?: number;
   /** The engine to use (default: the local Docker engine). */
   engine?: SandboxEngine;
+  /** Where provider keys and SSH keys are kept (default: the OS keychain). */
+  vault?: Vault;
+  /** Which keychain is in use, or why none is (default: asks the system). */
+  keychainStatus?: () => Promise<BackendStatus>;
+  /** Instance polling intervals (tests shorten them). */
+  instancePolling?: { minMs?: number; busyMaxMs?: number; maxMs?: number };
 }
 
 /** Where Moat keeps its state: MOAT_DATA_DIR, else $XDG_DATA_HOME/moat, else ~/.local/share/moat. */
@@ -62,6 +76,59 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       }
     }
   };
+
+  const vault = opts.vault ?? new KeychainVault();
+  const accounts = new AccountsService({ dataDir: opts.dataDir, vault, audit, baseUrls: () => settings.get().providerApiUrls });
+  const monitor: InstancesMonitor = new InstancesMonitor({
+    instances: { list: () => instances.list() },
+    emit: (list) => emit('instances.updated', list),
+    log,
+    ...opts.instancePolling,
+  });
+  const instances: InstancesService = new InstancesService({
+    dataDir: opts.dataDir,
+    vault,
+    accounts,
+    audit,
+    onRetry: (account, n) => monitor.setRetrying(account, n),
+  });
+  const unsubscribeAudit = audit.subscribe((e) => emit('audit.appended', e));
+  // Launches being followed to ready; aborted at close.
+  const following = new AbortController();
+
+  /** Follows a launched instance until it runs (ready), fails or vanishes, pushing each step. */
+  function followLaunch(progress: (p: Omit<LaunchProgress, 'launchId' | 'account' | 'name' | 'at'>) => void, inst: InstanceView): void {
+    const step = (i: InstanceView) => ({ instanceId: i.id, rawStatus: i.rawStatus, ipv4: i.ipv4 });
+    const { minMs, busyMaxMs } = opts.instancePolling ?? {};
+    void instances
+      .watch(
+        inst.id,
+        (i) => {
+          monitor.kick();
+          if (i && i.status !== 'running' && i.status !== 'terminated' && i.status !== 'stopped') progress({ step: 'booting', ...step(i) });
+        },
+        { signal: following.signal, ...(minMs ? { minMs } : {}), ...(busyMaxMs ? { busyMaxMs, maxMs: busyMaxMs } : {}) },
+      )
+      .then((last) => {
+        if (last?.status === 'running') progress({ step: 'ready', ...step(last) });
+        else
+          progress({
+            step: 'failed',
+            ...(last ? step(last) : {}),
+            error: {
+              code: 'RUN_FAILED',
+              message: last
+                ? `The instance stopped at "${last.rawStatus}" before it was ready.`
+                : 'The instance disappeared before it was ready (the provider no longer lists it).',
+              fix: 'Check the provider console, and launch again.',
+            },
+          });
+      })
+      .catch((err: unknown) => {
+        if (following.signal.aborted) return;
+        progress({ step: 'failed', error: toErrorPayload(err) });
+      });
+  }
 
   const manager: SandboxManager = new SandboxManager({
     engine,
@@ -130,6 +197,51 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       if (!run) throw new MoatError('NOT_FOUND', `No run with id ${id}.`);
       return { run, ...store.readOutput(id) };
     },
+    'keychain.status': async () => {
+      const st = await (opts.keychainStatus ?? (() => detectBackend()))();
+      return {
+        available: st.available,
+        backend: st.backend,
+        ...(st.problem ? { problem: st.problem } : {}),
+        ...(st.fix ? { fix: st.fix } : {}),
+      };
+    },
+    'accounts.list': async () => accounts.list(),
+    'accounts.add': async ({ provider, label, key }) => {
+      const a = await accounts.add(provider, label, key);
+      monitor.kick();
+      return a;
+    },
+    'accounts.rotate': async ({ label, key }) => accounts.rotate(label, key),
+    'accounts.remove': async ({ label }) => {
+      const r = await accounts.remove(label);
+      monitor.kick();
+      return r;
+    },
+    'instances.list': async (p) => monitor.list(p?.refresh ?? false),
+    'instances.options': async ({ account }) => instances.options(account),
+    'instances.launch': async (req) => {
+      const launchId = randomUUID();
+      const progress = (p: Omit<LaunchProgress, 'launchId' | 'account' | 'name' | 'at'>) =>
+        emit('instances.launch', { launchId, account: req.account, name: req.name, at: Date.now(), ...p });
+      try {
+        const inst = await instances.launch(req, (step, i) =>
+          progress({ step, ...(i ? { instanceId: i.id, rawStatus: i.rawStatus, ipv4: i.ipv4 } : {}) }),
+        );
+        monitor.kick();
+        followLaunch(progress, inst);
+        return { launchId, instance: inst };
+      } catch (err) {
+        progress({ step: 'failed', error: toErrorPayload(err) });
+        throw err;
+      }
+    },
+    'instances.terminate': async ({ ref }) => {
+      const i = await instances.terminate(ref);
+      monitor.kick();
+      return i;
+    },
+    'audit.list': async (p) => audit.recent(p ?? {}),
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {
       const next = settings.update(patch);
@@ -153,6 +265,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       return () => listeners.delete(listener);
     },
     async close() {
+      following.abort();
+      monitor.close();
+      unsubscribeAudit();
+      instances.close();
+      accounts.close();
       await manager.close();
       store.close();
       audit.close();

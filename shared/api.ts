@@ -3,6 +3,20 @@
 // the renderer calls through `createClient` (shared/client.ts).
 import { z } from 'zod';
 import type { ErrorPayload } from './errors';
+import {
+  Account,
+  AccountLabel,
+  ApiKeyInput,
+  AuditEntry,
+  Instance,
+  InstanceRef,
+  InstancesList,
+  KeychainStatus,
+  LaunchOptions,
+  LaunchProgress,
+  LaunchRequest,
+  ProviderKind,
+} from './providers';
 import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template } from './types';
 
 const Empty = z.object({}).strict().optional();
@@ -25,6 +39,40 @@ export const methods = {
   'runs.get': { params: z.object({ id: z.string().min(1).max(64) }).strict(), result: RunDetail },
   'settings.get': { params: Empty, result: Settings },
   'settings.update': { params: Settings.partial().strict(), result: Settings },
+  /** Which keychain holds provider keys, or why none can (and what to do). */
+  'keychain.status': { params: Empty, result: KeychainStatus },
+  'accounts.list': { params: Empty, result: z.array(Account) },
+  /** Validates the key with the provider, then stores it in the keychain. The key never comes back. */
+  'accounts.add': {
+    params: z.object({ provider: ProviderKind, label: AccountLabel, key: ApiKeyInput }).strict(),
+    result: Account,
+  },
+  /** Validates the new key, stores it, and only then removes the old one. */
+  'accounts.rotate': { params: z.object({ label: AccountLabel, key: ApiKeyInput }).strict(), result: Account },
+  /** Removes the key and the account's SSH private key from the keychain. */
+  'accounts.remove': {
+    params: z.object({ label: AccountLabel }).strict(),
+    result: z.object({ removed: z.boolean(), sshKeyRemoved: z.boolean() }),
+  },
+  /**
+   * Instances across every account. Also keeps status updates coming ('instances.updated') for a
+   * few minutes; `refresh` asks the providers now instead of answering with the latest snapshot.
+   */
+  'instances.list': { params: z.object({ refresh: z.boolean().optional() }).strict().optional(), result: InstancesList },
+  /** Regions and types for a launch form: each type with the regions that have capacity for it now. */
+  'instances.options': { params: z.object({ account: AccountLabel }).strict(), result: LaunchOptions },
+  /** Resolves once the provider has accepted the launch; progress follows as 'instances.launch' events. */
+  'instances.launch': { params: LaunchRequest, result: z.object({ launchId: z.string(), instance: Instance }) },
+  /** Terminates the referenced instance; returns it as it was, with its cost so far. */
+  'instances.terminate': { params: z.object({ ref: InstanceRef }).strict(), result: Instance },
+  /** The audit log, newest first. */
+  'audit.list': {
+    params: z
+      .object({ limit: z.number().int().min(1).max(1000).optional(), before: z.number().optional() })
+      .strict()
+      .optional(),
+    result: z.array(AuditEntry),
+  },
 } as const;
 
 export type Methods = typeof methods;
@@ -38,6 +86,10 @@ export const events = {
   'run.updated': RunRecord,
   'run.stats': StatsSample,
   'system.status': SystemStatus,
+  /** Instances and per-account burn rates, whenever a status, address or account changes. */
+  'instances.updated': InstancesList,
+  'instances.launch': LaunchProgress,
+  'audit.appended': AuditEntry,
 } as const;
 
 export type Events = typeof events;

@@ -13,9 +13,27 @@ export const METHOD_NAMES = [
   'runs.get',
   'settings.get',
   'settings.update',
+  'keychain.status',
+  'accounts.list',
+  'accounts.add',
+  'accounts.rotate',
+  'accounts.remove',
+  'instances.list',
+  'instances.options',
+  'instances.launch',
+  'instances.terminate',
+  'audit.list',
 ] as const satisfies readonly MethodName[];
 
-export const EVENT_NAMES = ['run.output', 'run.updated', 'run.stats', 'system.status'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'run.output',
+  'run.updated',
+  'run.stats',
+  'system.status',
+  'instances.updated',
+  'instances.launch',
+  'audit.appended',
+] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;
 type MissingEvent = Exclude<EventName, (typeof EVENT_NAMES)[number]>;

@@ -203,6 +203,20 @@ test('instances: launch on a Lambda and a Linode account, each with one register
   assert.deepEqual(result.sshKeysAfterCli, { lambda: 1, linode: 1 }, 'a second launch reuses the registered key');
 });
 
+test("instances: two processes making an account's first SSH key at once end up with one pair, registered once", { skip }, () => {
+  const r = result.race as { workers: unknown[]; samePublicKey: boolean; created: number; registeredAtProvider: number };
+  assert.equal(r.workers.length, 2);
+  for (const w of r.workers) assert.ok(w && typeof w === 'object' && 'publicKey' in w, `a worker failed: ${JSON.stringify(w)}`);
+  assert.equal(r.samePublicKey, true, 'both use the key pair the keychain holds');
+  assert.equal(r.created, 1, 'exactly one process made a pair');
+  assert.equal(r.registeredAtProvider, 1, 'the public key was registered once');
+});
+
+test('instances: removing an account removes its SSH private key from the keychain', { skip }, () => {
+  assert.deepEqual(ok('removeRace'), { removed: true, sshKeyRemoved: true });
+  assert.equal(result.raceKeyAfterRemove, false);
+});
+
 test('instances: watch follows each instance until running, with its address', { skip }, () => {
   const w = result.watch as { seen: { lam: string[]; lin: string[] }; lamEnd: Brief; linEnd: Brief };
   assert.deepEqual(w.seen.lam, ['starting', 'running ip']);

@@ -115,8 +115,8 @@ export function registerAccounts(program: Command): void {
     .argument('<name>', 'the account label')
     .action(async (name: string) => {
       await withService(async (svc) => {
-        await svc.remove(name);
-        process.stdout.write(`removed ${name}\n`);
+        const r = await svc.remove(name);
+        process.stdout.write(`removed ${name}${r.sshKeyRemoved ? ' (and its SSH key)' : ''}\n`);
       });
     });
 

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { describeKey, type Vault } from '../credentials/vault';
 import { ownerId } from '../sandbox/labels';
 import { AuditLog, type AuditEntry } from '../store/audit';
+import { sshVaultAccount } from '../instances/ssh-keys';
 import { createProvider, providerBaseUrl } from '../providers';
 import type { Provider, ProviderKind, ProviderOptions } from '../providers/provider';
 import { AccountsStore, checkLabel, type AccountRecord } from './accounts-store';
@@ -22,7 +23,7 @@ export interface AccountsServiceOptions {
   /** Defaults to the data dir's audit.jsonl (closed by close()). */
   audit?: AuditLog;
   /** Base URLs from settings; MOAT_LAMBDA_API_URL / MOAT_LINODE_API_URL still win. */
-  baseUrls?: Partial<Record<ProviderKind, string>>;
+  baseUrls?: Partial<Record<ProviderKind, string>> | (() => Partial<Record<ProviderKind, string>>);
   /** Retry/deadline knobs passed to every provider client. */
   providerOptions?: Pick<ProviderOptions, 'maxAttempts' | 'timeoutMs' | 'onRetry'>;
 }
@@ -72,7 +73,7 @@ export class AccountsService {
           `Pick another label, or replace its key with \`moat accounts rotate ${label}\`.`,
         );
       }
-      const check = await this.provider(provider, async () => key).checkAccount();
+      const check = await this.provider(provider, {}, async () => key).checkAccount();
       const keychainAccount = `${provider}:${randomUUID()}`;
       await this.o.vault.set(keychainAccount, key);
       const info = describeKey(keychainAccount, label, provider, key);
@@ -95,12 +96,19 @@ export class AccountsService {
     });
   }
 
-  async remove(label: string): Promise<void> {
+  /**
+   * Removes the key and the account's SSH private key from the keychain, then the metadata. The
+   * public key stays registered with the provider (it grants nothing without the private key), and
+   * instances keep running and billing: the caller warns about those.
+   */
+  async remove(label: string): Promise<{ removed: boolean; sshKeyRemoved: boolean }> {
     const rec = this.store.get(label);
-    await this.audited('account.remove', label, rec?.provider, undefined, async () => {
+    return this.audited('account.remove', label, rec?.provider, undefined, async () => {
       if (!rec) throw this.notFound(label);
       await this.o.vault.delete(rec.keychainAccount);
+      const sshKeyRemoved = await this.o.vault.delete(sshVaultAccount(label));
       this.store.remove(label);
+      return { removed: true, sshKeyRemoved };
     });
   }
 
@@ -112,7 +120,7 @@ export class AccountsService {
     return this.audited('account.rotate', label, rec?.provider, newKey, async () => {
       if (!rec) throw this.notFound(label);
       checkKey(newKey, rec.provider);
-      const check = await this.provider(rec.provider, async () => newKey).checkAccount();
+      const check = await this.provider(rec.provider, {}, async () => newKey).checkAccount();
       const keychainAccount = `${rec.provider}:${randomUUID()}`;
       await this.o.vault.set(keychainAccount, newKey);
       if ((await this.o.vault.get(keychainAccount)) !== newKey) {
@@ -137,11 +145,11 @@ export class AccountsService {
   }
 
   /** A Provider for this account; its key is read from the vault at every request. */
-  providerFor(label: string): Provider {
+  providerFor(label: string, extra: Pick<ProviderOptions, 'onRetry'> = {}): Provider {
     const rec = this.store.get(label);
     if (!rec) throw this.notFound(label);
     const { vault } = this.o;
-    return this.provider(rec.provider, async () => {
+    return this.provider(rec.provider, extra, async () => {
       let key: string | null;
       try {
         key = await vault.get(rec.keychainAccount);
@@ -163,8 +171,14 @@ export class AccountsService {
     if (this.ownsAudit) this.audit.close();
   }
 
-  private provider(kind: ProviderKind, key: () => Promise<string>): Provider {
-    return createProvider(kind, { ...this.o.providerOptions, baseUrl: providerBaseUrl(kind, this.o.baseUrls?.[kind]), key });
+  private provider(kind: ProviderKind, extra: Pick<ProviderOptions, 'onRetry'>, key: () => Promise<string>): Provider {
+    const onRetry = extra.onRetry ?? this.o.providerOptions?.onRetry;
+    return createProvider(kind, {
+      ...this.o.providerOptions,
+      ...(onRetry ? { onRetry } : {}),
+      baseUrl: providerBaseUrl(kind, (typeof this.o.baseUrls === 'function' ? this.o.baseUrls() : this.o.baseUrls)?.[kind]),
+      key,
+    });
   }
 
   private notFound(label: string): AccountError {

@@ -4,7 +4,7 @@
 // too, is audited with the account label, the target and the outcome.
 import type { AccountsService } from '../accounts/accounts';
 import type { Vault } from '../credentials/vault';
-import type { Instance, InstanceStatus, Provider, ProviderKind } from '../providers/provider';
+import type { Instance, InstanceStatus, InstanceType, Provider, ProviderKind, Region, RetryNotice } from '../providers/provider';
 import { ownerId } from '../sandbox/labels';
 import { AuditLog, type AuditEntry } from '../store/audit';
 import { toErrorPayload, type ErrorPayload } from '../../shared/errors';
@@ -12,7 +12,7 @@ import { burnRateCents, costOf, type Cost } from './cost';
 import { InstanceError, toInstanceError } from './errors';
 import { KnownInstances, knownKey } from './known';
 import { describeRef, resolveReference } from './references';
-import { ensureSshKey } from './ssh-keys';
+import { ensureSshKey, sshKeyLock } from './ssh-keys';
 
 export interface InstanceView extends Instance {
   account: string;
@@ -62,6 +62,18 @@ export interface InstancesServiceOptions {
   /** Defaults to the data dir's audit.jsonl (closed by close()). */
   audit?: AuditLog;
   now?: () => number;
+  /** A request for this account is being retried (rate limited, busy, 5xx): for a visible "retrying" state. */
+  onRetry?: (account: string, n: RetryNotice) => void;
+}
+
+/** What a launch is doing, for progress views: checks, the SSH key, then the provider's answer. */
+export type LaunchHook = (step: 'checking' | 'ssh-key' | 'requested', instance?: Instance) => void;
+
+export interface LaunchOptionsView {
+  account: string;
+  provider: ProviderKind;
+  regions: Region[];
+  types: InstanceType[];
 }
 
 const NAME_RE = /^[\x21-\x7e]{1,64}$/;
@@ -83,7 +95,7 @@ export class InstancesService {
       accounts.map(async (a): Promise<{ summary: AccountSummary; instances: InstanceView[] }> => {
         const started = this.now();
         try {
-          const found = await this.o.accounts.providerFor(a.label).listInstances();
+          const found = await this.provider(a.label).listInstances();
           const known = this.known.observe(
             a.label,
             a.provider,
@@ -120,7 +132,17 @@ export class InstancesService {
     }
   }
 
-  async launch(input: LaunchInput): Promise<InstanceView> {
+  /** Regions and types for a launch form; each type lists the regions with capacity for it now. */
+  async options(account: string): Promise<LaunchOptionsView> {
+    const p = this.provider(account);
+    const [regions, types] = await Promise.all([
+      p.listRegions().catch((e: unknown) => Promise.reject(toInstanceError(e, p.kind, 'listing regions'))),
+      p.listInstanceTypes().catch((e: unknown) => Promise.reject(toInstanceError(e, p.kind, 'listing instance types'))),
+    ]);
+    return { account, provider: p.kind, regions, types };
+  }
+
+  async launch(input: LaunchInput, onStep: LaunchHook = () => {}): Promise<InstanceView> {
     const target = `${input.account}/${input.name}`;
     let provider: Provider | undefined;
     return this.audited(
@@ -136,8 +158,9 @@ export class InstancesService {
             'An instance name is 1 to 64 printable characters without spaces.',
             'Pick a name such as gpu-eval-1.',
           );
-        provider = this.o.accounts.providerFor(input.account);
+        provider = this.provider(input.account);
         const p = provider;
+        onStep('checking');
         const [types, existing] = await Promise.all([
           p.listInstanceTypes().catch((e: unknown) => Promise.reject(toInstanceError(e, p.kind, 'listing instance types'))),
           p.listInstances().catch((e: unknown) => Promise.reject(toInstanceError(e, p.kind, 'listing instances'))),
@@ -167,7 +190,8 @@ export class InstancesService {
             'Names are how ACCOUNT/NAME references find an instance: pick another.',
           );
         }
-        const ssh = await ensureSshKey(this.o.vault, input.account, p).catch((e: unknown) => {
+        onStep('ssh-key');
+        const ssh = await ensureSshKey(this.o.vault, input.account, p, sshKeyLock(this.o.dataDir)).catch((e: unknown) => {
           throw toInstanceError(e, p.kind, 'registering the SSH key');
         });
         if (ssh.registered) {
@@ -179,6 +203,7 @@ export class InstancesService {
           throw toInstanceError(e, p.kind, 'launching the instance');
         });
         this.known.recordLaunch(p.kind, inst.id, input.account, launchedAt);
+        onStep('requested', inst);
         return this.view(input.account, inst, this.known.all());
       },
     );
@@ -218,7 +243,7 @@ export class InstancesService {
     const min = o.minMs ?? 2000;
     const until = o.until ?? ['running', 'terminated', 'stopped'];
     const first = await this.find(ref);
-    const provider = this.o.accounts.providerFor(first.account);
+    const provider = this.provider(first.account);
     let last: InstanceView | null = first;
     onChange(first);
     let delay = min;
@@ -247,6 +272,11 @@ export class InstancesService {
 
   close(): void {
     if (!this.o.audit) this.audit.close();
+  }
+
+  private provider(account: string): Provider {
+    const onRetry = this.o.onRetry;
+    return this.o.accounts.providerFor(account, onRetry ? { onRetry: (n) => onRetry(account, n) } : {});
   }
 
   private view(account: string, i: Instance, known: ReturnType<KnownInstances['all']>): InstanceView {

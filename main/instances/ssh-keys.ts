@@ -2,7 +2,9 @@
 // in the vault (OS keychain) only, in OpenSSH format so ssh2 and ssh(1) both read it; the public
 // key is registered with the provider once, under `moat-<label>`, and reused after that.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Vault } from '../credentials/vault';
+import { FileLock } from '../store/lock';
 import type { Provider, SshKeyRef } from '../providers/provider';
 import { InstanceError } from './errors';
 
@@ -105,11 +107,14 @@ export interface EnsuredKey {
  * holding the name `moat-<label>` (another machine's Moat) is left alone and ours gets a
  * fingerprint suffix.
  */
-export function ensureSshKey(vault: Vault, label: string, provider: Provider): Promise<EnsuredKey> {
+export function ensureSshKey(vault: Vault, label: string, provider: Provider, lock?: FileLock): Promise<EnsuredKey> {
   // Two launches at once on one account must not each make a key pair: the second would replace
-  // the first's private key in the keychain. One at a time per label within this process.
+  // the first's private key in the keychain, and the first's instance would be unreachable. One at
+  // a time per label within this process, and, with a lock file, across processes (a CLI launch
+  // while the app launches too). The wait covers a slow provider's bounded retries.
   const prev = pending.get(label) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(() => ensureOnce(vault, label, provider));
+  const once = () => ensureOnce(vault, label, provider);
+  const next = prev.catch(() => undefined).then(() => (lock ? lock.withLockAsync(once, LOCK_WAIT_MS) : once()));
   pending.set(label, next);
   void next
     .finally(() => {
@@ -120,6 +125,12 @@ export function ensureSshKey(vault: Vault, label: string, provider: Provider): P
 }
 
 const pending = new Map<string, Promise<unknown>>();
+const LOCK_WAIT_MS = 180_000;
+
+/** The lock file that serializes key-pair creation and registration across Moat processes. */
+export function sshKeyLock(dataDir: string): FileLock {
+  return new FileLock(join(dataDir, 'ssh-keys.lock'), LOCK_WAIT_MS);
+}
 
 /** Lambda takes SSH key names of at most 64 characters; labels may be 64 themselves. */
 function keyName(label: string, suffix = ''): string {

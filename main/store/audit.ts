@@ -29,8 +29,28 @@ export class AuditLog {
     this.log = new AppendLog(join(dataDir, 'audit.jsonl'));
   }
 
+  private readonly listeners = new Set<(e: AuditEntry) => void>();
+
   record(entry: Omit<AuditEntry, 't'>): void {
-    this.log.append({ t: Date.now(), ...entry });
+    const e: AuditEntry = { t: Date.now(), ...entry };
+    this.log.append(e);
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Called with every entry this process records (for live views); returns the unsubscribe. */
+  subscribe(listener: (e: AuditEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Newest first: entries before `before` (a time), at most `limit`. */
+  recent(o: { limit?: number; before?: number } = {}): AuditEntry[] {
+    const all = this.read();
+    const out: AuditEntry[] = [];
+    for (let i = all.length - 1; i >= 0 && out.length < (o.limit ?? 200); i--) {
+      if (o.before === undefined || all[i]!.t < o.before) out.push(all[i]!);
+    }
+    return out;
   }
 
   /** Everything recorded so far, oldest first. */
@@ -45,5 +65,6 @@ export class AuditLog {
 
   close(): void {
     this.log.close();
+    this.listeners.clear();
   }
 }

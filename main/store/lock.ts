@@ -51,31 +51,54 @@ export class FileLock {
     }
   }
 
+  /**
+   * Runs an async fn while holding the lock, for work that awaits (keychain calls, provider
+   * requests). Waiters sleep without blocking the event loop; the timeout covers the wait only.
+   */
+  async withLockAsync<T>(fn: () => Promise<T>, waitMs = this.timeoutMs): Promise<T> {
+    const deadline = Date.now() + waitMs;
+    for (let wait = 5; !this.tryAcquire(deadline, waitMs); wait = Math.min(wait * 2, 100)) {
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
   private acquire(): void {
     const deadline = Date.now() + this.timeoutMs;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
-      let fd: number | null = null;
-      try {
-        fd = openSync(this.path, 'wx', 0o600);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-        else if (code !== 'EEXIST') throw err;
-      }
-      if (fd !== null) {
-        try {
-          writeSync(fd, `${ownerId()}\n`);
-        } finally {
-          closeSync(fd);
-        }
-        return;
-      }
-      const holder = this.holder();
-      if (holder && this.isStale(holder)) this.breakStale(holder);
-      else if (Date.now() > deadline) {
-        throw new Error(`${this.path} has been held by ${holder?.owner || 'another process'} for over ${this.timeoutMs} ms`);
-      } else sleepSync(wait);
+    for (let wait = 1; !this.tryAcquire(deadline, this.timeoutMs); wait = Math.min(wait * 2, 25)) sleepSync(wait);
+  }
+
+  /** One attempt: true when the lock is now ours; false to wait and try again; throws past the deadline. */
+  private tryAcquire(deadline: number, timeoutMs: number): boolean {
+    let fd: number | null = null;
+    try {
+      fd = openSync(this.path, 'wx', 0o600);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      else if (code !== 'EEXIST') throw err;
     }
+    if (fd !== null) {
+      try {
+        writeSync(fd, `${ownerId()}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    }
+    const holder = this.holder();
+    if (holder && this.isStale(holder)) {
+      this.breakStale(holder);
+      return false;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${this.path} has been held by ${holder?.owner || 'another process'} for over ${timeoutMs} ms`);
+    }
+    return false;
   }
 
   private release(): void {
