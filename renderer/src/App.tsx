@@ -1,9 +1,14 @@
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { NavRail } from './components/NavRail';
 import { StatusBar, SystemAlerts } from './components/StatusBar';
+import { useNavStore } from './stores/nav';
+import { AccountsView } from './views/accounts/AccountsView';
+import { AuditView } from './views/audit/AuditView';
+import { InstancesView } from './views/instances/InstancesView';
 import { SandboxesView } from './views/sandboxes/SandboxesView';
 
 export function App() {
+  const view = useNavStore((s) => s.view);
   return (
     <div className="app">
       <StatusBar />
@@ -12,7 +17,13 @@ export function App() {
       <div className="app-body">
         <NavRail />
         <main className="view">
-          <SandboxesView />
+          {/* Kept mounted while hidden, so the editor keeps its undo history and the charts their state. */}
+          <div hidden={view !== 'sandboxes'}>
+            <SandboxesView />
+          </div>
+          {view === 'instances' && <InstancesView />}
+          {view === 'accounts' && <AccountsView />}
+          {view === 'audit' && <AuditView />}
         </main>
       </div>
     </div>

@@ -1,7 +1,12 @@
 // Wires the chosen transport to the stores: every store subscribes to its events, loads its
 // data, and reloads it after the headless host's socket comes back.
+import { useAccountsStore } from './stores/accounts';
+import { useAuditStore } from './stores/audit';
 import { useConnectionStore } from './stores/connection';
 import { reloadEditorData, useEditorStore } from './stores/editor';
+import { useInstancesStore } from './stores/instances';
+import { useLaunchStore } from './stores/launch';
+import { useNavStore } from './stores/nav';
 import { useRunsStore } from './stores/runs';
 import { useStatsStore } from './stores/stats';
 import { useSystemStore } from './stores/system';
@@ -17,6 +22,9 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
   useEditorStore.getState().init();
   useRunsStore.getState().init();
   useStatsStore.getState().init();
+  // Only subscriptions: instances, accounts and the audit log are read when their view opens.
+  useInstancesStore.getState().init();
+  useLaunchStore.getState().init();
 
   if (choice.kind !== 'websocket') return;
   choice.socket.onStateChange((state) => {
@@ -27,8 +35,19 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
       void useSystemStore.getState().refresh();
       void useRunsStore.getState().resync();
       reloadEditorData();
+      reloadOpenView();
     }
   });
   // Calls made by the stores above wait in the socket's queue until it opens.
   choice.socket.start();
+}
+
+/** The provider views read their data when they open; after a reconnect, the open one reads it again. */
+function reloadOpenView(): void {
+  const view = useNavStore.getState().view;
+  if (view === 'instances') {
+    void useInstancesStore.getState().load();
+    void useAccountsStore.getState().refresh();
+  } else if (view === 'accounts') void useAccountsStore.getState().refresh();
+  else if (view === 'audit') void useAuditStore.getState().load();
 }

@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles/base.css';
 import './styles/layout.css';
 import './styles/panels.css';
+import './styles/providers.css';
 import { App } from './App';
 import { startApp } from './bootstrap';
 import { chooseTransport } from './transport';

@@ -1,44 +1,55 @@
-// Left navigation. Only Sandboxes exists today; the others are listed, disabled, so the shape of
-// the app is visible without pretending they work.
+// Left navigation. Firewall and Alerts are listed, disabled, so the shape of the app is visible
+// without pretending they work.
 import type { ComponentType } from 'react';
-import { AlertsIcon, FirewallIcon, InstancesIcon, SandboxIcon } from './icons';
+import { useNavStore, type ViewId } from '../stores/nav';
+import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, InstancesIcon, SandboxIcon } from './icons';
 
 interface NavItem {
-  id: string;
+  id: ViewId | 'firewall' | 'alerts';
   label: string;
   Icon: ComponentType;
-  ready: boolean;
 }
 
 const ITEMS: readonly NavItem[] = [
-  { id: 'sandboxes', label: 'Sandboxes', Icon: SandboxIcon, ready: true },
-  { id: 'instances', label: 'Instances', Icon: InstancesIcon, ready: false },
-  { id: 'firewall', label: 'Firewall', Icon: FirewallIcon, ready: false },
-  { id: 'alerts', label: 'Alerts', Icon: AlertsIcon, ready: false },
+  { id: 'sandboxes', label: 'Sandboxes', Icon: SandboxIcon },
+  { id: 'instances', label: 'Instances', Icon: InstancesIcon },
+  { id: 'accounts', label: 'Accounts', Icon: AccountsIcon },
+  { id: 'audit', label: 'Audit', Icon: AuditIcon },
+  { id: 'firewall', label: 'Firewall', Icon: FirewallIcon },
+  { id: 'alerts', label: 'Alerts', Icon: AlertsIcon },
 ];
 
+const READY: ReadonlySet<NavItem['id']> = new Set<ViewId>(['sandboxes', 'instances', 'accounts', 'audit']);
+
 export function NavRail() {
+  const view = useNavStore((s) => s.view);
+  const show = useNavStore((s) => s.show);
   return (
     <nav className="nav-rail" aria-label="Views">
       <ul>
-        {ITEMS.map(({ id, label, Icon, ready }) => (
-          <li key={id}>
-            <button
-              type="button"
-              className={ready ? 'nav-item active' : 'nav-item'}
-              disabled={!ready}
-              aria-current={ready ? 'page' : undefined}
-              title={ready ? label : `${label}: coming soon`}
-              data-testid={`nav-${id}`}
-            >
-              <span className="nav-icon">
-                <Icon />
-              </span>
-              <span className="nav-label">{label}</span>
-              {!ready && <span className="nav-soon">coming soon</span>}
-            </button>
-          </li>
-        ))}
+        {ITEMS.map(({ id, label, Icon }) => {
+          const ready = READY.has(id);
+          const active = id === view;
+          return (
+            <li key={id}>
+              <button
+                type="button"
+                className={active ? 'nav-item active' : 'nav-item'}
+                disabled={!ready}
+                aria-current={active ? 'page' : undefined}
+                title={ready ? label : `${label}: coming soon`}
+                data-testid={`nav-${id}`}
+                onClick={ready ? () => show(id as ViewId) : undefined}
+              >
+                <span className="nav-icon">
+                  <Icon />
+                </span>
+                <span className="nav-label">{label}</span>
+                {!ready && <span className="nav-soon">coming soon</span>}
+              </button>
+            </li>
+          );
+        })}
       </ul>
     </nav>
   );

@@ -1,5 +1,8 @@
 // The strip across the top: engine, gVisor, warm pool and live runs at a glance.
 import { useShallow } from 'zustand/react/shallow';
+import { formatRate, totalBurnRate } from '../lib/money';
+import { useInstancesStore } from '../stores/instances';
+import { useNavStore } from '../stores/nav';
 import { useRunsStore } from '../stores/runs';
 import { useSystemStore } from '../stores/system';
 
@@ -85,6 +88,27 @@ function LiveRuns() {
   );
 }
 
+/** Spending across provider accounts, once main has told us (the Instances view asks). */
+function BurnRate() {
+  const accounts = useInstancesStore((s) => s.list?.accounts);
+  const show = useNavStore((s) => s.show);
+  if (!accounts || accounts.length === 0) return null;
+  const { cents, partial } = totalBurnRate(accounts);
+  return (
+    <button
+      type="button"
+      className={cents > 0 ? 'pill pill-active pill-button' : 'pill pill-button'}
+      data-testid="status-burn-rate"
+      data-cents-per-hour={cents}
+      title="What the instances on your provider accounts cost per hour: open Instances"
+      onClick={() => show('instances')}
+    >
+      {partial ? 'at least ' : ''}
+      {formatRate(cents)} on instances
+    </button>
+  );
+}
+
 export function StatusBar() {
   return (
     <header className="status-bar">
@@ -94,6 +118,7 @@ export function StatusBar() {
         <GvisorStatus />
         <PoolStatus />
         <LiveRuns />
+        <BurnRate />
       </div>
     </header>
   );

@@ -46,3 +46,17 @@ export const AlertsIcon = () => (
     <path d="M10 20.5a2 2 0 0 0 4 0" />
   </Icon>
 );
+
+export const AccountsIcon = () => (
+  <Icon>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m11 12 8-8M16 7l2.5 2.5M14 9l2 2" />
+  </Icon>
+);
+
+export const AuditIcon = () => (
+  <Icon>
+    <path d="M6 3h9l4 4v14H6z" />
+    <path d="M9.5 10h6M9.5 13.5h6M9.5 17h4" />
+  </Icon>
+);

@@ -1,0 +1,14 @@
+// Which view the main area shows. Sandboxes first: it is what Moat opens on.
+import { create } from 'zustand';
+
+export type ViewId = 'sandboxes' | 'instances' | 'accounts' | 'audit';
+
+interface NavStore {
+  view: ViewId;
+  show(view: ViewId): void;
+}
+
+export const useNavStore = create<NavStore>()((set) => ({
+  view: 'sandboxes',
+  show: (view) => set({ view }),
+}));
