@@ -9,6 +9,9 @@ const TITLES: Partial<Record<ErrorPayload['code'], string>> = {
   IMAGE_UNAVAILABLE: 'Image unavailable',
   RUN_FAILED: 'Run failed',
   UNAUTHORIZED: 'Not authorized',
+  PROVIDER_AUTH: 'The provider refused',
+  PROVIDER_UNAVAILABLE: 'Provider unavailable',
+  KEYCHAIN_UNAVAILABLE: 'Keychain unavailable',
   INTERNAL: 'Error',
 };
 

@@ -31,6 +31,7 @@ export function InstancesView() {
       clearTerminateError: s.clearTerminateError,
     })),
   );
+  const formError = useLaunchStore((s) => s.formError);
   const { accounts, accountsLoaded, refreshAccounts } = useAccountsStore(
     useShallow((s) => ({ accounts: s.accounts, accountsLoaded: s.loaded, refreshAccounts: s.refresh })),
   );
@@ -89,7 +90,7 @@ export function InstancesView() {
       </section>
 
       {launchOpen && accounts.length > 0 && <LaunchForm accounts={accounts} onClose={closeLaunch} />}
-      <LaunchProgress instances={instances} />
+      <LaunchProgress instances={instances} errorShownInForm={launchOpen && formError !== null} />
 
       {confirming && (
         <TerminateConfirm

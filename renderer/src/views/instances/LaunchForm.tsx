@@ -2,13 +2,20 @@
 // A region is offered only while it has capacity for the chosen type.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { Account } from '../../../../shared/providers';
+import { PROVIDER_LABELS, type Account, type LaunchOptions } from '../../../../shared/providers';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { defaultTypeId, regionsForType, suggestName } from '../../lib/launch';
 import { formatRate } from '../../lib/money';
 import { useLaunchStore } from '../../stores/launch';
 
 const NAME_RE = /^[\x21-\x7e]{1,64}$/;
+
+function typeOptionText(t: LaunchOptions['types'][number]): string {
+  // Lambda's labels are their GPU description: say it once.
+  const parts = [t.label, t.gpuDescription === t.label ? '' : t.gpuDescription, formatRate(t.priceCentsPerHour)];
+  if (t.regionsWithCapacity.length === 0) parts.push('no capacity now');
+  return parts.filter(Boolean).join(' · ');
+}
 
 export function LaunchForm({ accounts, onClose }: { accounts: readonly Account[]; onClose: () => void }) {
   const { options, optionsFor, optionsLoading, optionsError, formError, launch, loadOptions, submit } = useLaunchStore(
@@ -68,7 +75,7 @@ export function LaunchForm({ accounts, onClose }: { accounts: readonly Account[]
           <select data-testid="launch-account" value={account} onChange={(e) => setAccount(e.target.value)} disabled={submitting}>
             {accounts.map((a) => (
               <option key={a.label} value={a.label}>
-                {a.label}
+                {a.label} ({PROVIDER_LABELS[a.provider]})
               </option>
             ))}
           </select>
@@ -83,8 +90,7 @@ export function LaunchForm({ accounts, onClose }: { accounts: readonly Account[]
           >
             {current?.types.map((t) => (
               <option key={t.id} value={t.id}>
-                {t.label} · {t.gpuDescription} · {formatRate(t.priceCentsPerHour)}
-                {t.regionsWithCapacity.length === 0 ? ' · no capacity' : ''}
+                {typeOptionText(t)}
               </option>
             ))}
           </select>

@@ -8,7 +8,13 @@ import { useLaunchStore } from '../../stores/launch';
 
 const MARKS: Record<StepState, string> = { done: '✓', current: '…', pending: '·', failed: '✗' };
 
-export function LaunchProgress({ instances }: { instances: readonly Instance[] }) {
+interface Props {
+  instances: readonly Instance[];
+  /** The launch form is open and shows the same error in full: say it in one line here. */
+  errorShownInForm: boolean;
+}
+
+export function LaunchProgress({ instances, errorShownInForm }: Props) {
   const launch = useLaunchStore((s) => s.launch);
   const dismiss = useLaunchStore((s) => s.dismiss);
   if (!launch) return null;
@@ -25,7 +31,7 @@ export function LaunchProgress({ instances }: { instances: readonly Instance[] }
     <section className="panel launch-progress" data-testid="launch-progress" data-step={latest ?? ''} aria-label="Launch progress">
       <div className="panel-header">
         <h2>
-          Launching {launch.account}/{launch.name}
+          {latest === 'ready' ? 'Launched' : failed ? 'Failed to launch' : 'Launching'} {launch.account}/{launch.name}
         </h2>
         <button type="button" data-testid="launch-progress-close" onClick={dismiss}>
           {latest === 'ready' || failed ? 'Close' : 'Hide'}
@@ -38,8 +44,8 @@ export function LaunchProgress({ instances }: { instances: readonly Instance[] }
               {MARKS[r.state]}
             </span>
             <span className="step-label">{STEP_LABELS[r.step]}</span>
-            {r.rawStatus && <span className="status-chip">{r.rawStatus}</span>}
             <span className="step-time muted small">{r.at !== null ? formatStarted(r.at) : ''}</span>
+            <span>{r.rawStatus && <span className="status-chip">{r.rawStatus}</span>}</span>
           </li>
         ))}
       </ol>
@@ -56,7 +62,14 @@ export function LaunchProgress({ instances }: { instances: readonly Instance[] }
         {latest === 'ready' && <span className="good-text">Running and reachable.</span>}
         {last?.step === 'booting' && last.rawStatus && <span className="muted">Provider status: {last.rawStatus}</span>}
       </div>
-      {launch.error && <ErrorNotice error={launch.error} testId="launch-progress-error" />}
+      {launch.error &&
+        (errorShownInForm ? (
+          <div className="bad-text small" data-testid="launch-progress-error" data-code={launch.error.code}>
+            {launch.error.message}
+          </div>
+        ) : (
+          <ErrorNotice error={launch.error} testId="launch-progress-error" />
+        ))}
     </section>
   );
 }
