@@ -71,7 +71,7 @@ export async function startProviderHost(o: {
     ...((o.dockerHost ?? process.env.DOCKER_HOST) ? { DOCKER_HOST: o.dockerHost ?? process.env.DOCKER_HOST } : {}),
   };
   const unlock = 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
-  const serve = `exec "${process.execPath}" "${join(ROOT, 'bin', 'moat.js')}" serve --port 0`;
+  const serve = `exec "${process.execPath}" "${join(ROOT, 'bin', 'moat.js')}" serve --port 0 --no-pool`;
   const child: ChildProcess = spawn('dbus-run-session', ['--', 'sh', '-c', `${unlock} && ${serve}`], {
     env,
     cwd: ROOT,

@@ -8,13 +8,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, watchForErrors } from './browser';
 import type { ApiHandlers, EventName, ParamsOf } from '../shared/api';
 import { STDIN_MAX_BYTES, type RunRecord } from '../shared/types';
 import { startHost, type HostServices } from '../app/host/server';
 import { PROCESSES_NOTE } from '../renderer/src/lib/limits';
 import { engineUnavailableReason, skipUnlessReady, startServices } from '../test/helpers/engine';
 
-const CHROMIUM = process.env.MOAT_CHROMIUM ?? '/usr/bin/chromium';
 const STATIC = join(process.cwd(), 'dist', 'renderer');
 const SHOTS = join(process.cwd(), 'test-results');
 
@@ -26,36 +26,6 @@ const skip = skipUnlessReady(
     (existsSync(join(STATIC, 'index.html')) ? null : 'the UI is not built; run `npm run build`'),
   'end-to-end tests',
 );
-
-/**
- * Page errors and console errors, collected for a page's whole life. Each test ends by asserting
- * there were none since the previous test ended (so errors during set-up fail the first test).
- */
-function watchForErrors(page: Page): { assertNone(): void } {
-  const seen: string[] = [];
-  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') seen.push(`console error: ${msg.text()} (${msg.location().url || 'no location'})`);
-  });
-  return {
-    assertNone() {
-      const errors = seen.splice(0);
-      assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
-    },
-  };
-}
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 async function setCode(page: Page, code: string): Promise<void> {
   await page.locator('[data-testid="editor"] .cm-content').click();

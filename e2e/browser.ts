@@ -1,0 +1,36 @@
+// What every end-to-end test needs of the browser: Debian's Chromium, headless, and a watch for
+// page errors and console errors that the tests assert on.
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.MOAT_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Page errors and console errors, collected for a page's whole life. Each test ends by asserting
+ * there were none since the previous test ended (so errors during set-up fail the first test).
+ */
+export function watchForErrors(page: Page): { assertNone(): void } {
+  const seen: string[] = [];
+  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') seen.push(`console error: ${msg.text()} (${msg.location().url || 'no location'})`);
+  });
+  return {
+    assertNone() {
+      const errors = seen.splice(0);
+      assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
