@@ -210,12 +210,18 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'accounts.add': async ({ provider, label, key }) => {
       const a = await accounts.add(provider, label, key);
       monitor.kick();
+      emit('accounts.updated', accounts.list());
       return a;
     },
-    'accounts.rotate': async ({ label, key }) => accounts.rotate(label, key),
+    'accounts.rotate': async ({ label, key }) => {
+      const a = await accounts.rotate(label, key);
+      emit('accounts.updated', accounts.list());
+      return a;
+    },
     'accounts.remove': async ({ label }) => {
       const r = await accounts.remove(label);
       monitor.kick();
+      emit('accounts.updated', accounts.list());
       return r;
     },
     'instances.list': async (p) => monitor.list(p?.refresh ?? false),

@@ -90,6 +90,8 @@ export const events = {
   'instances.updated': InstancesList,
   'instances.launch': LaunchProgress,
   'audit.appended': AuditEntry,
+  /** The accounts, after any add, rotate or remove (so every open window agrees). */
+  'accounts.updated': z.array(Account),
 } as const;
 
 export type Events = typeof events;

@@ -33,6 +33,7 @@ export const EVENT_NAMES = [
   'instances.updated',
   'instances.launch',
   'audit.appended',
+  'accounts.updated',
 ] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

@@ -123,9 +123,10 @@ export type LaunchRequest = z.infer<typeof LaunchRequest>;
 export const InstanceRef = z.string().min(1).max(200);
 
 /**
- * One step of a launch, pushed as it happens: checking (type, capacity, name), ssh-key (made or
- * registered), requested (the provider accepted it), then the instance's own statuses until
- * ready (running) or failed.
+ * One step of a launch, pushed as it happens. 'checking' (type, capacity, name) and 'ssh-key'
+ * (made or registered) are sent as they begin; 'requested' once the provider has accepted the
+ * launch (so it reports completion); 'booting' at each status the instance passes through; then
+ * 'ready' (running) or 'failed' (with the error).
  */
 export const LaunchStep = z.enum(['checking', 'ssh-key', 'requested', 'booting', 'ready', 'failed']);
 export type LaunchStep = z.infer<typeof LaunchStep>;

@@ -25,6 +25,7 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
   // Only subscriptions: instances, accounts and the audit log are read when their view opens.
   useInstancesStore.getState().init();
   useLaunchStore.getState().init();
+  useAccountsStore.getState().init();
 
   if (choice.kind !== 'websocket') return;
   choice.socket.onStateChange((state) => {

@@ -22,6 +22,8 @@ interface AccountsStore {
   busy: { label: string; action: 'rotate' | 'remove' } | null;
   rowError: { label: string; action: 'rotate' | 'remove'; error: ErrorPayload } | null;
   notice: AccountNotice | null;
+  /** Follows 'accounts.updated' (changes made in another window); returns the unsubscribe. */
+  init(): () => void;
   refresh(): Promise<void>;
   /** Resolves true when the account was added. */
   add(provider: ProviderKind, label: string, key: string): Promise<boolean>;
@@ -46,6 +48,12 @@ export const useAccountsStore = create<AccountsStore>()((set) => ({
   busy: null,
   rowError: null,
   notice: null,
+
+  init() {
+    return api().on('accounts.updated', (list) =>
+      set({ accounts: [...list].sort((a, b) => a.label.localeCompare(b.label)), loaded: true, listError: null }),
+    );
+  },
 
   async refresh() {
     // Independent: a keychain that cannot be probed must not hide the accounts, or the reverse.
