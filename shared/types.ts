@@ -283,6 +283,19 @@ export const DEFAULT_PROVIDER_API_URLS: ProviderApiUrls = {
   linode: 'https://api.linode.com/v4',
 };
 
+/**
+ * Where Moat asks "what is my public address?" for the firewall wizard (plain-text answers, like
+ * api.ipify.org). The answer is only a suggestion: the wizard always lets the user edit it.
+ * MOAT_ADDRESS_URL and MOAT_ADDRESS6_URL override these.
+ */
+export const AddressDetectUrls = z.object({ ipv4: ProviderApiUrl, ipv6: ProviderApiUrl });
+export type AddressDetectUrls = z.infer<typeof AddressDetectUrls>;
+
+export const DEFAULT_ADDRESS_DETECT_URLS: AddressDetectUrls = {
+  ipv4: 'https://api.ipify.org',
+  ipv6: 'https://api6.ipify.org',
+};
+
 export const Settings = z.object({
   defaultLimits: Limits,
   /** Warm sandboxes kept per template for the default limits. 0 turns the pool off. */
@@ -295,6 +308,8 @@ export const Settings = z.object({
   retention: Retention,
   /** Provider API base URLs; MOAT_LAMBDA_API_URL and MOAT_LINODE_API_URL override them. */
   providerApiUrls: ProviderApiUrls,
+  /** The public-address detection endpoints of the firewall wizard. */
+  addressDetectUrls: AddressDetectUrls,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -305,4 +320,5 @@ export const DEFAULT_SETTINGS: Settings = {
   maxConcurrentRuns: 8,
   retention: DEFAULT_RETENTION,
   providerApiUrls: DEFAULT_PROVIDER_API_URLS,
+  addressDetectUrls: DEFAULT_ADDRESS_DETECT_URLS,
 };

@@ -2,7 +2,7 @@
 // defaults field by field and is kept aside rather than lost.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS, Limits, ProviderApiUrls, Retention, Settings } from '../../shared/types';
+import { AddressDetectUrls, DEFAULT_SETTINGS, Limits, ProviderApiUrls, Retention, Settings } from '../../shared/types';
 import { readFileOrNull, writeFileAtomic } from './durable';
 
 export class SettingsStore {
@@ -42,6 +42,7 @@ export class SettingsStore {
       defaultLimits: validFields(Limits, raw.defaultLimits, DEFAULT_SETTINGS.defaultLimits),
       retention: validFields(Retention, raw.retention, DEFAULT_SETTINGS.retention),
       providerApiUrls: validFields(ProviderApiUrls, raw.providerApiUrls, DEFAULT_SETTINGS.providerApiUrls),
+      addressDetectUrls: validFields(AddressDetectUrls, raw.addressDetectUrls, DEFAULT_SETTINGS.addressDetectUrls),
     };
     for (const key of ['warmPoolSize', 'preferOfficialImages', 'maxConcurrentRuns'] as const) {
       const one = Settings.shape[key].safeParse(raw[key]);
@@ -52,7 +53,7 @@ export class SettingsStore {
 }
 
 /** The fields of a settings group that are still valid, the defaults for the others. */
-function validFields<T extends object>(schema: typeof Limits | typeof Retention | typeof ProviderApiUrls, raw: unknown, defaults: T): T {
+function validFields<T extends object>(schema: typeof Limits | typeof Retention | typeof ProviderApiUrls | typeof AddressDetectUrls, raw: unknown, defaults: T): T {
   const given = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, field] of Object.entries(schema.shape)) {

@@ -1,0 +1,71 @@
+// What Moat last wrote to each rule set, so that a change made behind its back (the provider's
+// console, another tool, a teammate) is found: drift. One small owner-only JSON file, replaced
+// atomically under a lock like instances.json. A rule set Moat never wrote has no record and so
+// never counts as drifted.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readFileOrNull, writeFileAtomic } from '../store/durable';
+import { FileLock } from '../store/lock';
+import type { RuleSet, RuleSetRef } from './model';
+
+const Record_ = z.object({ version: z.string(), at: z.number(), by: z.string().optional() });
+const FileSchema = z.object({ version: z.literal(1), ruleSets: z.record(z.string(), Record_) });
+export type AppliedRecord = z.infer<typeof Record_>;
+
+export function ruleSetKey(r: RuleSetRef): string {
+  return `${r.provider}:${r.account}:${r.kind}:${r.id}`;
+}
+
+export class AppliedRules {
+  readonly path: string;
+  private readonly lock: FileLock;
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'firewall.json');
+    this.lock = new FileLock(`${this.path}.lock`);
+  }
+
+  all(): Record<string, AppliedRecord> {
+    const text = readFileOrNull(this.path);
+    if (text === null) return {};
+    try {
+      const r = FileSchema.safeParse(JSON.parse(text));
+      return r.success ? r.data.ruleSets : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** Moat has just written (and read back) this rule set. */
+  record(rs: RuleSet, at = Date.now()): void {
+    this.update((all) => {
+      all[ruleSetKey(rs)] = { version: rs.version, at };
+    });
+  }
+
+  forget(ref: RuleSetRef): void {
+    this.update((all) => {
+      delete all[ruleSetKey(ref)];
+    });
+  }
+
+  /** The rule sets whose version differs from what Moat last wrote to them. */
+  drifted(sets: RuleSet[]): { ref: RuleSetRef; appliedAt: number }[] {
+    const all = this.all();
+    const out: { ref: RuleSetRef; appliedAt: number }[] = [];
+    for (const rs of sets) {
+      const rec = all[ruleSetKey(rs)];
+      if (rec && rec.version !== rs.version)
+        out.push({ ref: { provider: rs.provider, account: rs.account, kind: rs.kind, id: rs.id }, appliedAt: rec.at });
+    }
+    return out;
+  }
+
+  private update(f: (all: Record<string, AppliedRecord>) => void): void {
+    this.lock.withLock(() => {
+      const all = this.all();
+      f(all);
+      writeFileAtomic(this.path, JSON.stringify({ version: 1, ruleSets: all }, null, 2) + '\n', 0o600);
+    });
+  }
+}
