@@ -42,6 +42,27 @@ export interface FakeFirewallRule {
   source_network: string;
   description: string;
 }
+/** A regional ruleset; instance_ids is kept as recorded and filtered to live instances when shown. */
+export interface FakeRuleset {
+  id: string;
+  name: string;
+  region: string;
+  rules: FakeFirewallRule[];
+  created: string;
+  instance_ids: string[];
+}
+
+/** A fault on the Nth firewall write (PUT/POST/PATCH/DELETE under /firewall-rule*), counted from when it is set. */
+export interface FirewallWriteFault {
+  /** 1 = the next firewall write. Counts down as writes pass. */
+  nth: number;
+  /** 429 or a 5xx. */
+  status: number;
+  /** How many writes in a row fail from the Nth on (default 1). */
+  times?: number;
+  /** Apply the write, then answer with the error anyway (a lost answer). Default false. */
+  commit?: boolean;
+}
 
 /** Faults; counters go down as they fire. `faultPath` limits 429/5xx/malformed to matching paths. */
 export interface LambdaKnobs {
@@ -55,6 +76,10 @@ export interface LambdaKnobs {
   /** Every instance reports this status (a value the spec does not know, e.g. 'hibernating'). */
   statusOverride: string | null;
   faultPath: string | null;
+  /** A 429/5xx on the Nth firewall write. */
+  firewallWriteFault: FirewallWriteFault | null;
+  /** The next N rule writes succeed but silently drop their last rule (read-back differs). */
+  dropLastRule: number;
 }
 
 export interface LambdaFakeOptions {
@@ -74,7 +99,11 @@ export interface LambdaFakeState {
   types: FakeType[];
   sshKeys: FakeSshKey[];
   instances: Map<string, FakeInstance>;
+  /** The global rules: what /firewall-rules and /firewall-rulesets/global both show. */
   firewallRules: FakeFirewallRule[];
+  rulesets: Map<string, FakeRuleset>;
+  /** Changes rules "behind Moat's back" ('global' or a ruleset ID), as another client would. */
+  tamper(id: string, mutate: (rules: FakeFirewallRule[]) => FakeFirewallRule[]): void;
   /** Every answer, in order: what the contract test validates. */
   log: { method: string; path: string; status: number; body: string }[];
 }
@@ -103,6 +132,15 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
       { protocol: 'tcp', port_range: [22, 22], source_network: '0.0.0.0/0', description: 'Allow SSH from anywhere' },
       { protocol: 'icmp', source_network: '0.0.0.0/0', description: 'Allow ICMP from anywhere' },
     ],
+    rulesets: new Map(),
+    tamper: (id, mutate) => {
+      if (id === 'global') state.firewallRules = mutate(structuredClone(state.firewallRules));
+      else {
+        const rs = state.rulesets.get(id);
+        if (!rs) throw new Error(`no ruleset ${id}`);
+        rs.rules = mutate(structuredClone(rs.rules));
+      }
+    },
     log: [],
   };
   const knobs: LambdaKnobs = {
@@ -113,6 +151,8 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
     malformed: null,
     statusOverride: null,
     faultPath: null,
+    firewallWriteFault: null,
+    dropLastRule: 0,
   };
   const bootMs = o.bootMs ?? 200;
   const terminateMs = o.terminateMs ?? 100;
@@ -143,6 +183,7 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
         terminate: i.terminatedAt === null ? { available: true } : { available: false, reason_code: 'vm-is-terminating' },
       },
       tags: [],
+      firewall_rulesets: [...state.rulesets.values()].filter((rs) => rs.instance_ids.includes(i.id)).map((rs) => ({ id: rs.id })),
       // Real responses gain fields over time; a lenient client must ignore them.
       workspace_id: 'ws-0000',
     };
@@ -172,6 +213,10 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
     if (method === 'POST' && path === '/instance-operations/terminate') return terminate(body);
     if (method === 'GET' && path === '/firewall-rules') return ok(state.firewallRules);
     if (method === 'PUT' && path === '/firewall-rules') return putRules(body);
+    if (path === '/firewall-rulesets' || path.startsWith('/firewall-rulesets/')) {
+      const r = rulesetRoute(method, path, body);
+      if (r) return r;
+    }
     return err(404, 'global/not-found', 'The requested resource was not found.');
   };
 
@@ -194,7 +239,13 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
   };
 
   const launch = (body: unknown): [number, unknown] => {
-    const b = (body ?? {}) as { region_name?: unknown; instance_type_name?: unknown; ssh_key_names?: unknown; name?: unknown };
+    const b = (body ?? {}) as {
+      region_name?: unknown;
+      instance_type_name?: unknown;
+      ssh_key_names?: unknown;
+      name?: unknown;
+      firewall_rulesets?: unknown;
+    };
     if (typeof b.region_name !== 'string' || typeof b.instance_type_name !== 'string' || !Array.isArray(b.ssh_key_names))
       return err(
         400,
@@ -213,6 +264,19 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
       const what = !type ? 'Instance type' : !region ? 'Region' : 'SSH key';
       return err(404, 'global/object-does-not-exist', `${what} does not exist.`, 'Check the name, then try again.');
     }
+    const fw = b.firewall_rulesets;
+    if (fw !== undefined && (!Array.isArray(fw) || fw.some((e) => typeof (e as { id?: unknown })?.id !== 'string')))
+      return err(400, 'global/invalid-parameters', 'Invalid request data.', 'firewall_rulesets is a list of {id}.');
+    const rulesets = ((fw ?? []) as { id: string }[]).map((e) => state.rulesets.get(e.id));
+    if (rulesets.some((r) => r === undefined))
+      return err(404, 'global/object-does-not-exist', 'Firewall ruleset does not exist.', 'Check the firewall ruleset ID, then try again.');
+    if (rulesets.some((r) => r!.region !== region.name))
+      return err(
+        400,
+        'global/invalid-parameters',
+        'The firewall rulesets must exist in the same region as the instance.',
+        'Choose rulesets from the region you launch in.',
+      );
     if (!type.capacity.includes(region.name))
       return err(
         400,
@@ -231,6 +295,7 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
       terminatedAt: null,
     };
     state.instances.set(inst.id, inst);
+    for (const rs of rulesets) rs!.instance_ids.push(inst.id);
     return ok({ instance_ids: [inst.id] });
   };
 
@@ -248,22 +313,115 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
   };
 
   const putRules = (body: unknown): [number, unknown] => {
-    const rules = (body as { data?: unknown } | undefined)?.data;
-    const bad = (m: string): [number, unknown] => err(400, 'global/invalid-parameters', m, 'Check the rules, then try again.');
-    if (!Array.isArray(rules)) return bad('Invalid request data.');
-    if (rules.length > 20) return bad('At most 20 firewall rules are allowed.');
-    for (const r of rules as Partial<FakeFirewallRule>[]) {
-      if (!r || !['tcp', 'udp', 'icmp', 'all'].includes(r.protocol as string)) return bad('Invalid protocol.');
-      if (typeof r.source_network !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(r.source_network))
-        return bad('Invalid source network.');
-      if (typeof r.description !== 'string' || r.description.length > 128) return bad('Description must be 128 characters or fewer.');
-      const pr = r.port_range;
-      if (r.protocol === 'icmp' && pr !== undefined) return bad('port_range is not allowed for icmp.');
-      if (r.protocol !== 'icmp' && (!Array.isArray(pr) || pr.length !== 2 || pr[0]! < 1 || pr[1]! > 65535 || pr[0]! > pr[1]!))
-        return bad('Invalid port range.');
-    }
-    state.firewallRules = rules as FakeFirewallRule[];
+    const c = checkRules((body as { data?: unknown } | undefined)?.data);
+    if ('error' in c) return c.error;
+    state.firewallRules = written(c.rules);
     return ok(state.firewallRules);
+  };
+
+  // What a rule write stores: as sent, unless the dropLastRule knob is armed.
+  const written = (rules: FakeFirewallRule[]): FakeFirewallRule[] => {
+    if (knobs.dropLastRule > 0 && rules.length > 0) {
+      knobs.dropLastRule--;
+      return rules.slice(0, -1);
+    }
+    return rules;
+  };
+
+  const rulesetView = (rs: FakeRuleset) => ({
+    id: rs.id,
+    name: rs.name,
+    region: state.regions.find((r) => r.name === rs.region)!,
+    rules: rs.rules,
+    created: rs.created,
+    // Terminated instances no longer hold the ruleset.
+    instance_ids: rs.instance_ids.filter((id) => {
+      const i = state.instances.get(id);
+      return i !== undefined && view(i) !== null;
+    }),
+  });
+  const globalView = () => ({ id: 'global', name: 'Default Workspace Global Rules', rules: state.firewallRules });
+  const rulesetMissing = (): [number, unknown] =>
+    err(
+      404,
+      'global/object-does-not-exist',
+      'Firewall ruleset does not exist or you do not have permission to access it.',
+      'Check your firewall ruleset ID and try again.',
+    );
+
+  const rulesetRoute = (method: string, path: string, body: unknown): [number, unknown] | null => {
+    const b = (body ?? {}) as { name?: unknown; region?: unknown; rules?: unknown };
+    const bad = (m: string, suggestion = 'Check the request, then try again.') => err(400, 'global/invalid-parameters', m, suggestion);
+    if (path === '/firewall-rulesets') {
+      if (method === 'GET') return ok([...state.rulesets.values()].map(rulesetView));
+      if (method !== 'POST') return null;
+      if (typeof b.name !== 'string' || b.name.length < 1 || b.name.length > 64) return bad('Name must be 1 to 64 characters.');
+      if (typeof b.region !== 'string' || !state.regions.some((r) => r.name === b.region)) return bad('Invalid region.');
+      const c = checkRules(b.rules);
+      if ('error' in c) return c.error;
+      const rs: FakeRuleset = {
+        id: hexId(),
+        name: b.name,
+        region: b.region,
+        rules: written(c.rules),
+        created: new Date().toISOString(),
+        instance_ids: [],
+      };
+      state.rulesets.set(rs.id, rs);
+      return ok(rulesetView(rs));
+    }
+    if (path === '/firewall-rulesets/global') {
+      if (method === 'GET') return ok(globalView());
+      if (method !== 'PATCH') return null;
+      if (b.rules !== undefined) {
+        const c = checkRules(b.rules);
+        if ('error' in c) return c.error;
+        state.firewallRules = written(c.rules);
+      }
+      return ok(globalView());
+    }
+    const m = /^\/firewall-rulesets\/([^/]+)$/.exec(path);
+    if (!m) return null;
+    const rs = state.rulesets.get(decodeURIComponent(m[1]!));
+    if (!['GET', 'PATCH', 'DELETE'].includes(method)) return null;
+    if (!rs) return rulesetMissing();
+    if (method === 'GET') return ok(rulesetView(rs));
+    if (method === 'DELETE') {
+      if (rulesetView(rs).instance_ids.length > 0)
+        return err(
+          400,
+          'firewall-rulesets/firewall-ruleset-in-use',
+          'Firewall ruleset is in use by one or more instances.',
+          'Terminate all instances that are using the ruleset before deleting it.',
+        );
+      state.rulesets.delete(rs.id);
+      return ok({});
+    }
+    if (b.name !== undefined && (typeof b.name !== 'string' || b.name.length < 1 || b.name.length > 64))
+      return bad('Name must be 1 to 64 characters.');
+    let rules: FakeFirewallRule[] | undefined;
+    if (b.rules !== undefined) {
+      const c = checkRules(b.rules);
+      if ('error' in c) return c.error;
+      rules = c.rules;
+    }
+    if (typeof b.name === 'string') rs.name = b.name;
+    if (rules) rs.rules = written(rules);
+    return ok(rulesetView(rs));
+  };
+
+  // Counts firewall writes down to the armed fault; the fault then fires `times` writes in a row.
+  const nextWriteFault = (): { status: number; commit: boolean } | null => {
+    const f = knobs.firewallWriteFault;
+    if (!f) return null;
+    if (f.nth > 1) {
+      f.nth--;
+      return null;
+    }
+    const times = (f.times ?? 1) - 1;
+    if (times <= 0) knobs.firewallWriteFault = null;
+    else f.times = times;
+    return { status: f.status, commit: f.commit ?? false };
   };
 
   const server = http.createServer((req, res) => {
@@ -312,6 +470,8 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
       );
       return send(req, res, s, JSON.stringify(b));
     }
+    const fault = firewallWrite(method, path) ? nextWriteFault() : null;
+    if (fault && !fault.commit) return send(req, res, fault.status, JSON.stringify(writeFaultBody(fault.status)));
     let body: unknown;
     try {
       body = raw.trim() === '' ? undefined : JSON.parse(raw);
@@ -320,6 +480,7 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
       return send(req, res, s, JSON.stringify(b));
     }
     const [status, answer] = await route(method, path, body);
+    if (fault) return send(req, res, fault.status, JSON.stringify(writeFaultBody(fault.status)));
     if (status === 200 && faulty && knobs.malformed) {
       const kind = knobs.malformed;
       knobs.malformed = null;
@@ -346,6 +507,56 @@ export async function startLambdaFake(o: LambdaFakeOptions): Promise<LambdaFake>
         server.close(() => r());
       }),
   };
+}
+
+/** A write (anything but GET) to one of the firewall endpoints. */
+function firewallWrite(method: string, path: string): boolean {
+  return method !== 'GET' && (path === '/firewall-rules' || path === '/firewall-rulesets' || path.startsWith('/firewall-rulesets/'));
+}
+
+function writeFaultBody(status: number): unknown {
+  return status === 429
+    ? err(429, 'global/too-many-requests', 'Too many requests.', 'Wait a moment, then try again.')[1]
+    : err(
+        status,
+        'global/internal-error',
+        'An internal server error occurred.',
+        'Try again later. Contact Support if the problem persists.',
+      )[1];
+}
+
+const PROTOCOLS = ['tcp', 'udp', 'icmp', 'all'];
+
+/** Lambda's checks on a list of rules: the list, or Lambda's 400. */
+function checkRules(rules: unknown): { rules: FakeFirewallRule[] } | { error: [number, unknown] } {
+  const bad = (m: string) => ({ error: err(400, 'global/invalid-parameters', m, 'Check the rules, then try again.') });
+  if (!Array.isArray(rules)) return bad('Invalid request data.');
+  if (rules.length > 20) return bad('At most 20 firewall rules are allowed.');
+  for (const r of rules as Partial<FakeFirewallRule>[]) {
+    if (!r || !PROTOCOLS.includes(r.protocol as string)) return bad('Invalid protocol.');
+    if (typeof r.source_network !== 'string' || !ipv4Network(r.source_network)) return bad('Invalid source network.');
+    if (typeof r.description !== 'string' || r.description.length > 128) return bad('Description must be 128 characters or fewer.');
+    const pr = r.port_range;
+    if (r.protocol === 'icmp' && pr !== undefined) return bad('port_range is not allowed for icmp.');
+    const ports = (x: unknown) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 65535;
+    if (r.protocol !== 'icmp' && (!Array.isArray(pr) || pr.length !== 2 || !ports(pr[0]) || !ports(pr[1]) || pr[0]! > pr[1]!))
+      return bad('Invalid port range.');
+  }
+  return {
+    rules: (rules as FakeFirewallRule[]).map((r) => ({
+      protocol: r.protocol,
+      ...(r.port_range ? { port_range: [r.port_range[0], r.port_range[1]] as [number, number] } : {}),
+      source_network: r.source_network,
+      description: r.description,
+    })),
+  };
+}
+
+/** "1.2.3.4" or "1.2.3.4/24": four octets 0-255, a mask 0-32. */
+function ipv4Network(s: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(s);
+  if (!m) return false;
+  return m.slice(1, 5).every((o) => Number(o) <= 255) && (m[5] === undefined || Number(m[5]) <= 32);
 }
 
 function authorized(header: string | undefined, keys: string[]): boolean {

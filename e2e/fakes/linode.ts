@@ -3,7 +3,8 @@
 // X-OAuth-Scopes / X-Accepted-OAuth-Scopes on every response, real pagination (page_size 25-500,
 // optionally capped lower so tests can walk many pages), X-Filter, instance status over time, and
 // fault knobs a test flips while the server runs.
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -38,6 +39,50 @@ export interface LinodeFakeKnobs {
   malformed: { count: number; kind: 'json' | 'shape' };
   /** Instances report this status word instead of their real one (a value the spec does not list). */
   statusOverride: string | null;
+  /** A 429/5xx on the Nth firewall write (POST/PUT/DELETE under /networking/firewalls), counted from when set. */
+  firewallWriteFault: FirewallWriteFault | null;
+  /** The next N rule writes succeed but silently drop their last rule (read-back differs). */
+  dropLastRule: number;
+}
+
+export interface FirewallWriteFault {
+  /** 1 = the next firewall write. Counts down as writes pass. */
+  nth: number;
+  /** 429 (with Retry-After: retryAfterS) or a 5xx. */
+  status: number;
+  /** How many writes in a row fail from the Nth on (default 1). */
+  times?: number;
+  /** Apply the write, then answer with the error anyway (a lost answer). Default false. */
+  commit?: boolean;
+  retryAfterS?: number;
+}
+
+export interface FakeFirewallRule {
+  action: 'ACCEPT' | 'DROP';
+  protocol: 'TCP' | 'UDP' | 'ICMP' | 'IPENCAP';
+  addresses: { ipv4?: string[]; ipv6?: string[] };
+  ports?: string;
+  label?: string;
+  description?: string;
+}
+
+export interface FakeFirewallRules {
+  inbound: FakeFirewallRule[];
+  inbound_policy: 'ACCEPT' | 'DROP';
+  outbound: FakeFirewallRule[];
+  outbound_policy: 'ACCEPT' | 'DROP';
+}
+
+export interface FakeFirewall {
+  id: number;
+  label: string;
+  status: 'enabled' | 'disabled';
+  tags: string[];
+  rules: FakeFirewallRules;
+  version: number;
+  fingerprint: string;
+  /** Device ID → Linode ID. */
+  devices: { id: number; linodeId: number }[];
 }
 
 interface FakeInstance {
@@ -66,6 +111,9 @@ export interface LinodeFakeState {
   responses: RecordedResponse[];
   /** Launch request bodies as received: tests check the root password never comes back. */
   launches: Record<string, unknown>[];
+  firewalls: FakeFirewall[];
+  /** Changes a firewall's rules "behind Moat's back", bumping version and fingerprint as Linode does. */
+  tamper(firewallId: number, mutate: (rules: FakeFirewallRules) => FakeFirewallRules): void;
 }
 
 const STAMP = '2018-01-02T03:04:05';
@@ -129,7 +177,7 @@ const AVAILABILITY = [
 
 /** Which scope an endpoint accepts (its X-Accepted-OAuth-Scopes). */
 function acceptedScope(method: string, route: string): string {
-  const area = route.includes('/profile/') ? 'account' : 'linodes';
+  const area = route.includes('/profile/') ? 'account' : route.includes('/networking/firewalls') ? 'firewall' : 'linodes';
   return `${area}:${method === 'GET' ? 'read_only' : 'read_write'}`;
 }
 
@@ -149,9 +197,35 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
     launchResponseDelayMs: 0,
     malformed: { count: 0, kind: 'json' },
     statusOverride: null,
+    firewallWriteFault: null,
+    dropLastRule: 0,
   };
-  const state: LinodeFakeState = { instances: [], sshKeys: [], requests: [], responses: [], launches: [] };
+  const state: LinodeFakeState = {
+    instances: [],
+    sshKeys: [],
+    requests: [],
+    responses: [],
+    launches: [],
+    firewalls: [],
+    tamper: (firewallId, mutate) => {
+      const f = state.firewalls.find((x) => x.id === firewallId);
+      if (!f) throw new Error(`no firewall ${firewallId}`);
+      setRules(f, mutate(structuredClone(f.rules)));
+    },
+  };
   let nextId = 52557263;
+  let nextFirewallId = 9618482;
+  let nextDeviceId = 11909959;
+
+  // Every change of the rules bumps the version and changes the fingerprint (a hash of the rules).
+  const setRules = (f: FakeFirewall, rules: FakeFirewallRules) => {
+    f.rules = rules;
+    f.version++;
+    f.fingerprint = createHash('sha256')
+      .update(JSON.stringify([rules, f.version]))
+      .digest('hex')
+      .slice(0, 8);
+  };
 
   const statusOf = (i: FakeInstance): string | null => {
     const now = Date.now();
@@ -187,6 +261,59 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
       host_uuid: '4351606c-086d-4756-8003-f3b436685b02',
       has_user_data: false,
     };
+  };
+
+  const liveDevices = (f: FakeFirewall) => f.devices.filter((d) => live().some((i) => i.id === d.linodeId));
+  const entity = (linodeId: number) => ({
+    id: linodeId,
+    type: 'linode',
+    label: state.instances.find((i) => i.id === linodeId)?.label ?? '',
+    url: `/v4/linode/instances/${linodeId}`,
+    parent_entity: null,
+  });
+  const rulesBody = (f: FakeFirewall) => ({ ...structuredClone(f.rules), version: f.version, fingerprint: f.fingerprint });
+  const firewallBody = (f: FakeFirewall) => ({
+    id: f.id,
+    label: f.label,
+    created: STAMP,
+    updated: STAMP,
+    status: f.status,
+    rules: rulesBody(f),
+    tags: f.tags,
+    entities: liveDevices(f).map((d) => entity(d.linodeId)),
+  });
+  const deviceBody = (d: { id: number; linodeId: number }) => ({ id: d.id, created: STAMP, updated: STAMP, entity: entity(d.linodeId) });
+  /** The enabled firewall other than `except` a Linode already has, if any. */
+  const enabledOn = (linodeId: number, except: number) =>
+    state.firewalls.find((f) => f.id !== except && f.status === 'enabled' && liveDevices(f).some((d) => d.linodeId === linodeId));
+  const oneEnabled = (linodeId: number, fwId: number, field?: string) => {
+    const other = enabledOn(linodeId, fwId);
+    return other
+      ? {
+          reason: `Linode ${linodeId} already has an enabled Firewall (${other.id}); a Linode may have only one enabled Firewall.`,
+          ...(field ? { field } : {}),
+        }
+      : null;
+  };
+  // What a rule write stores: as sent, unless the dropLastRule knob is armed.
+  const written = (r: FakeFirewallRules): FakeFirewallRules => {
+    if (knobs.dropLastRule <= 0 || r.inbound.length + r.outbound.length === 0) return r;
+    knobs.dropLastRule--;
+    return r.outbound.length > 0 ? { ...r, outbound: r.outbound.slice(0, -1) } : { ...r, inbound: r.inbound.slice(0, -1) };
+  };
+  // Counts firewall writes down to the armed fault; the fault then fires `times` writes in a row.
+  const nextWriteFault = (): FirewallWriteFault | null => {
+    const f = knobs.firewallWriteFault;
+    if (!f) return null;
+    if (f.nth > 1) {
+      f.nth--;
+      return null;
+    }
+    const fired = { ...f };
+    const times = (f.times ?? 1) - 1;
+    if (times <= 0) knobs.firewallWriteFault = null;
+    else f.times = times;
+    return fired;
   };
 
   const server = createServer((req, res) => {
@@ -245,7 +372,19 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
       return send(400, ERR('Linode busy.'));
     }
 
+    const fault = method !== 'GET' && route.template.includes('/networking/firewalls') ? nextWriteFault() : null;
+    const sendFault = (f: FirewallWriteFault) =>
+      f.status === 429
+        ? send(429, ERR('Too many requests'), {
+            'Retry-After': String(f.retryAfterS ?? 1),
+            'X-RateLimit-Remaining': '0',
+            'X-RateLimit-Reset': String(Math.ceil(Date.now() / 1000) + (f.retryAfterS ?? 1)),
+          })
+        : send(f.status, ERR('Please try again'));
+    if (fault && !fault.commit) return sendFault(fault);
+
     const answer = (status: number, body: unknown, delayMs = 0) => {
+      if (fault) return sendFault(fault);
       if (status === 200 && knobs.malformed.count > 0) {
         knobs.malformed.count--;
         const broken = knobs.malformed.kind === 'json' ? '{"data": [' : JSON.stringify({ data: 'nope', page: 'one' });
@@ -276,6 +415,8 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
       if (!TYPES.some((t) => t.id === b.type)) problems.push({ reason: 'A valid plan type by that ID was not found', field: 'type' });
       if (typeof b.root_pass !== 'string' && !Array.isArray(b.authorized_keys))
         problems.push({ reason: 'Must provide valid root_pass, authorized_keys, or authorized_users' });
+      const fw = b.firewall_id === undefined ? undefined : state.firewalls.find((f) => f.id === b.firewall_id);
+      if (b.firewall_id !== undefined && !fw) problems.push({ reason: 'Firewall not found', field: 'firewall_id' });
       if (problems.length > 0) return answer(400, { errors: problems });
       const i: FakeInstance = {
         id: nextId++,
@@ -288,6 +429,7 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
         ipv4: opts.ipv4 ?? `192.0.2.${randomInt(2, 250)}`,
       };
       state.instances.push(i);
+      if (fw) fw.devices.push({ id: nextDeviceId++, linodeId: i.id });
       return answer(200, instanceBody(i), knobs.launchResponseDelayMs);
     }
     if (template === '/{apiVersion}/linode/instances/{linodeId}') {
@@ -322,6 +464,102 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
       state.sshKeys.push(k);
       return answer(200, k);
     }
+    if (template === '/{apiVersion}/linode/instances/{linodeId}/firewalls') {
+      const i = live().find((x) => String(x.id) === params.linodeId);
+      if (!i) return answer(404, ERR('Not found'));
+      const list = state.firewalls.filter((f) => liveDevices(f).some((d) => d.linodeId === i.id)).map(firewallBody);
+      return answer(200, paginateOr400(list, url, opts.pageSizeCap));
+    }
+    if (template === '/{apiVersion}/networking/firewalls' && method === 'GET') {
+      const list = applyFilter(state.firewalls, filter, ['label', 'id', 'status']);
+      if ('error' in list) return answer(400, ERR(list.error, 'X-Filter'));
+      return answer(200, paginateOr400(list.items.map(firewallBody), url, opts.pageSizeCap));
+    }
+    if (template === '/{apiVersion}/networking/firewalls' && method === 'POST') {
+      const b = parseJson(raw) as Record<string, unknown> | null;
+      if (!b || typeof b !== 'object') return answer(400, ERR('Request body must be JSON'));
+      const problems = checkLabel(b.label, state.firewalls, null);
+      const r = checkRules(b.rules, 'rules', true);
+      problems.push(...r.problems);
+      const devices = (b.devices ?? {}) as { linodes?: unknown; nodebalancers?: unknown };
+      const linodes = Array.isArray(devices.linodes) ? devices.linodes : [];
+      if (devices.linodes !== undefined && !Array.isArray(devices.linodes))
+        problems.push({ reason: 'Must be a list of Linode IDs', field: 'devices.linodes' });
+      linodes.forEach((id, n) => {
+        if (!live().some((x) => x.id === id)) problems.push({ reason: 'Linode not found', field: `devices.linodes[${n}]` });
+        else {
+          const clash = oneEnabled(id as number, -1, `devices.linodes[${n}]`);
+          if (clash) problems.push(clash);
+        }
+      });
+      if (problems.length > 0) return answer(400, { errors: problems });
+      const f: FakeFirewall = {
+        id: nextFirewallId++,
+        label: b.label as string,
+        status: 'enabled',
+        tags: Array.isArray(b.tags) ? (b.tags as string[]) : [],
+        rules: r.rules,
+        version: 0,
+        fingerprint: '',
+        devices: [...new Set(linodes as number[])].map((id) => ({ id: nextDeviceId++, linodeId: id })),
+      };
+      setRules(f, written(r.rules));
+      state.firewalls.push(f);
+      return answer(200, firewallBody(f));
+    }
+    if (template.startsWith('/{apiVersion}/networking/firewalls/{firewallId}')) {
+      const f = state.firewalls.find((x) => String(x.id) === params.firewallId);
+      if (!f) return answer(404, ERR('Not found'));
+      if (template === '/{apiVersion}/networking/firewalls/{firewallId}') {
+        if (method === 'GET') return answer(200, firewallBody(f));
+        if (method === 'DELETE') {
+          state.firewalls = state.firewalls.filter((x) => x !== f);
+          return answer(200, {});
+        }
+        const b = parseJson(raw) as Record<string, unknown> | null;
+        if (!b || typeof b !== 'object') return answer(400, ERR('Request body must be JSON'));
+        const problems = b.label === undefined ? [] : checkLabel(b.label, state.firewalls, f.id);
+        if (b.status !== undefined && b.status !== 'enabled' && b.status !== 'disabled')
+          problems.push({ reason: 'Must be enabled or disabled', field: 'status' });
+        if (b.status === 'enabled' && f.status !== 'enabled')
+          for (const d of liveDevices(f)) {
+            const clash = oneEnabled(d.linodeId, f.id, 'status');
+            if (clash) problems.push(clash);
+          }
+        if (problems.length > 0) return answer(400, { errors: problems });
+        if (typeof b.label === 'string') f.label = b.label;
+        if (b.status === 'enabled' || b.status === 'disabled') f.status = b.status;
+        if (Array.isArray(b.tags)) f.tags = b.tags as string[];
+        return answer(200, firewallBody(f));
+      }
+      if (template === '/{apiVersion}/networking/firewalls/{firewallId}/rules') {
+        if (method === 'GET') return answer(200, rulesBody(f));
+        const b = parseJson(raw);
+        const r = checkRules(b, '', false, f.rules);
+        if (r.problems.length > 0) return answer(400, { errors: r.problems });
+        setRules(f, written(r.rules));
+        return answer(200, rulesBody(f));
+      }
+      if (template === '/{apiVersion}/networking/firewalls/{firewallId}/devices') {
+        if (method === 'GET') return answer(200, paginateOr400(liveDevices(f).map(deviceBody), url, opts.pageSizeCap));
+        const b = parseJson(raw) as { id?: unknown; type?: unknown } | null;
+        if (!b || b.type !== 'linode') return answer(400, ERR('Must be linode or nodebalancer', 'type'));
+        const i = live().find((x) => x.id === b.id);
+        if (!i) return answer(400, ERR('Linode not found', 'id'));
+        if (liveDevices(f).some((d) => d.linodeId === i.id))
+          return answer(400, ERR('This Linode is already assigned to this Firewall', 'id'));
+        const clash = f.status === 'enabled' ? oneEnabled(i.id, f.id, 'id') : null;
+        if (clash) return answer(400, { errors: [clash] });
+        const d = { id: nextDeviceId++, linodeId: i.id };
+        f.devices.push(d);
+        return answer(200, deviceBody(d));
+      }
+      const d = liveDevices(f).find((x) => String(x.id) === params.deviceId);
+      if (!d) return answer(404, ERR('Not found'));
+      if (method === 'GET') return answer(200, deviceBody(d));
+      f.devices = f.devices.filter((x) => x !== d);
+      return answer(200, {});
+    }
     return answer(405, ERR('Method not allowed'));
   }
 
@@ -349,6 +587,12 @@ const ROUTES: { template: string; re: RegExp; names: string[]; methods: string[]
   ['/regions', ['GET']],
   ['/regions/availability', ['GET']],
   ['/profile/sshkeys', ['GET', 'POST']],
+  ['/linode/instances/{linodeId}/firewalls', ['GET']],
+  ['/networking/firewalls', ['GET', 'POST']],
+  ['/networking/firewalls/{firewallId}', ['GET', 'PUT', 'DELETE']],
+  ['/networking/firewalls/{firewallId}/rules', ['GET', 'PUT']],
+  ['/networking/firewalls/{firewallId}/devices', ['GET', 'POST']],
+  ['/networking/firewalls/{firewallId}/devices/{deviceId}', ['GET', 'DELETE']],
 ].map(([p, methods]) => {
   const path = p as string;
   const names = [...path.matchAll(/\{(\w+)\}/g)].map((x) => x[1]!);
@@ -384,20 +628,153 @@ function paginateOr400<T>(items: T[], url: URL, cap?: number) {
   return 'error' in p ? ERR(p.error, 'page_size') : p;
 }
 
-// X-Filter: equality on label, region, type, id, plus {"label": {"+contains": "..."}}.
-function applyFilter(items: FakeInstance[], header: string | null): { items: FakeInstance[] } | { error: string } {
+// X-Filter: equality on the given keys (instances: label, region, type, id), plus {"label": {"+contains": "..."}}.
+function applyFilter<T extends object>(
+  items: T[],
+  header: string | null,
+  keys = ['label', 'region', 'type', 'id'],
+): { items: T[] } | { error: string } {
   if (!header) return { items };
   const f = parseJson(header);
   if (!f || typeof f !== 'object') return { error: 'Invalid JSON in X-Filter' };
   let out = items;
   for (const [k, v] of Object.entries(f)) {
-    if (!['label', 'region', 'type', 'id'].includes(k)) return { error: `Cannot filter on ${k}` };
-    const key = k as 'label' | 'region' | 'type' | 'id';
+    if (!keys.includes(k)) return { error: `Cannot filter on ${k}` };
+    const get = (i: T) => String((i as Record<string, unknown>)[k]);
     if (v && typeof v === 'object' && '+contains' in v)
-      out = out.filter((i) => String(i[key]).includes(String((v as Record<string, unknown>)['+contains'])));
-    else out = out.filter((i) => String(i[key]) === String(v));
+      out = out.filter((i) => get(i).includes(String((v as Record<string, unknown>)['+contains'])));
+    else out = out.filter((i) => get(i) === String(v));
   }
   return { items: out };
+}
+
+type Problem = { reason: string; field?: string };
+
+// Firewall labels: 3-32 characters, start with a letter, letters/digits/-/_/., no doubled
+// separators, unique on the account.
+function checkLabel(label: unknown, all: FakeFirewall[], self: number | null): Problem[] {
+  if (typeof label !== 'string' || label.length < 3 || label.length > 32 || !/^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$/.test(label))
+    return [
+      { reason: 'Label must be 3-32 characters: letters, digits, -, _ and . (no two in a row), starting with a letter', field: 'label' },
+    ];
+  if (all.some((f) => f.label === label && f.id !== self)) return [{ reason: 'Label must be unique among your Firewalls', field: 'label' }];
+  return [];
+}
+
+const ACTIONS = ['ACCEPT', 'DROP'];
+const PROTOCOLS = ['TCP', 'UDP', 'ICMP', 'IPENCAP'];
+
+/**
+ * Linode's checks on a rules object ({inbound, inbound_policy, outbound, outbound_policy}): at most
+ * 25 rules, a known action and protocol, non-empty addresses in IP/mask form (at most 255 per
+ * rule), Linode's port syntax (not for ICMP/IPENCAP). `prefix` names fields as Linode does
+ * ("rules.inbound[0].addresses.ipv4[0]"). Missing policies keep `current`'s (PUT) or are errors (POST).
+ */
+function checkRules(
+  body: unknown,
+  prefix: string,
+  create: boolean,
+  current?: FakeFirewallRules,
+): { rules: FakeFirewallRules; problems: Problem[] } {
+  const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
+  const problems: Problem[] = [];
+  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  if (!body || typeof body !== 'object') problems.push({ reason: 'Rules must be an object', field: prefix || 'rules' });
+  const policy = (k: 'inbound_policy' | 'outbound_policy') => {
+    const v = b[k];
+    if (v === undefined && !create && current) return current[k];
+    if (!ACTIONS.includes(v as string)) problems.push({ reason: 'Must be ACCEPT or DROP', field: at(k) });
+    return v as 'ACCEPT' | 'DROP';
+  };
+  const list = (k: 'inbound' | 'outbound'): FakeFirewallRule[] => {
+    const v = b[k];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      problems.push({ reason: 'Must be a list of rules', field: at(k) });
+      return [];
+    }
+    return v.map((r, n) => checkRule(r, at(`${k}[${n}]`), problems));
+  };
+  const rules: FakeFirewallRules = {
+    inbound: list('inbound'),
+    inbound_policy: policy('inbound_policy'),
+    outbound: list('outbound'),
+    outbound_policy: policy('outbound_policy'),
+  };
+  if (rules.inbound.length + rules.outbound.length > 25)
+    problems.push({ reason: 'A Firewall may have up to 25 rules across its inbound and outbound rulesets', field: prefix || 'rules' });
+  return { rules, problems };
+}
+
+function checkRule(raw: unknown, at: string, problems: Problem[]): FakeFirewallRule {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  if (!ACTIONS.includes(r.action as string)) problems.push({ reason: 'Must be ACCEPT or DROP', field: `${at}.action` });
+  if (!PROTOCOLS.includes(r.protocol as string)) problems.push({ reason: 'Must be TCP, UDP, ICMP or IPENCAP', field: `${at}.protocol` });
+  const a = (r.addresses && typeof r.addresses === 'object' ? r.addresses : {}) as Record<string, unknown>;
+  const addresses: { ipv4?: string[]; ipv6?: string[] } = {};
+  let total = 0;
+  for (const fam of ['ipv4', 'ipv6'] as const) {
+    const v = a[fam];
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v) || v.length === 0) {
+      problems.push({ reason: 'Must not be an empty list', field: `${at}.addresses.${fam}` });
+      continue;
+    }
+    v.forEach((x, n) => {
+      if (typeof x !== 'string' || !ipMask(x, fam))
+        problems.push({
+          reason: `Must contain only valid ${fam === 'ipv4' ? 'IPv4' : 'IPv6'} addresses or networks`,
+          field: `${at}.addresses.${fam}[${n}]`,
+        });
+    });
+    addresses[fam] = v as string[];
+    total += v.length;
+  }
+  if (total === 0) problems.push({ reason: 'Must contain ipv4, ipv6, or both', field: `${at}.addresses` });
+  if (total > 255) problems.push({ reason: 'A rule may have up to 255 addresses or networks', field: `${at}.addresses` });
+  const ports = r.ports;
+  const hasPorts = ports !== undefined && ports !== null && ports !== '';
+  if (hasPorts && (r.protocol === 'ICMP' || r.protocol === 'IPENCAP'))
+    problems.push({ reason: 'Ports are not allowed for ICMP and IPENCAP protocols', field: `${at}.ports` });
+  else if (hasPorts && (typeof ports !== 'string' || !portsValid(ports)))
+    problems.push({
+      reason: 'Must be a port, a range or a comma-separated list of them (1-65535, at most 15 pieces)',
+      field: `${at}.ports`,
+    });
+  if (r.label !== undefined && (typeof r.label !== 'string' || r.label.length < 3 || r.label.length > 32))
+    problems.push({ reason: 'Label must be 3-32 characters', field: `${at}.label` });
+  if (r.description !== undefined && (typeof r.description !== 'string' || r.description.length < 1 || r.description.length > 100))
+    problems.push({ reason: 'Description must be 1-100 characters', field: `${at}.description` });
+  return {
+    action: r.action as FakeFirewallRule['action'],
+    protocol: r.protocol as FakeFirewallRule['protocol'],
+    addresses,
+    ...(hasPorts ? { ports: ports as string } : {}),
+    ...(typeof r.label === 'string' ? { label: r.label } : {}),
+    ...(typeof r.description === 'string' ? { description: r.description } : {}),
+  };
+}
+
+/** "192.0.2.0/24", "2001:db8::/32": an address of the family and a mask in range. */
+function ipMask(s: string, fam: 'ipv4' | 'ipv6'): boolean {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
+  if (!m) return false;
+  const mask = Number(m[2]);
+  return fam === 'ipv4' ? isIPv4(m[1]!) && mask <= 32 : isIPv6(m[1]!) && mask <= 128;
+}
+
+/** "22", "80,443", "22-24, 80": no leading zeros, 1-65535, ranges ascending, at most 15 pieces (a range is 2). */
+function portsValid(s: string): boolean {
+  let pieces = 0;
+  for (const part of s.split(/, ?/)) {
+    const m = /^([1-9]\d{0,4})(?:-([1-9]\d{0,4}))?$/.exec(part);
+    if (!m) return false;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (a > 65535 || b > 65535 || (m[2] !== undefined && b <= a)) return false;
+    pieces += m[2] === undefined ? 1 : 2;
+  }
+  return pieces <= 15;
 }
 
 function parseJson(s: string): unknown {
