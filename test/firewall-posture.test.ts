@@ -317,3 +317,20 @@ test('exposure: no firewall and unknown both mean everything', () => {
   // Positive control: an empty global rule list is known and lets nothing in.
   assert.deepEqual(computeExposure(LAMBDA, [lambdaGlobal([])]).entries, []);
 });
+
+test("exposure: Linode's IPENCAP (protocol 'all' with nativeProtocol) lets no TCP, UDP or ICMP in; an unknown protocol is assumed to", () => {
+  const fw = (nativeProtocol?: string) =>
+    linodeFirewall('7', { rules: [rule({ protocol: 'all', ipv4: ['0.0.0.0/0'], ...(nativeProtocol ? { nativeProtocol } : {}) })] });
+  assert.equal(computePosture({ instance: LINODE, ruleSets: [fw('IPENCAP')] }).level, 'locked');
+  assert.deepEqual(computeExposure(LINODE, [fw('IPENCAP')]).entries, []);
+  assert.equal(computePosture({ instance: LINODE, ruleSets: [fw('GRE')] }).level, 'exposed');
+  assert.equal(computePosture({ instance: LINODE, ruleSets: [fw()] }).level, 'exposed');
+  // A deny for an unknown protocol does not hide a later allow.
+  const shadow = linodeFirewall('7', {
+    rules: [
+      rule({ action: 'deny', protocol: 'all', nativeProtocol: 'GRE', ipv4: ['0.0.0.0/0'] }),
+      rule({ ports: port(22), ipv4: ['0.0.0.0/0'] }),
+    ],
+  });
+  assert.ok(computePosture({ instance: LINODE, ruleSets: [shadow] }).findings.some((f) => f.id === 'ssh-world'));
+});

@@ -13,6 +13,9 @@
 // (which has no ports) depends on the provider, so it is taken to let ICMP in when it allows, and
 // not to stop ICMP when it denies or shadows: exposure is over-approximated, never under.
 //
+// Exposure covers TCP, UDP and ICMP. A rule for another protocol (Rule.nativeProtocol, such as
+// Linode's IPENCAP) lets none of them in; one Moat does not know is assumed to let everything in.
+//
 // When exposure is unknown, `entries` is everything: callers that only look at entries stay safe.
 import { LAMBDA_UNENFORCED_REGIONS, type Action, type PortRange, type Rule, type RuleSet, type RuleSetRef } from './model';
 import type { ProviderKind } from '../providers/provider';
@@ -87,8 +90,17 @@ function portSpan(protocol: ExposureProtocol, ports: PortRange[] | null): [numbe
  * The traffic a rule matches. `certain`: what it surely matches; `maybe`: what it may match (more,
  * only for an 'all' rule with ports, which may or may not match ICMP).
  */
-function ruleSpace(rule: Pick<Rule, 'protocol' | 'ports' | 'ipv4' | 'ipv6'>, maybe: boolean): Space {
+/** Rule.nativeProtocol, typed here too so this module does not depend on when model.ts gained it. */
+type RuleMatch = Pick<Rule, 'protocol' | 'ports' | 'ipv4' | 'ipv6'> & { nativeProtocol?: string };
+
+function ruleSpace(rule: RuleMatch, maybe: boolean): Space {
   const space = emptySpace();
+  if (rule.nativeProtocol !== undefined) {
+    // A protocol the model cannot name (Linode's IPENCAP is IP-in-IP: none of TCP, UDP, ICMP). One
+    // not known here may match anything when it allows, and is not trusted to stop anything.
+    if (rule.nativeProtocol.toUpperCase() === 'IPENCAP' || !maybe) return space;
+    return ruleSpace({ ...rule, nativeProtocol: undefined, protocol: 'all', ports: null }, true);
+  }
   const protocols: ExposureProtocol[] = rule.protocol === 'all' ? ['tcp', 'udp', 'icmp'] : [rule.protocol];
   const addrs: Record<Family, Interval[]> = { 4: intervalsOf(rule.ipv4), 6: intervalsOf(rule.ipv6) };
   for (const p of protocols) {

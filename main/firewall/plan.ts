@@ -149,8 +149,16 @@ function normCidrs(list: string[]): string[] {
   return [...new Set(list.map((c) => parseCidr(c)?.text ?? c))].sort();
 }
 
-export function ruleKey(r: Rule): string {
-  return JSON.stringify([r.direction, r.action, r.protocol, normPorts(r.protocol, r.ports), normCidrs(r.ipv4), normCidrs(r.ipv6)]);
+export function ruleKey(r: Rule & { nativeProtocol?: string }): string {
+  return JSON.stringify([
+    r.direction,
+    r.action,
+    r.protocol,
+    r.nativeProtocol ?? null,
+    normPorts(r.protocol, r.ports),
+    normCidrs(r.ipv4),
+    normCidrs(r.ipv6),
+  ]);
 }
 
 /** Lambda stores one rule per port range per source: the rules as it would list them. */
@@ -238,14 +246,14 @@ export function firewallLabel(instanceName: string, taken: readonly string[]): s
   }
 }
 
-function describeRule(r: Rule): string {
+function describeRule(r: Rule & { nativeProtocol?: string }): string {
   const ports =
     r.protocol === 'icmp'
       ? ''
       : r.ports
         ? ` ${r.ports.map((p) => (p.from === p.to ? p.from : `${p.from}-${p.to}`)).join(',')}`
         : ' (every port)';
-  return `${r.protocol.toUpperCase()}${ports} from ${[...r.ipv4, ...r.ipv6].join(', ')}`;
+  return `${(r.nativeProtocol ?? r.protocol).toUpperCase()}${ports} from ${[...r.ipv4, ...r.ipv6].join(', ')}`;
 }
 
 // ---- the plan ----

@@ -36,6 +36,8 @@ export class MemoryFirewall implements FirewallApi {
   private failures = new Map<number, { error: Error; afterEffect: boolean }>();
   /** Runs after the nth write took effect, before the call returns (another actor, meanwhile). */
   afterWrite?: (n: number, op: WriteOp, api: MemoryFirewall) => void;
+  /** Writes the provider acknowledges but does not carry out (attach, detach, enable, disable, delete). */
+  ignore = new Set<WriteOp>();
   /** What a replace or create really stores (a provider that rewrites what it is given). */
   mangle?: (content: RuleSetContent) => RuleSetContent;
 
@@ -75,7 +77,7 @@ export class MemoryFirewall implements FirewallApi {
     this.calls.push(`${op} ${what}`);
     const failure = this.failures.get(n);
     if (failure && !failure.afterEffect) throw failure.error;
-    const out = effect();
+    const out = this.ignore.has(op) ? (undefined as T) : effect();
     this.afterWrite?.(n, op, this);
     if (failure) throw failure.error;
     return out;
@@ -170,7 +172,7 @@ export class MemoryFirewall implements FirewallApi {
 
 // ---- builders for the tests' rule sets ----
 
-export function rule(r: Partial<Rule> = {}): Rule {
+export function rule(r: Partial<Rule> & { nativeProtocol?: string } = {}): Rule {
   return { direction: 'inbound', action: 'allow', protocol: 'tcp', ports: null, ipv4: [], ipv6: [], label: '', ...r };
 }
 
