@@ -35,6 +35,12 @@ export interface Rule {
   ipv6: string[];
   /** The provider's description or label; may be empty. */
   label: string;
+  /**
+   * Set only when the provider's protocol is narrower than the model can say: Linode's IPENCAP (and
+   * any protocol a provider adds later) is read as protocol 'all' with nativeProtocol 'IPENCAP', so
+   * posture can tell "every protocol" from "IP-in-IP only", and a write sends it back unchanged.
+   */
+  nativeProtocol?: string;
 }
 
 export type RuleSetKind = 'lambda-global' | 'lambda-ruleset' | 'linode-firewall';

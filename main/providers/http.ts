@@ -5,7 +5,7 @@
 import { ProviderError, type ProviderKind, type RetryNotice } from './provider';
 
 export interface HttpCall {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path after the base URL, with its query string. */
   path: string;
   body?: unknown;

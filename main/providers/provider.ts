@@ -2,6 +2,7 @@
 // remote-sandbox work use. Each implementation (lambda/, linode/) maps its provider's REST API onto
 // these normalized shapes; nothing outside main/providers sees a provider's raw JSON. Keys never
 // appear in any value or error this module produces.
+import type { FirewallApi } from '../firewall/model';
 
 export type ProviderKind = 'lambda' | 'linode';
 
@@ -51,6 +52,8 @@ export interface ProviderOptions {
   maxAttempts?: number;
   /** Per-request deadline (default 30 s). */
   timeoutMs?: number;
+  /** The Moat account label, written into the firewall RuleSetRefs this provider returns. */
+  account?: string;
 }
 
 export interface AccountCheck {
@@ -107,6 +110,11 @@ export interface LaunchRequest {
   sshKey: SshKeyRef;
   /** Cloud-init user data, where the caller gives some. */
   userData?: string;
+  /**
+   * Launch already locked: Lambda gets these rulesets (`firewall_rulesets`, same region as the
+   * instance); Linode takes one firewall (`firewall_id`), the first ID.
+   */
+  firewall?: { ruleSetIds: string[] };
 }
 
 export interface Provider {
@@ -125,4 +133,6 @@ export interface Provider {
    */
   launch(req: LaunchRequest): Promise<Instance>;
   terminate(id: string): Promise<void>;
+  /** The account's firewalls in the normalized model (main/firewall/model.ts). */
+  readonly firewall: FirewallApi;
 }

@@ -11,6 +11,7 @@ import {
   type Region,
   type SshKeyRef,
 } from '../provider';
+import { LambdaFirewall } from '../../firewall/lambda';
 import { LambdaClient, type LambdaClientOptions } from './client';
 import { mapInstance, mapInstanceTypes, mapSshKey } from './map';
 
@@ -28,10 +29,12 @@ export type LambdaProviderOptions = LambdaClientOptions & {
 
 export class LambdaProvider implements Provider {
   readonly kind = 'lambda' as const;
+  readonly firewall: LambdaFirewall;
   private readonly api: LambdaClient;
 
   constructor(private readonly o: LambdaProviderOptions) {
     this.api = new LambdaClient(o);
+    this.firewall = new LambdaFirewall(this.api, o);
   }
 
   async checkAccount(): Promise<AccountCheck> {
@@ -87,6 +90,7 @@ export class LambdaProvider implements Provider {
       ssh_key_names: [req.sshKey.name] as [string],
       name: req.name,
       ...(req.userData !== undefined ? { user_data: req.userData } : {}),
+      ...(req.firewall?.ruleSetIds.length ? { firewall_rulesets: req.firewall.ruleSetIds.map((id) => ({ id })) } : {}),
     };
     for (let attempt = 1; ; attempt++) {
       let failure: ProviderError;

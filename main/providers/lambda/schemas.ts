@@ -36,6 +36,27 @@ export const instanceSchema = z.object({
 export const launchSchema = z.object({ instance_ids: z.array(z.string()) });
 export const terminateSchema = z.object({ terminated_instances: z.array(z.unknown()) });
 
+/**
+ * One inbound allow rule. protocol is any string (a protocol Lambda adds later is read as 'all'
+ * with its own name kept, never rejected); port_range is absent for icmp.
+ */
+export const firewallRuleSchema = z.object({
+  protocol: z.string(),
+  port_range: z.tuple([z.number().int(), z.number().int()]).nullish(),
+  source_network: z.string(),
+  description: z.string().catch(''),
+});
+
+export const firewallRulesetSchema = z.object({
+  id: z.string(),
+  name: z.string().catch(''),
+  region: regionSchema,
+  rules: z.array(firewallRuleSchema),
+  instance_ids: z.array(z.string()).catch([]),
+});
+
+export const globalRulesetSchema = z.object({ id: z.string(), name: z.string().catch(''), rules: z.array(firewallRuleSchema) });
+
 export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), suggestion: z.string().nullish() }),
 });
@@ -50,3 +71,6 @@ export type LambdaInstanceType = z.infer<typeof instanceTypeSchema>;
 export type LambdaInstanceTypes = z.infer<typeof instanceTypesSchema>;
 export type LambdaSshKey = z.infer<typeof sshKeySchema>;
 export type LambdaRegion = z.infer<typeof regionSchema>;
+export type LambdaFirewallRule = z.infer<typeof firewallRuleSchema>;
+export type LambdaFirewallRuleset = z.infer<typeof firewallRulesetSchema>;
+export type LambdaGlobalRuleset = z.infer<typeof globalRulesetSchema>;

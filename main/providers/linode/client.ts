@@ -1,16 +1,22 @@
 // Typed Linode API v4 client over the shared HttpClient: one method per endpoint Moat uses, every
 // response checked with zod, every page of a collection walked.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HttpClient, type HttpCall, type HttpClientOptions } from '../http';
 import { ProviderError, type ProviderOptions } from '../provider';
 import { classify } from './errors';
 import {
+  firewall,
+  firewallDevice,
+  firewallRules,
   linodeInstance,
   linodeRegion,
   linodeType,
   page,
   regionAvailability,
   sshKey,
+  type LinodeFirewall,
+  type LinodeFirewallDevice,
+  type LinodeFirewallRules,
   type LinodeInstance,
   type LinodeSshKey,
 } from './schemas';
@@ -42,7 +48,28 @@ export interface LaunchBody {
   root_pass: string;
   booted: boolean;
   metadata?: { user_data: string };
+  /** Attach this Cloud Firewall at creation. */
+  firewall_id?: number;
 }
+
+/** A rule as Linode takes it. */
+export interface FirewallRuleBody {
+  action: 'ACCEPT' | 'DROP';
+  protocol: 'TCP' | 'UDP' | 'ICMP' | 'IPENCAP' | (string & {});
+  addresses: { ipv4?: string[]; ipv6?: string[] };
+  ports?: string;
+  label?: string;
+}
+
+export interface FirewallRulesBody {
+  inbound: FirewallRuleBody[];
+  inbound_policy: 'ACCEPT' | 'DROP';
+  outbound: FirewallRuleBody[];
+  outbound_policy: 'ACCEPT' | 'DROP';
+}
+
+const empty = z.object({}).passthrough();
+const fw = (id: number | string) => `/networking/firewalls/${encodeURIComponent(String(id))}`;
 
 export class LinodeClient {
   readonly http: HttpClient;
@@ -145,5 +172,43 @@ export class LinodeClient {
   }
   async remove(id: string): Promise<void> {
     await this.http.request({ method: 'DELETE', path: `/linode/instances/${encodeURIComponent(id)}` });
+  }
+
+  // Cloud Firewalls. Reads, PUTs (they set state) and DELETEs are retried by the HttpClient; the
+  // two POSTs are not, and their callers decide after looking (see LinodeFirewallApi).
+  firewalls(filter?: object): Promise<LinodeFirewall[]> {
+    return this.all('/networking/firewalls', firewall, filter);
+  }
+  async firewall(id: number | string): Promise<LinodeFirewall> {
+    return (await this.call({ method: 'GET', path: fw(id) }, firewall)).body;
+  }
+  async createFirewall(body: { label: string; rules: FirewallRulesBody; devices?: { linodes: number[] } }): Promise<LinodeFirewall> {
+    return (await this.call({ method: 'POST', path: '/networking/firewalls', body, retry: false }, firewall)).body;
+  }
+  async updateFirewall(id: number | string, body: { label?: string; status?: 'enabled' | 'disabled' }): Promise<LinodeFirewall> {
+    return (await this.call({ method: 'PUT', path: fw(id), body }, firewall)).body;
+  }
+  async deleteFirewall(id: number | string): Promise<void> {
+    await this.call({ method: 'DELETE', path: fw(id) }, empty);
+  }
+  async firewallRules(id: number | string): Promise<LinodeFirewallRules> {
+    return (await this.call({ method: 'GET', path: `${fw(id)}/rules` }, firewallRules)).body;
+  }
+  /** Replaces every rule and both policies; Linode bumps `version` and changes `fingerprint`. */
+  async putFirewallRules(id: number | string, body: FirewallRulesBody): Promise<LinodeFirewallRules> {
+    return (await this.call({ method: 'PUT', path: `${fw(id)}/rules`, body }, firewallRules)).body;
+  }
+  firewallDevices(id: number | string): Promise<LinodeFirewallDevice[]> {
+    return this.all(`${fw(id)}/devices`, firewallDevice);
+  }
+  async addFirewallDevice(id: number | string, linodeId: number): Promise<LinodeFirewallDevice> {
+    const body = { id: linodeId, type: 'linode' };
+    return (await this.call({ method: 'POST', path: `${fw(id)}/devices`, body, retry: false }, firewallDevice)).body;
+  }
+  async removeFirewallDevice(id: number | string, deviceId: number): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${fw(id)}/devices/${deviceId}` }, empty);
+  }
+  instanceFirewalls(linodeId: number | string): Promise<LinodeFirewall[]> {
+    return this.all(`/linode/instances/${encodeURIComponent(String(linodeId))}/firewalls`, firewall);
   }
 }

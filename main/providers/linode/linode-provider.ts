@@ -10,6 +10,7 @@ import {
   type Region,
   type SshKeyRef,
 } from '../provider';
+import { LinodeFirewallApi } from '../../firewall/linode';
 import { LinodeClient, type LaunchBody, type LinodeOptions } from './client';
 import { missingScopes, parseScopes, scopesError } from './errors';
 import { mapInstance, mapRegion, mapType } from './mapping';
@@ -33,11 +34,13 @@ function throwawayRootPassword(): string {
 
 export class LinodeProvider implements Provider {
   readonly kind = 'linode' as const;
+  readonly firewall: LinodeFirewallApi;
   private readonly client: LinodeClient;
   private typesCache: { at: number; types: Promise<LinodeType[]> } | null = null;
 
   constructor(private readonly o: LinodeOptions) {
     this.client = new LinodeClient(o);
+    this.firewall = new LinodeFirewallApi(this.client, o);
   }
 
   async checkAccount(): Promise<AccountCheck> {
@@ -96,6 +99,8 @@ export class LinodeProvider implements Provider {
       root_pass: throwawayRootPassword(),
       booted: true,
       ...(req.userData !== undefined ? { metadata: { user_data: Buffer.from(req.userData, 'utf8').toString('base64') } } : {}),
+      // Linode takes one firewall at creation.
+      ...(req.firewall?.ruleSetIds[0] !== undefined ? { firewall_id: Number(req.firewall.ruleSetIds[0]) } : {}),
     };
     const max = this.o.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {

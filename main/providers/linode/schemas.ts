@@ -47,3 +47,51 @@ export type RegionAvailability = z.infer<typeof regionAvailability>;
 
 export const sshKey = z.object({ id: z.number().int(), label: z.string(), ssh_key: z.string() });
 export type LinodeSshKey = z.infer<typeof sshKey>;
+
+/**
+ * A Cloud Firewall rule. action is an enum (a rule Moat cannot read the effect of must not pass as
+ * something else); protocol is any string, so a protocol Linode adds later is read, not refused.
+ */
+export const firewallRule = z.object({
+  action: z.enum(['ACCEPT', 'DROP']),
+  protocol: z.string(),
+  addresses: z
+    .object({ ipv4: z.array(z.string()).nullish(), ipv6: z.array(z.string()).nullish() })
+    .nullish()
+    .transform((a) => ({ ipv4: a?.ipv4 ?? [], ipv6: a?.ipv6 ?? [] })),
+  ports: z.string().nullish(),
+  label: z.string().nullish(),
+  description: z.string().nullish(),
+});
+export type LinodeFirewallRule = z.infer<typeof firewallRule>;
+
+/** Recorded answers carry `outbound: null` where no rules were given. */
+const ruleList = z
+  .array(firewallRule)
+  .nullish()
+  .transform((l) => l ?? []);
+
+export const firewallRules = z.object({
+  inbound: ruleList,
+  inbound_policy: z.enum(['ACCEPT', 'DROP']),
+  outbound: ruleList,
+  outbound_policy: z.enum(['ACCEPT', 'DROP']),
+  version: z.number().int(),
+  fingerprint: z.string(),
+});
+export type LinodeFirewallRules = z.infer<typeof firewallRules>;
+
+const entity = z.object({ id: z.number().int(), type: z.string() });
+
+export const firewall = z.object({
+  id: z.number().int(),
+  label: z.string(),
+  status: z.string(),
+  rules: firewallRules,
+  /** Not in spec 4.189.0 but in every recorded answer: the devices, without a second request. */
+  entities: z.array(entity).optional(),
+});
+export type LinodeFirewall = z.infer<typeof firewall>;
+
+export const firewallDevice = z.object({ id: z.number().int(), entity });
+export type LinodeFirewallDevice = z.infer<typeof firewallDevice>;
