@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RuleSet } from '../main/firewall/model';
-import { firewallLabel, planLock, type LockInput, type PlanInstance } from '../main/firewall/plan';
+import { firewallLabel, planLock, sameContent, type LockInput, type PlanInstance } from '../main/firewall/plan';
 import { parseAllow, type AllowSpec } from '../main/firewall/validate';
 import { LAMBDA_DEFAULT_RULES, lambdaGlobal, lambdaRuleset, linodeFirewall, port, rule } from './helpers/memory-firewall';
 
@@ -257,4 +257,26 @@ test("firewall labels follow Linode's rules", () => {
     assert.ok(l.length >= 3 && l.length <= 32, l);
     assert.match(l, /^[A-Za-z0-9](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*$/, l);
   }
+});
+
+test('sameContent: Lambda compares a union (order and grouping ignored); Linode compares order, and reads a rule for every protocol back as its parts', () => {
+  const c = (rules: RuleSet['rules']) => ({ inboundPolicy: 'deny' as const, outboundPolicy: 'allow' as const, rules });
+  const a = rule({ ports: port(22), ipv4: ['1.2.3.4/32'] });
+  const b = rule({ ports: port(80), ipv4: ['1.2.3.4/32'] });
+  const grouped = rule({ ports: [...port(22), ...port(80)], ipv4: ['1.2.3.4'] });
+  assert.ok(sameContent('lambda', c([a, b]), c([b, a])));
+  assert.ok(sameContent('lambda', c([a, b]), c([grouped])));
+  assert.ok(!sameContent('lambda', c([a]), c([a, b])));
+  assert.ok(!sameContent('linode', c([a, b]), c([b, a])), 'first match wins: order matters on Linode');
+  assert.ok(sameContent('linode', c([a, b]), c([{ ...a, label: 'renamed' }, b])), 'labels are ignored');
+  const every = rule({ protocol: 'all', ipv4: ['1.2.3.4/32'] });
+  const parts = [
+    rule({ ipv4: ['1.2.3.4/32'] }),
+    rule({ protocol: 'udp', ipv4: ['1.2.3.4/32'] }),
+    rule({ protocol: 'icmp', ipv4: ['1.2.3.4/32'] }),
+    rule({ protocol: 'all', nativeProtocol: 'IPENCAP', ipv4: ['1.2.3.4/32'] }),
+  ];
+  assert.ok(sameContent('linode', c([every]), c(parts)));
+  assert.ok(!sameContent('linode', c([every]), c(parts.slice(0, 3))));
+  assert.ok(!sameContent('linode', c([a]), { ...c([a]), outboundPolicy: 'deny' }));
 });

@@ -170,3 +170,20 @@ test('net: exact difference written back as the fewest CIDRs', () => {
   assert.deepEqual(intervalsToCidrs(4, intervalsOf(['10.0.0.0/25', '10.0.0.128/25'])), ['10.0.0.0/24']);
   assert.deepEqual(intervalsToCidrs(6, intervalsOf(['::/1', '8000::/1'])), ['::/0']);
 });
+
+test('limits, Linode: a rule for every protocol counts as the rules Linode writes for it', () => {
+  const every = rule({ protocol: 'all', ipv4: ['1.2.3.4/32'] });
+  const withPorts = rule({ protocol: 'all', ports: port(22), ipv4: ['1.2.3.4/32'] });
+  const one = rule({ ports: port(22), ipv4: ['1.2.3.4/32'] });
+  // 4 + 2 + 19 = 25: exactly the limit.
+  assert.deepEqual(checkLimits('linode', content([every, withPorts, ...Array(19).fill(one)])), []);
+  assert.match(
+    checkLimits('linode', content([every, withPorts, ...Array(20).fill(one)]))[0]!.message,
+    /at most 25 rules, and this needs 26/,
+  );
+  assert.match(
+    checkLimits('linode', content([rule({ protocol: 'all', nativeProtocol: 'IPENCAP', ports: port(1), ipv4: ['1.2.3.4/32'] })]))[0]!
+      .message,
+    /IPENCAP has no ports/,
+  );
+});

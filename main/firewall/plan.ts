@@ -28,7 +28,7 @@ import {
 } from './model';
 import { parseCidr } from './net';
 import { computePosture, type Posture } from './posture';
-import { checkLimits, type AllowSpec } from './validate';
+import { checkLimits, linodeSplit, type AllowSpec } from './validate';
 
 export interface PlanInstance {
   id: string;
@@ -180,9 +180,11 @@ export function sameContent(provider: ProviderKind, a: RuleSetContent, b: RuleSe
     const keys = (c: RuleSetContent) => [...new Set(lambdaAtoms(c.rules).map(ruleKey))].sort().join('\n');
     return keys(a) === keys(b);
   }
+  // Linode writes a rule for every protocol as one per protocol, and reads those back.
   const seq = (c: RuleSetContent, d: Rule['direction']) =>
     c.rules
       .filter((r) => r.direction === d)
+      .flatMap(linodeSplit)
       .map(ruleKey)
       .join('\n');
   return seq(a, 'inbound') === seq(b, 'inbound') && seq(a, 'outbound') === seq(b, 'outbound');

@@ -7,7 +7,7 @@
 // user typed to a whole network is the wrong surprise for a security setting. The message names
 // the network they probably meant.
 import type { ProviderKind } from '../providers/provider';
-import { LIMITS, type PortRange, type Protocol, type RuleProblem, type RuleSetContent } from './model';
+import { LIMITS, type PortRange, type Protocol, type Rule, type RuleProblem, type RuleSetContent } from './model';
 import { parseCidr, type Family } from './net';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -232,6 +232,20 @@ function uniq(list: string[]): string[] {
   return [...new Set(list)];
 }
 
+/**
+ * The Linode rules one model rule is written as (as main/firewall/linode.ts writes it): a rule for
+ * every protocol (without nativeProtocol) becomes TCP, UDP, ICMP and IPENCAP, or TCP and UDP when it
+ * names ports; any other rule stays one.
+ */
+export function linodeSplit<R extends Rule & { nativeProtocol?: string }>(r: R): R[] {
+  if (r.protocol !== 'all' || r.nativeProtocol !== undefined) return [r];
+  const tcpUdp: R[] = [
+    { ...r, protocol: 'tcp' },
+    { ...r, protocol: 'udp' },
+  ];
+  return r.ports !== null ? tcpUdp : [...tcpUdp, { ...r, protocol: 'icmp' }, { ...r, protocol: 'all', nativeProtocol: 'IPENCAP' }];
+}
+
 /** Linode counts a single port as one piece of its ports string and a range as two. */
 export function linodePortPieces(ports: PortRange[] | null): number {
   return (ports ?? []).reduce((n, p) => n + (p.from === p.to ? 1 : 2), 0);
@@ -278,10 +292,11 @@ export function checkLimits(provider: ProviderKind, content: RuleSetContent): Ru
         message: `Lambda allows at most ${LIMITS.lambda.rules} rules, and this needs ${n} (one per port range per source); use fewer sources or wider networks.`,
       });
   } else {
-    if (content.rules.length > LIMITS.linode.rules)
+    const n = content.rules.reduce((sum, r) => sum + linodeSplit(r).length, 0);
+    if (n > LIMITS.linode.rules)
       problems.push({
         rule: null,
-        message: `A Linode firewall holds at most ${LIMITS.linode.rules} rules, and this has ${content.rules.length}.`,
+        message: `A Linode firewall holds at most ${LIMITS.linode.rules} rules, and this needs ${n}${n > content.rules.length ? ' (a rule for every protocol is one per protocol there)' : ''}.`,
       });
     content.rules.forEach((r, i) => {
       const addresses = r.ipv4.length + r.ipv6.length;
@@ -299,8 +314,8 @@ export function checkLimits(provider: ProviderKind, content: RuleSetContent): Ru
         });
       if (r.label && (r.label.length < 3 || r.label.length > LIMITS.linode.labelChars))
         problems.push({ rule: i, message: `A Linode rule label must be 3 to ${LIMITS.linode.labelChars} characters long.` });
-      if (r.protocol === 'all' && r.ports !== null)
-        problems.push({ rule: i, message: 'Linode takes ports only for TCP and UDP rules; name the protocol.' });
+      const native = (r as Rule & { nativeProtocol?: string }).nativeProtocol;
+      if (native !== undefined && r.ports !== null) problems.push({ rule: i, message: `${native} has no ports; leave them out.` });
     });
   }
   return problems;
