@@ -221,12 +221,12 @@ export class LambdaFirewall implements FirewallApi {
     }
   }
 
-  attach(): Promise<void> {
-    return Promise.reject(this.unsupported('Lambda attaches rulesets to instances only at launch.'));
+  attach(ref: RuleSetRef, instanceId: string): Promise<void> {
+    return Promise.reject(this.unsupported(`Lambda attaches rulesets only at launch: ${ref.id} cannot be attached to ${instanceId} now.`));
   }
 
-  detach(): Promise<void> {
-    return Promise.reject(this.unsupported('Lambda cannot detach a ruleset from a running instance.'));
+  detach(ref: RuleSetRef, instanceId: string): Promise<void> {
+    return Promise.reject(this.unsupported(`Lambda cannot detach ruleset ${ref.id} from running instance ${instanceId}.`));
   }
 
   /** Lambda rule sets are always in force: enabling is a no-op, disabling is refused. */
