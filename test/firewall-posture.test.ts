@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { BlockList } from 'node:net';
 import { test } from 'node:test';
-import { computeExposure, everything } from '../main/firewall/exposure';
+import { computeExposure, everything, unreachableFrom } from '../main/firewall/exposure';
 import type { RuleSet } from '../main/firewall/model';
 import { computePosture, SEVERITIES, type FindingId, type PostureInput, type PostureLevel } from '../main/firewall/posture';
 import { LAMBDA_DEFAULT_RULES, lambdaGlobal, lambdaRuleset, linodeFirewall, port, rule } from './helpers/memory-firewall';
@@ -333,4 +334,54 @@ test("exposure: Linode's IPENCAP (protocol 'all' with nativeProtocol) lets no TC
     ],
   });
   assert.ok(computePosture({ instance: LINODE, ruleSets: [shadow] }).findings.some((f) => f.id === 'ssh-world'));
+});
+
+test('exposure agrees with first-match-wins evaluated packet by packet (random rule lists, seeded)', () => {
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const V4 = ['0.0.0.0/0', '10.0.0.0/8', '10.1.0.0/16', '11.0.0.0/8', '128.0.0.0/1', '10.1.2.3/32'];
+  const V6 = ['::/0', '2001:db8::/32', '2001:db8::1/128'];
+  const PROTOS = ['tcp', 'udp', 'icmp', 'all'] as const;
+  const probesV4 = ['10.1.2.3', '10.1.9.9', '10.200.0.1', '11.5.5.5', '200.1.1.1', '9.9.9.9'];
+  const probesV6 = ['2001:db8::1', '2001:db8::2', '2001:db9::1'];
+  // The oracle: Node's own address matching, not Moat's.
+  const within = (addr: string, cidr: string) => {
+    const [net, prefix] = cidr.split('/');
+    const type = addr.includes(':') ? 'ipv6' : 'ipv4';
+    const list = new BlockList();
+    list.addSubnet(net!, Number(prefix), type);
+    return list.check(addr, type);
+  };
+  for (let t = 0; t < 150; t++) {
+    const rules = Array.from({ length: 1 + rnd(5) }, () => {
+      const protocol = PROTOS[rnd(4)]!;
+      const ports = protocol === 'icmp' || protocol === 'all' || rnd(3) === 0 ? null : [{ from: 20 + rnd(5), to: 22 + rnd(5) }];
+      return rule({
+        action: rnd(2) ? 'allow' : 'deny',
+        protocol,
+        ports,
+        ipv4: Array.from({ length: rnd(3) }, () => V4[rnd(V4.length)]!),
+        ipv6: Array.from({ length: rnd(2) }, () => V6[rnd(V6.length)]!),
+      });
+    });
+    const policy = rnd(3) ? 'deny' : 'allow';
+    const entries = computeExposure(LINODE, [linodeFirewall('7', { inboundPolicy: policy, rules })]).entries;
+    for (const protocol of ['tcp', 'udp', 'icmp'] as const)
+      for (const p of protocol === 'icmp' ? [0] : [19, 20, 22, 24, 27]) {
+        for (const addr of [...probesV4, ...probesV6]) {
+          const hit = rules.find(
+            (r) =>
+              (r.protocol === 'all' || r.protocol === protocol) &&
+              (protocol === 'icmp' || r.ports === null || r.ports.some((x) => x.from <= p && p <= x.to)) &&
+              [...r.ipv4, ...r.ipv6].some((c) => c.includes(':') === addr.includes(':') && within(addr, c)),
+          );
+          const expected = (hit ? hit.action : policy) === 'allow';
+          const got = unreachableFrom(entries, protocol, p, [addr]).length === 0;
+          assert.equal(got, expected, `${protocol}/${p} from ${addr}, policy ${policy}: ${JSON.stringify(rules)}`);
+        }
+      }
+  }
 });

@@ -26,6 +26,8 @@ import {
   intervalsToCidrs,
   mergeIntervals,
   parseCidr,
+  subtractSorted,
+  unionIntervals,
   type Family,
   type Interval,
 } from './net';
@@ -67,18 +69,18 @@ const PORT_MIN = 1;
 const PORT_MAX = 65535;
 const FAMILIES: readonly Family[] = [4, 6];
 
-interface Box {
-  p0: number;
-  p1: number;
-  a0: bigint;
-  a1: bigint;
-}
+/** Rule.nativeProtocol, typed here too so this module does not depend on when model.ts gained it. */
+type RuleMatch = Pick<Rule, 'protocol' | 'ports' | 'ipv4' | 'ipv6' | 'action'> & { nativeProtocol?: string };
 
-/** Per protocol, per family: a union of boxes. ICMP boxes use the pseudo-port 0..0. */
-type Space = Record<ExposureProtocol, Record<Family, Box[]>>;
-
-function emptySpace(): Space {
-  return { tcp: { 4: [], 6: [] }, udp: { 4: [], 6: [] }, icmp: { 4: [], 6: [] } };
+/** What one rule does to one protocol: the port spans and addresses it covers, surely or maybe. */
+interface Match {
+  spans: [number, number][];
+  addrs: Record<Family, Interval[]>;
+  allow: boolean;
+  /** It surely matches this traffic (so it shadows every later rule). */
+  certain: boolean;
+  /** It may match (so, when it allows, it counts as letting the traffic in). */
+  maybe: boolean;
 }
 
 function portSpan(protocol: ExposureProtocol, ports: PortRange[] | null): [number, number][] {
@@ -86,107 +88,86 @@ function portSpan(protocol: ExposureProtocol, ports: PortRange[] | null): [numbe
   return ports === null ? [[PORT_MIN, PORT_MAX]] : ports.map((p) => [p.from, p.to]);
 }
 
-/**
- * The traffic a rule matches. `certain`: what it surely matches; `maybe`: what it may match (more,
- * only for an 'all' rule with ports, which may or may not match ICMP).
- */
-/** Rule.nativeProtocol, typed here too so this module does not depend on when model.ts gained it. */
-type RuleMatch = Pick<Rule, 'protocol' | 'ports' | 'ipv4' | 'ipv6'> & { nativeProtocol?: string };
-
-function ruleSpace(rule: RuleMatch, maybe: boolean): Space {
-  const space = emptySpace();
+function matchFor(rule: RuleMatch, protocol: ExposureProtocol, addrs: Record<Family, Interval[]>): Match | null {
+  const allow = rule.action === 'allow';
   if (rule.nativeProtocol !== undefined) {
-    // A protocol the model cannot name (Linode's IPENCAP is IP-in-IP: none of TCP, UDP, ICMP). One
+    // A protocol the model cannot name. Linode's IPENCAP is IP-in-IP: none of TCP, UDP, ICMP. One
     // not known here may match anything when it allows, and is not trusted to stop anything.
-    if (rule.nativeProtocol.toUpperCase() === 'IPENCAP' || !maybe) return space;
-    return ruleSpace({ ...rule, nativeProtocol: undefined, protocol: 'all', ports: null }, true);
+    if (rule.nativeProtocol.toUpperCase() === 'IPENCAP') return null;
+    return { spans: portSpan(protocol, null), addrs, allow, certain: false, maybe: true };
   }
-  const protocols: ExposureProtocol[] = rule.protocol === 'all' ? ['tcp', 'udp', 'icmp'] : [rule.protocol];
-  const addrs: Record<Family, Interval[]> = { 4: intervalsOf(rule.ipv4), 6: intervalsOf(rule.ipv6) };
-  for (const p of protocols) {
-    if (p === 'icmp' && rule.protocol === 'all' && rule.ports !== null && !maybe) continue;
-    for (const f of FAMILIES)
-      for (const [p0, p1] of portSpan(p, p === 'icmp' ? null : rule.ports))
-        for (const iv of addrs[f]) space[p][f].push({ p0, p1, a0: iv.start, a1: iv.end });
+  if (rule.protocol !== 'all' && rule.protocol !== protocol) return null;
+  // An 'all' rule that names ports may or may not match ICMP, which has none.
+  const unsure = protocol === 'icmp' && rule.protocol === 'all' && rule.ports !== null;
+  return { spans: portSpan(protocol, protocol === 'icmp' ? null : rule.ports), addrs, allow, certain: !unsure, maybe: true };
+}
+
+/** One stretch of ports of one protocol and the sources that reach all of it. */
+interface Segment {
+  p0: number;
+  p1: number;
+  v4: Interval[];
+  v6: Interval[];
+}
+
+type Space = Record<ExposureProtocol, Segment[]>;
+
+function union(a: Interval[], b: Interval[]): Interval[] {
+  return b.length === 0 ? a : a.length === 0 ? b : unionIntervals(a, b);
+}
+
+/**
+ * First match wins over `rules`, `policy` for what none matches. Swept over the ports: between
+ * two consecutive rule boundaries the same rules apply, so each stretch is a 1-D problem over
+ * addresses, and stretches with the same applicable rules share one answer.
+ */
+function evaluate(rules: RuleMatch[], policy: Action): Space {
+  const space: Space = { tcp: [], udp: [], icmp: [] };
+  const addrs = rules.map((r) => ({ 4: intervalsOf(r.ipv4), 6: intervalsOf(r.ipv6) }));
+  for (const protocol of PROTOCOLS) {
+    const matches = rules.map((r, i) => matchFor(r, protocol, addrs[i]!)).filter((m): m is Match => m !== null);
+    const [[lo, hi]] = portSpan(protocol, null) as [[number, number]];
+    const cuts = [...new Set([lo, hi + 1, ...matches.flatMap((m) => m.spans.flatMap(([a, b]) => [a, b + 1]))])].sort((x, y) => x - y);
+    const cache = new Map<string, { v4: Interval[]; v6: Interval[] }>();
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const p0 = cuts[i]!;
+      const p1 = cuts[i + 1]! - 1;
+      const here = matches.filter((m) => m.spans.some(([a, b]) => a <= p0 && p1 <= b));
+      const sig = here.map((m) => matches.indexOf(m)).join(',');
+      let result = cache.get(sig);
+      if (!result) {
+        const allowed: Record<Family, Interval[]> = { 4: [], 6: [] };
+        const decided: Record<Family, Interval[]> = { 4: [], 6: [] };
+        for (const m of here)
+          for (const f of FAMILIES) {
+            if (m.allow && m.maybe) allowed[f] = union(allowed[f], subtractSorted(m.addrs[f], decided[f]));
+            // Only what a rule surely matches shadows later rules: an uncertain deny must not hide a later allow.
+            if (m.certain) decided[f] = union(decided[f], m.addrs[f]);
+          }
+        if (policy === 'allow') for (const f of FAMILIES) allowed[f] = union(allowed[f], subtractSorted(fullInterval(f), decided[f]));
+        result = { v4: allowed[4], v6: allowed[6] };
+        cache.set(sig, result);
+      }
+      if (result.v4.length || result.v6.length) space[protocol].push({ p0, p1, ...result });
+    }
   }
   return space;
 }
 
 function everythingSpace(): Space {
-  const s = emptySpace();
-  for (const p of PROTOCOLS)
-    for (const f of FAMILIES) {
-      const [[p0, p1]] = portSpan(p, null) as [[number, number]];
-      s[p][f].push({ p0, p1, a0: 0n, a1: fullInterval(f)[0]!.end });
-    }
-  return s;
+  return evaluate([], 'allow');
 }
 
-function subtractBox(a: Box, b: Box): Box[] {
-  if (b.p1 < a.p0 || b.p0 > a.p1 || b.a1 < a.a0 || b.a0 > a.a1) return [a];
-  const out: Box[] = [];
-  if (a.p0 < b.p0) out.push({ ...a, p1: b.p0 - 1 });
-  if (a.p1 > b.p1) out.push({ ...a, p0: b.p1 + 1 });
-  const p0 = Math.max(a.p0, b.p0);
-  const p1 = Math.min(a.p1, b.p1);
-  if (a.a0 < b.a0) out.push({ p0, p1, a0: a.a0, a1: b.a0 - 1n });
-  if (a.a1 > b.a1) out.push({ p0, p1, a0: b.a1 + 1n, a1: a.a1 });
-  return out;
-}
-
-function subtractBoxes(from: Box[], remove: Box[]): Box[] {
-  let current = from;
-  for (const r of remove) {
-    if (current.length === 0) break;
-    current = current.flatMap((a) => subtractBox(a, r));
-  }
-  return current;
-}
-
-function addInto(target: Space, add: Space): void {
-  for (const p of PROTOCOLS) for (const f of FAMILIES) target[p][f].push(...add[p][f]);
-}
-
-function minus(a: Space, b: Space): Space {
-  const out = emptySpace();
-  for (const p of PROTOCOLS) for (const f of FAMILIES) out[p][f] = subtractBoxes(a[p][f], b[p][f]);
-  return out;
-}
-
-/** First match wins over `rules` (of one direction), `policy` for what none matches. */
-function evaluate(rules: Rule[], policy: Action): Space {
-  const allowed = emptySpace();
-  const decided = emptySpace();
-  for (const rule of rules) {
-    if (rule.action === 'allow') addInto(allowed, minus(ruleSpace(rule, true), decided));
-    // Only what the rule surely matches shadows later rules: an uncertain deny must not hide a later allow.
-    addInto(decided, ruleSpace(rule, false));
-  }
-  if (policy === 'allow') addInto(allowed, minus(everythingSpace(), decided));
-  return allowed;
-}
-
-/** The canonical entries for a space: sweep the ports, group equal source sets. */
+/** The canonical entries for a space: adjacent stretches with equal sources joined, equal source sets grouped. */
 function toEntries(space: Space): ExposureEntry[] {
   const out: ExposureEntry[] = [];
   for (const protocol of PROTOCOLS) {
-    const boxes = FAMILIES.flatMap((f) => space[protocol][f]);
-    if (boxes.length === 0) continue;
-    const cuts = [...new Set(boxes.flatMap((b) => [b.p0, b.p1 + 1]))].sort((x, y) => x - y);
-    // Segments [cuts[i], cuts[i+1]-1], each with its source set.
-    const segments: { p0: number; p1: number; key: string; v4: Interval[]; v6: Interval[] }[] = [];
-    for (let i = 0; i + 1 < cuts.length; i++) {
-      const p0 = cuts[i]!;
-      const p1 = cuts[i + 1]! - 1;
-      const pick = (f: Family) =>
-        mergeIntervals(space[protocol][f].filter((b) => b.p0 <= p0 && b.p1 >= p1).map((b) => ({ start: b.a0, end: b.a1 })));
-      const v4 = pick(4);
-      const v6 = pick(6);
-      if (v4.length === 0 && v6.length === 0) continue;
-      const key = [...v4, { start: -1n, end: -1n }, ...v6].map((iv) => `${iv.start}-${iv.end}`).join(',');
+    const segments: (Segment & { key: string })[] = [];
+    for (const s of space[protocol]) {
+      const key = [...s.v4, { start: -1n, end: -1n }, ...s.v6].map((iv) => `${iv.start}-${iv.end}`).join(',');
       const last = segments[segments.length - 1];
-      if (last && last.key === key && last.p1 + 1 === p0) last.p1 = p1;
-      else segments.push({ p0, p1, key, v4, v6 });
+      if (last && last.key === key && last.p1 + 1 === s.p0) last.p1 = s.p1;
+      else segments.push({ ...s, key });
     }
     const groups = new Map<string, ExposureEntry>();
     for (const s of segments) {

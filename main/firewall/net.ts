@@ -76,11 +76,9 @@ export interface Cidr {
   text: string;
 }
 
-/**
- * Parses "a.b.c.d", "a.b.c.d/n", an IPv6 address or "v6/n". A bare address is a /32 or /128. Returns
- * null when it is not a CIDR at all; callers decide what to say (see validate.ts).
- */
-export function parseCidr(input: string): Cidr | null {
+type Parsed = Omit<Cidr, 'text'>;
+
+function parse(input: string): Parsed | null {
   const text = input.trim();
   const slash = text.indexOf('/');
   const addrText = slash < 0 ? text : text.slice(0, slash);
@@ -96,19 +94,21 @@ export function parseCidr(input: string): Cidr | null {
   }
   const hostMask = (1n << BigInt(bits - prefix)) - 1n;
   const network = addr.value & ~hostMask & familyMax(addr.family);
-  return {
-    family: addr.family,
-    prefix,
-    address: addr.value,
-    network,
-    hostBitsSet: network !== addr.value,
-    text: `${formatAddress(addr.family, network)}/${prefix}`,
-  };
+  return { family: addr.family, prefix, address: addr.value, network, hostBitsSet: network !== addr.value };
+}
+
+/**
+ * Parses "a.b.c.d", "a.b.c.d/n", an IPv6 address or "v6/n". A bare address is a /32 or /128. Returns
+ * null when it is not a CIDR at all; callers decide what to say (see validate.ts).
+ */
+export function parseCidr(input: string): Cidr | null {
+  const c = parse(input);
+  return c && { ...c, text: `${formatAddress(c.family, c.network)}/${c.prefix}` };
 }
 
 /** The interval of a CIDR the model already holds (normalized, so host bits are ignored if any). */
 export function cidrInterval(cidr: string): { family: Family; interval: Interval } | null {
-  const c = parseCidr(cidr);
+  const c = parse(cidr);
   if (!c) return null;
   const size = 1n << BigInt(BITS[c.family] - c.prefix);
   return { family: c.family, interval: { start: c.network, end: c.network + size - 1n } };
@@ -137,19 +137,26 @@ export function mergeIntervals(list: readonly Interval[]): Interval[] {
 }
 
 export function subtractIntervals(from: readonly Interval[], remove: readonly Interval[]): Interval[] {
-  let current = mergeIntervals(from);
-  for (const r of mergeIntervals(remove)) {
-    const next: Interval[] = [];
-    for (const iv of current) {
-      if (r.end < iv.start || r.start > iv.end) next.push(iv);
-      else {
-        if (iv.start < r.start) next.push({ start: iv.start, end: r.start - 1n });
-        if (iv.end > r.end) next.push({ start: r.end + 1n, end: iv.end });
-      }
+  return subtractSorted(mergeIntervals(from), mergeIntervals(remove));
+}
+
+/** `a` minus `b`, both canonical (sorted, disjoint), in one pass: exposure subtracts large lists. */
+export function subtractSorted(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  let j = 0;
+  for (const iv of a) {
+    let start = iv.start;
+    while (j < b.length && b[j]!.end < start) j++;
+    let k = j;
+    while (k < b.length && b[k]!.start <= iv.end) {
+      if (b[k]!.start > start) out.push({ start, end: b[k]!.start - 1n });
+      if (b[k]!.end + 1n > start) start = b[k]!.end + 1n;
+      if (start > iv.end) break;
+      k++;
     }
-    current = next;
+    if (start <= iv.end) out.push({ start, end: iv.end });
   }
-  return current;
+  return out;
 }
 
 export function intersectIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
@@ -178,6 +185,10 @@ export function containsIntervals(outer: readonly Interval[], inner: readonly In
   return subtractIntervals(inner, outer).length === 0;
 }
 
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
 /** The fewest CIDRs that cover exactly these intervals. */
 export function intervalsToCidrs(family: Family, list: readonly Interval[]): string[] {
   const bits = BITS[family];
@@ -185,12 +196,28 @@ export function intervalsToCidrs(family: Family, list: readonly Interval[]): str
   for (const iv of mergeIntervals(list)) {
     let start = iv.start;
     while (start <= iv.end) {
-      // The largest block aligned at `start` that does not run past the end.
-      let size = 0;
-      while (size < bits && (start & ((1n << BigInt(size + 1)) - 1n)) === 0n && start + (1n << BigInt(size + 1)) - 1n <= iv.end) size++;
+      // The largest block aligned at `start` (its trailing zero bits) that does not run past the end.
+      const align = start === 0n ? bits : bitLength(start & -start) - 1;
+      const fits = bitLength(iv.end - start + 1n) - 1;
+      const size = Math.min(align, fits);
       out.push(`${formatAddress(family, start)}/${bits - size}`);
       start += 1n << BigInt(size);
     }
+  }
+  return out;
+}
+
+/** The union of two canonical lists (sorted, disjoint), in one pass. */
+export function unionIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = j >= b.length || (i < a.length && a[i]!.start <= b[j]!.start) ? a[i++]! : b[j++]!;
+    const last = out[out.length - 1];
+    if (last && next.start <= last.end + 1n) {
+      if (next.end > last.end) last.end = next.end;
+    } else out.push({ start: next.start, end: next.end });
   }
   return out;
 }

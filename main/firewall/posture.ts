@@ -229,9 +229,11 @@ export function computePosture(input: PostureInput): Posture {
 /** Adds the per-port findings; true when a TCP or UDP port is open to the world. */
 function portFindings(entries: ExposureEntry[], applying: RuleSet[], findings: Finding[]): boolean {
   // The rule set that opens a port to the world (Lambda: the first of the union that does).
+  const perSet = new Map<RuleSet, ExposureEntry[]>();
+  const exposureOf = (r: RuleSet) => perSet.get(r) ?? perSet.set(r, ruleSetExposure(r)).get(r)!;
   const culprit = (protocol: 'tcp' | 'udp' | 'icmp', port: number): RuleSetRef | undefined => {
     const rs = applying.find((r) =>
-      ruleSetExposure(r).some(
+      exposureOf(r).some(
         (e) => e.protocol === protocol && isWorld(e) && (e.ports === null || e.ports.some((p) => p.from <= port && port <= p.to)),
       ),
     );
