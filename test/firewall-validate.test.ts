@@ -95,6 +95,18 @@ test('--allow/--from: presets, ports, ranges, udp, icmp, per-item sources, me', 
   );
 });
 
+test('--allow: an IPv6 source after @ (colons and all)', () => {
+  const r = parseAllow('22@2001:db8::/32,udp:53@2001:db8::53', undefined, ME);
+  assert.ok(r.ok);
+  assert.deepEqual(
+    r.value.map((a) => [a.protocol, a.ports, a.ipv4, a.ipv6]),
+    [
+      ['tcp', port(22), [], ['2001:db8::/32']],
+      ['udp', port(53), [], ['2001:db8::53/128']],
+    ],
+  );
+});
+
 test('--allow without --from means from me; me with only IPv4 gives only IPv4', () => {
   const r = parseAllow('api', undefined, { ipv4: '203.0.113.7' });
   assert.ok(r.ok);

@@ -1,7 +1,8 @@
 // What can reach one instance, from every rule set that applies to it: a list of (protocol, ports,
-// IPv4 and IPv6 sources). Computed exactly, as sets of boxes (port interval x address interval) per
-// protocol and address family, then written back in a canonical form (the same traffic always
-// gives the same entries, so two exposures compare with deepEqual).
+// IPv4 and IPv6 sources). Computed exactly: per protocol, the ports are cut where any rule starts
+// or ends, and each stretch is an interval problem over addresses (bigints, net.ts). Written back in
+// a canonical form (the same traffic always gives the same entries, so two exposures compare with
+// deepEqual). A full Linode firewall (25 rules of 255 addresses) takes under a second.
 //
 // - Lambda: the union of the allows of the global rules and the instance's attached rulesets,
 //   default deny. In a region where Lambda does not enforce rules, unknown (and everything).
@@ -9,7 +10,8 @@
 //   policy for the rest. A deny rule removes its traffic from every later rule, exactly. No enabled
 //   firewall: everything is open. More than one enabled (Linode says it cannot happen): unknown.
 //
-// The one approximation: a rule for protocol 'all' that lists ports. Whether it matches ICMP
+// The one approximation (checked against first-match-wins packet by packet in the tests, with
+// everything else): a rule for protocol 'all' that lists ports. Whether it matches ICMP
 // (which has no ports) depends on the provider, so it is taken to let ICMP in when it allows, and
 // not to stop ICMP when it denies or shadows: exposure is over-approximated, never under.
 //
