@@ -11,6 +11,7 @@ import { KeychainVault } from './credentials/keychain';
 import type { Vault } from './credentials/vault';
 import { InstancesService, type InstanceView } from './instances/instances';
 import { InstancesMonitor } from './instances/monitor';
+import { FirewallService } from './firewall/service';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
 import { createEngine, withDeadline } from './sandbox/docker-engine';
@@ -91,6 +92,13 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     accounts,
     audit,
     onRetry: (account, n) => monitor.setRetrying(account, n),
+  });
+  const firewall = new FirewallService({
+    dataDir: opts.dataDir,
+    accounts,
+    instances,
+    audit,
+    addressUrls: () => settings.get().addressDetectUrls,
   });
   const unsubscribeAudit = audit.subscribe((e) => emit('audit.appended', e));
   // Launches being followed to ready; aborted at close.
@@ -248,6 +256,22 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       return i;
     },
     'audit.list': async (p) => audit.recent(p ?? {}),
+    'firewall.overview': async () => {
+      const o = await firewall.overview();
+      emit('firewall.updated', o);
+      return o;
+    },
+    'firewall.show': async ({ ref }) => firewall.show(ref),
+    'firewall.detectAddress': async () => firewall.detectAddresses(),
+    'firewall.plan': async (req) => firewall.plan(req),
+    'firewall.apply': async ({ planId }) => {
+      const out = await firewall.apply(planId);
+      void firewall
+        .overview()
+        .then((o) => emit('firewall.updated', o))
+        .catch(() => undefined);
+      return out;
+    },
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {
       const next = settings.update(patch);

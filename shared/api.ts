@@ -3,6 +3,7 @@
 // the renderer calls through `createClient` (shared/client.ts).
 import { z } from 'zod';
 import type { ErrorPayload } from './errors';
+import { ApplyOutcome, DetectedAddresses, FirewallOverview, InstancePosture, PlanRequest, PlanView } from './firewall';
 import {
   Account,
   AccountLabel,
@@ -65,6 +66,15 @@ export const methods = {
   'instances.launch': { params: LaunchRequest, result: z.object({ launchId: z.string(), instance: Instance }) },
   /** Terminates the referenced instance; returns it as it was, with its cost so far. */
   'instances.terminate': { params: z.object({ ref: InstanceRef }).strict(), result: Instance },
+  /** Every instance's firewall posture, with the rule sets in force; also pushed as 'firewall.updated'. */
+  'firewall.overview': { params: Empty, result: FirewallOverview },
+  'firewall.show': { params: z.object({ ref: InstanceRef }).strict(), result: InstancePosture },
+  /** The user's public addresses, from the configured endpoints: a suggestion the wizard lets them edit. */
+  'firewall.detectAddress': { params: Empty, result: DetectedAddresses },
+  /** The lock wizard's preview: steps, diffs, posture before and after, who else it affects, warnings. */
+  'firewall.plan': { params: PlanRequest, result: PlanView },
+  /** Applies a previewed plan (by ID): re-checked, verified by reading back, rolled back on failure. */
+  'firewall.apply': { params: z.object({ planId: z.string().min(1).max(64) }).strict(), result: ApplyOutcome },
   /** The audit log, newest first. */
   'audit.list': {
     params: z
@@ -90,6 +100,7 @@ export const events = {
   'instances.updated': InstancesList,
   'instances.launch': LaunchProgress,
   'audit.appended': AuditEntry,
+  'firewall.updated': FirewallOverview,
   /** The accounts, after any add, rotate or remove (so every open window agrees). */
   'accounts.updated': z.array(Account),
 } as const;

@@ -23,6 +23,11 @@ export const METHOD_NAMES = [
   'instances.launch',
   'instances.terminate',
   'audit.list',
+  'firewall.overview',
+  'firewall.show',
+  'firewall.detectAddress',
+  'firewall.plan',
+  'firewall.apply',
 ] as const satisfies readonly MethodName[];
 
 export const EVENT_NAMES = [
@@ -34,6 +39,7 @@ export const EVENT_NAMES = [
   'instances.launch',
   'audit.appended',
   'accounts.updated',
+  'firewall.updated',
 ] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

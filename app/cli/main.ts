@@ -1,4 +1,4 @@
-// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, images.
+// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, images.
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { buildLocalImages } from '../../main/sandbox/images';
 import { TEMPLATES } from '../../main/sandbox/templates';
 import { RunStore } from '../../main/store/runs';
 import { registerAccounts } from './accounts';
+import { registerFirewall } from './firewall';
 import { registerInstances } from './instances';
 import { pruneCommand, type PruneFlags } from './history';
 import { runCommand, type RunFlags } from './run';
@@ -210,6 +211,7 @@ program
 
 registerAccounts(program);
 registerInstances(program);
+registerFirewall(program);
 
 const images = program.command('images').description('sandbox images');
 images

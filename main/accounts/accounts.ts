@@ -149,7 +149,7 @@ export class AccountsService {
     const rec = this.store.get(label);
     if (!rec) throw this.notFound(label);
     const { vault } = this.o;
-    return this.provider(rec.provider, extra, async () => {
+    return this.provider(rec.provider, { ...extra, account: label }, async () => {
       let key: string | null;
       try {
         key = await vault.get(rec.keychainAccount);
@@ -171,10 +171,11 @@ export class AccountsService {
     if (this.ownsAudit) this.audit.close();
   }
 
-  private provider(kind: ProviderKind, extra: Pick<ProviderOptions, 'onRetry'>, key: () => Promise<string>): Provider {
+  private provider(kind: ProviderKind, extra: Pick<ProviderOptions, 'onRetry' | 'account'>, key: () => Promise<string>): Provider {
     const onRetry = extra.onRetry ?? this.o.providerOptions?.onRetry;
     return createProvider(kind, {
       ...this.o.providerOptions,
+      ...(extra.account ? { account: extra.account } : {}),
       ...(onRetry ? { onRetry } : {}),
       baseUrl: providerBaseUrl(kind, (typeof this.o.baseUrls === 'function' ? this.o.baseUrls() : this.o.baseUrls)?.[kind]),
       key,

@@ -16,7 +16,11 @@ export interface AuditEntry {
     // Instances: launched, terminated, an SSH public key registered with a provider; failures too.
     | 'instance.launch'
     | 'instance.terminate'
-    | 'instance.ssh-key';
+    | 'instance.ssh-key'
+    // Firewalls: a lock plan previewed; each apply step, verification and rollback, and the result.
+    | 'firewall.plan'
+    | 'firewall.apply'
+    | 'firewall.launch-lock';
   /** Who did it: the Moat process (host:pid:start). */
   by: string;
   details: Record<string, string | number | boolean | string[]>;
