@@ -164,6 +164,23 @@ test('Linode with a disabled firewall -> replace its rules, then enable it', () 
   assert.ok(plan.diffs[0]!.notes.some((n) => /now dropped \(it was accepted\)/.test(n)));
 });
 
+test('Linode with two disabled firewalls: the one Linode would let Moat enable is chosen; a clash is warned about', () => {
+  const shared = linodeFirewall('5', { enabled: false, appliesTo: ['L1', 'L2'] });
+  const clashing = linodeFirewall('6', { enabled: false, appliesTo: ['L1', 'L3'] });
+  const onL3 = linodeFirewall('8', { appliesTo: ['L3'] });
+  const plan = planLock(input(LINODE, [clashing, shared, onL3]));
+  assert.deepEqual(
+    plan.steps.map((s) => [s.kind, s.ref?.id]),
+    [
+      ['replace', '5'],
+      ['enable', '5'],
+    ],
+  );
+  assert.ok(!plan.warnings.some((w) => w.id === 'enable-refused'));
+  const only = planLock(input(LINODE, [clashing, onL3]));
+  assert.match(only.warnings.find((w) => w.id === 'enable-refused')!.message, /also attached to L3, which already has an enabled firewall/);
+});
+
 test('Linode with an enabled firewall: inbound replaced, outbound policy and rules kept', () => {
   const out = rule({ direction: 'outbound', protocol: 'tcp', ports: port(443), ipv4: ['0.0.0.0/0'], label: 'https-out' });
   const fw = linodeFirewall('7', {

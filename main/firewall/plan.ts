@@ -72,7 +72,14 @@ export interface RuleSetDiff {
 }
 
 export type WarningId =
-  'ssh-lockout' | 'moat-lockout' | 'affects-others' | 'region-unenforced' | 'ipv6-ignored' | 'several-firewalls' | 'missing-global';
+  | 'ssh-lockout'
+  | 'moat-lockout'
+  | 'affects-others'
+  | 'region-unenforced'
+  | 'ipv6-ignored'
+  | 'several-firewalls'
+  | 'missing-global'
+  | 'enable-refused';
 
 export interface PlanWarning {
   id: WarningId;
@@ -327,7 +334,20 @@ export function planLock(input: LockInput): Plan {
       });
     if (enabled.length) for (const fw of enabled) replace(fw, target(fw), 'deny inbound except what you allow; outbound kept as it is');
     else if (attached.length) {
-      const fw = [...attached].sort((a, b) => a.appliesTo.length - b.appliesTo.length)[0]!;
+      // Linode refuses to enable a firewall on a Linode that already has an enabled one: prefer a
+      // firewall none of whose other Linodes has one, then the one shared with the fewest.
+      const clashes = (fw: RuleSet) =>
+        fw.appliesTo.filter((id) => id !== instance.id && account.some((o) => o !== fw && o.enabled && o.appliesTo.includes(id)));
+      const fw = [...attached].sort((a, b) => clashes(a).length - clashes(b).length || a.appliesTo.length - b.appliesTo.length)[0]!;
+      if (clashes(fw).length)
+        warnings.push({
+          id: 'enable-refused',
+          message: `Enabling "${fw.label || fw.id}" will likely be refused: it is also attached to ${clashes(fw)
+            .map(nameOf)
+            .join(
+              ', ',
+            )}, which already ${clashes(fw).length === 1 ? 'has' : 'have'} an enabled firewall. Detach it from ${clashes(fw).length === 1 ? 'that Linode' : 'those'} first.`,
+        });
       replace(fw, target(fw), 'deny inbound except what you allow; outbound kept as it is');
       touch(fw);
       steps.push({
