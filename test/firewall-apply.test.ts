@@ -138,6 +138,10 @@ test('the 2nd write fails: the 1st is rolled back (Linode: replace ok, enable fa
   // The failed enable did not happen, so undoing it is a no-op; the replace is restored.
   assert.ok(!api.calls.some((c) => c.startsWith('disable')), 'nothing to disable: the enable never happened');
   assert.deepEqual(summary(a.log), ['check:ok', 'replace:ok', 'enable:failed', 'rollback enable:ok', 'rollback replace:ok']);
+  assert.deepEqual(
+    r.restored.map((x) => [x.id, x.version, x.rules]),
+    [['7', now.version, original.rules]],
+  );
 });
 
 test('create ok, attach fails: the created firewall is deleted', async () => {

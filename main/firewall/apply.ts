@@ -32,6 +32,12 @@ export interface ApplyResult {
   leftAlone: { ruleSet: string; reason: string }[];
   /** On success, the rule sets as read back (for AppliedRules.record). */
   written: RuleSet[];
+  /**
+   * After a rollback, the rule sets restored to their content before, as the restoring write
+   * returned them: their version is new though their rules are as before (for drift bookkeeping:
+   * re-record them where Moat had recorded the earlier version).
+   */
+  restored: RuleSet[];
   error?: string;
 }
 
@@ -55,7 +61,7 @@ function name(ref: RuleSetRef | null, step?: Step): string {
 }
 
 export async function applyPlan(api: FirewallApi, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const result: ApplyResult = { ok: false, applied: [], verified: false, rolledBack: false, leftAlone: [], written: [] };
+  const result: ApplyResult = { ok: false, applied: [], verified: false, rolledBack: false, leftAlone: [], written: [], restored: [] };
   const provider = plan.instance.provider;
   const fail = (error: string): ApplyResult => ({ ...result, error });
 
@@ -162,7 +168,7 @@ export async function applyPlan(api: FirewallApi, plan: Plan, opts: ApplyOptions
   // (d) Roll back in reverse order, never over someone else's change.
   let clean = true;
   for (const d of [...done].reverse()) {
-    const outcome = await rollbackOne(api, provider, d, result.leftAlone);
+    const outcome = await rollbackOne(api, provider, d, result.leftAlone, result.restored);
     if (outcome === null) continue;
     opts.audit(`rollback ${d.step.kind}`, outcome.ok ? 'ok' : 'failed', { ruleSet: d.ref, ...outcome.details });
     if (!outcome.ok) clean = false;
@@ -220,6 +226,7 @@ async function rollbackOne(
   provider: Plan['instance']['provider'],
   d: Done,
   leftAlone: ApplyResult['leftAlone'],
+  restoredSets: RuleSet[],
 ): Promise<RollbackOutcome> {
   const { step } = d;
   const what = name(d.ref, step);
@@ -240,6 +247,7 @@ async function rollbackOne(
           return { ok: false, details: { skipped: 'changed by someone else', found: cur.version } };
         }
         const restored = await api.replaceRules(d.ref!, step.before!, cur.version);
+        restoredSets.push(restored);
         return { ok: true, details: { restoredVersion: restored.version } };
       }
       case 'create': {
