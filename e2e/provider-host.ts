@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startAddressFake } from './fakes/address';
 import { startLambdaFake } from './fakes/lambda';
 import { startLinodeFake } from './fakes/linode';
 
@@ -48,6 +49,8 @@ export async function startProviderHost(o: {
   /** Default: a new temporary directory. */
   home?: string;
   dockerHost?: string;
+  /** Public-address endpoints (MOAT_ADDRESS_URL, MOAT_ADDRESS6_URL), e.g. e2e/fakes/address.ts. */
+  addressUrls?: { ipv4: string; ipv6: string };
 }): Promise<ProviderHost> {
   const home = o.home ?? mkdtempSync(join(tmpdir(), 'moat-provider-host-'));
   const dirs = Object.fromEntries(
@@ -67,6 +70,7 @@ export async function startProviderHost(o: {
     MOAT_LAMBDA_API_URL: o.lambdaUrl,
     MOAT_LINODE_API_URL: o.linodeUrl,
     MOAT_E2E_TAG: tag,
+    ...(o.addressUrls ? { MOAT_ADDRESS_URL: o.addressUrls.ipv4, MOAT_ADDRESS6_URL: o.addressUrls.ipv6 } : {}),
     KEYRING_PW: randomBytes(8).toString('hex'),
     ...((o.dockerHost ?? process.env.DOCKER_HOST) ? { DOCKER_HOST: o.dockerHost ?? process.env.DOCKER_HOST } : {}),
   };
@@ -119,14 +123,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const linodeToken = randomBytes(32).toString('hex');
   const lambda = await startLambdaFake({ keys: [lambdaKey], bootMs: 8000 });
   const linode = await startLinodeFake({ tokens: { [linodeToken]: '*' }, provisioningMs: 5000, bootingMs: 5000 });
-  const host = await startProviderHost({ lambdaUrl: lambda.url, linodeUrl: linode.url });
+  const address = await startAddressFake({ ipv4: '203.0.113.7', ipv6: null });
+  const host = await startProviderHost({
+    lambdaUrl: lambda.url,
+    linodeUrl: linode.url,
+    addressUrls: { ipv4: address.url4, ipv6: address.url6 },
+  });
   process.stdout.write(
-    `Lambda Cloud key: ${lambdaKey}\nLinode token:     ${linodeToken}\nURL: ${host.url}\ndata: ${host.dataDir}\n(Ctrl-C to stop)\n`,
+    `Lambda Cloud key: ${lambdaKey}\nLinode token:     ${linodeToken}\nYour address (fake): 203.0.113.7\nURL: ${host.url}\ndata: ${host.dataDir}\n(Ctrl-C to stop)\n`,
   );
   const stop = async () => {
     await host.stop();
     await lambda.close();
     await linode.close();
+    await address.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

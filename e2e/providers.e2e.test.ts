@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, watchForErrors } from './browser';
+import { startAddressFake, type AddressFake } from './fakes/address';
 import { startLambdaFake, type LambdaFake } from './fakes/lambda';
 import { startLinodeFake, type LinodeFake } from './fakes/linode';
 import { startProviderHost, type ProviderHost } from './provider-host';
@@ -33,6 +34,9 @@ function missing(): string | null {
   return null;
 }
 const skip = skipUnlessReady(missing(), 'the provider end-to-end tests');
+
+/** The user's public address, as the address endpoint stand-in reports it. */
+const ME = '203.0.113.7';
 
 const K = {
   lambda: `secret_moat-e2e_${randomBytes(24).toString('hex')}`,
@@ -67,6 +71,7 @@ const row = (account: string, name: string) => `[data-testid="instance-row"][dat
 describe('Provider accounts and instances in Chromium', { skip }, () => {
   let lambda: LambdaFake;
   let linode: LinodeFake;
+  let address: AddressFake;
   let host: ProviderHost;
   let browser: Browser;
   let page: Page;
@@ -78,7 +83,12 @@ describe('Provider accounts and instances in Chromium', { skip }, () => {
     mkdirSync(SHOTS, { recursive: true });
     lambda = await startLambdaFake({ keys: [K.lambda], bootMs: 4000 });
     linode = await startLinodeFake({ tokens: { [K.linode]: '*' }, provisioningMs: 2000, bootingMs: 2000 });
-    host = await startProviderHost({ lambdaUrl: lambda.url, linodeUrl: linode.url });
+    address = await startAddressFake({ ipv4: ME, ipv6: null });
+    host = await startProviderHost({
+      lambdaUrl: lambda.url,
+      linodeUrl: linode.url,
+      addressUrls: { ipv4: address.url4, ipv6: address.url6 },
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     errors = watchForErrors(page);
@@ -93,6 +103,7 @@ describe('Provider accounts and instances in Chromium', { skip }, () => {
     await host?.stop();
     await lambda?.close();
     await linode?.close();
+    await address?.close();
     if (host && !process.env.MOAT_KEEP_TEST_HOME) rmSync(host.home, { recursive: true, force: true });
   });
 
@@ -152,6 +163,16 @@ describe('Provider accounts and instances in Chromium', { skip }, () => {
       await page.waitForSelector(`${row(account, name)}[data-status="running"]`, { timeout: 30_000 });
     }
     assert.equal(lambda.state.instances.size, 1, 'exactly one Lambda instance was started');
+    // Started locked: only SSH, from the user's address.
+    const rulesets = [...lambda.state.rulesets.values()];
+    assert.equal(rulesets.length, 1);
+    assert.deepEqual(
+      rulesets[0]!.rules.map((r) => `${r.protocol} ${r.port_range?.join('-')} ${r.source_network}`),
+      [`tcp 22-22 ${ME}/32`],
+    );
+    assert.equal(linode.state.firewalls.length, 1);
+    assert.equal(linode.state.firewalls[0]!.rules.inbound_policy, 'DROP');
+    assert.equal(linode.state.firewalls[0]!.devices.length, 1);
     assert.equal(linode.state.instances.filter((i) => i.deletedAt === null).length, 1, 'exactly one Linode was started');
     // Both accounts show a burn rate: the Lambda A10 and the Linode RTX6000 are both priced.
     for (const account of ['lam', 'lin']) {

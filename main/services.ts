@@ -11,6 +11,7 @@ import { KeychainVault } from './credentials/keychain';
 import type { Vault } from './credentials/vault';
 import { InstancesService, type InstanceView } from './instances/instances';
 import { InstancesMonitor } from './instances/monitor';
+import { myAddresses } from './firewall/address';
 import { FirewallService } from './firewall/service';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
@@ -92,6 +93,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     accounts,
     audit,
     onRetry: (account, n) => monitor.setRetrying(account, n),
+    myAddresses: () => myAddresses({ urls: settings.get().addressDetectUrls }),
   });
   const firewall = new FirewallService({
     dataDir: opts.dataDir,

@@ -115,6 +115,13 @@ export const LaunchRequest = z
     region: z.string().min(1).max(64),
     type: z.string().min(1).max(128),
     name: InstanceName,
+    /**
+     * Start locked (the default): a firewall (Linode) or regional ruleset (Lambda) that allows only
+     * SSH, from `sshFrom`, is attached at launch. false launches with the provider's defaults.
+     */
+    locked: z.boolean().optional(),
+    /** Addresses or CIDRs SSH is allowed from; default: the user's public address, detected. */
+    sshFrom: z.array(z.string().min(1).max(64)).min(1).max(16).optional(),
   })
   .strict();
 export type LaunchRequest = z.infer<typeof LaunchRequest>;
@@ -124,11 +131,11 @@ export const InstanceRef = z.string().min(1).max(200);
 
 /**
  * One step of a launch, pushed as it happens. 'checking' (type, capacity, name) and 'ssh-key'
- * (made or registered) are sent as they begin; 'requested' once the provider has accepted the
+ * (made or registered) and 'firewall' (the locked start's rule set made) are sent as they begin; 'requested' once the provider has accepted the
  * launch (so it reports completion); 'booting' at each status the instance passes through; then
  * 'ready' (running) or 'failed' (with the error).
  */
-export const LaunchStep = z.enum(['checking', 'ssh-key', 'requested', 'booting', 'ready', 'failed']);
+export const LaunchStep = z.enum(['checking', 'ssh-key', 'firewall', 'requested', 'booting', 'ready', 'failed']);
 export type LaunchStep = z.infer<typeof LaunchStep>;
 
 export const LaunchProgress = z.object({

@@ -203,6 +203,33 @@ test('instances: launch on a Lambda and a Linode account, each with one register
   assert.deepEqual(result.sshKeysAfterCli, { lambda: 1, linode: 1 }, 'a second launch reuses the registered key');
 });
 
+test('instances: launches start locked: only SSH, from the detected address; a bad SSH source is refused first', { skip }, () => {
+  const l = result.locked as {
+    lambdaRulesets: {
+      region: { name: string } | string;
+      instances: boolean;
+      rules: { protocol: string; port_range?: number[]; source_network: string }[];
+    }[];
+    linodeFirewalls: { policy: string; inbound: string[]; linodes: string[] }[];
+    linodeLaunchFirewallId: boolean[];
+  };
+  assert.equal(l.lambdaRulesets.length, 1);
+  assert.equal(l.lambdaRulesets[0]!.instances, true, 'the Lambda instance was launched with the ruleset');
+  assert.deepEqual(
+    l.lambdaRulesets[0]!.rules.map((r) => `${r.protocol} ${r.port_range?.join('-')} ${r.source_network}`),
+    ['tcp 22-22 203.0.113.7/32'],
+  );
+  assert.equal(l.linodeFirewalls.length, 1);
+  assert.deepEqual(l.linodeFirewalls[0]!.inbound, ['ACCEPT TCP 22 203.0.113.7/32']);
+  assert.equal(l.linodeFirewalls[0]!.policy, 'DROP');
+  assert.equal(l.linodeFirewalls[0]!.linodes.length, 1);
+  assert.deepEqual(l.linodeLaunchFirewallId, [true], 'the create call carried firewall_id');
+  const bad = result.badSshFrom as { error?: Err };
+  assert.equal(bad.error?.code, 'INVALID_REQUEST');
+  assert.match(bad.error?.message ?? '', /did you mean 10\.0\.0\.0\/24/);
+  assert.equal(result.firewallsAfterBad, 1, 'nothing was created for the refused launch');
+});
+
 test("instances: two processes making an account's first SSH key at once end up with one pair, registered once", { skip }, () => {
   const r = result.race as { workers: unknown[]; samePublicKey: boolean; created: number; registeredAtProvider: number };
   assert.equal(r.workers.length, 2);

@@ -1,5 +1,6 @@
 // `moat instances`: instances across every account. list (with cost so far and burn rate per
-// account), launch (only where the type has capacity; --wait follows it until running), terminate
+// account), launch (only where the type has capacity; started locked: only SSH, from the user's
+// address, unless --no-lock; --wait follows it until running), terminate
 // (asks first, naming the instance and its cost; --yes for scripts).
 // Exit status, as `moat accounts`: 0 done, 2 bad usage (unknown or ambiguous reference, no
 // capacity, name taken, no TTY to confirm), 3 a provider refused or could not be reached (for
@@ -8,6 +9,8 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { KeychainVault } from '../../main/credentials/keychain';
+import { myAddresses } from '../../main/firewall/address';
+import { SettingsStore } from '../../main/store/settings';
 import { formatDollars, formatUptime } from '../../main/instances/cost';
 import { InstanceError, toInstanceError } from '../../main/instances/errors';
 import { InstancesService, type InstanceView } from '../../main/instances/instances';
@@ -19,7 +22,13 @@ async function withService(f: (s: InstancesService) => Promise<void>): Promise<v
   const dataDir = defaultDataDir();
   const vault = new KeychainVault();
   const accounts = accountsService(dataDir, vault);
-  const svc = new InstancesService({ dataDir, vault, accounts });
+  const settings = new SettingsStore(dataDir);
+  const svc = new InstancesService({
+    dataDir,
+    vault,
+    accounts,
+    myAddresses: () => myAddresses({ urls: settings.get().addressDetectUrls }),
+  });
   try {
     await f(svc);
   } catch (err) {
@@ -139,24 +148,40 @@ export function registerInstances(program: Command): void {
     .requiredOption('--type <type>', 'the instance type')
     .requiredOption('--name <name>', 'a name unique in the account (ACCOUNT/NAME refers to it)')
     .option('--wait', 'follow the instance until it is running, printing each status change')
-    .action(async (opts: { account: string; region: string; type: string; name: string; wait?: boolean }) => {
-      await withService(async (svc) => {
-        const i = await svc.launch(opts);
-        process.stdout.write(
-          `launched ${describeRef(i)}: ${i.type} in ${i.region}, ${formatDollars(i.priceCentsPerHour)}/h, ${statusText(i)}\n`,
-        );
-        if (!opts.wait) return;
-        const end = await svc.watch(i.id, (v) =>
-          process.stdout.write(v ? `${new Date().toISOString().slice(11, 19)} ${statusText(v)}${v.ipv4 ? ` ${v.ipv4}` : ''}\n` : 'gone\n'),
-        );
-        if (end?.status !== 'running') {
-          throw new InstanceError(
-            'PROVIDER_UNAVAILABLE',
-            `${describeRef(i)} did not reach running: ${end ? statusText(end) : 'it is gone'}.`,
+    .option('--ssh-from <list>', 'addresses or CIDRs SSH is allowed from (default: your public address, detected)')
+    .option(
+      '--no-lock',
+      "launch with the provider's default firewall instead (Lambda: SSH and ICMP from anywhere; Linode: every port open)",
+    )
+    .action(
+      async (opts: { account: string; region: string; type: string; name: string; wait?: boolean; sshFrom?: string; lock: boolean }) => {
+        await withService(async (svc) => {
+          const i = await svc.launch({
+            account: opts.account,
+            region: opts.region,
+            type: opts.type,
+            name: opts.name,
+            locked: opts.lock,
+            ...(opts.sshFrom ? { sshFrom: opts.sshFrom.split(',').map((s) => s.trim()) } : {}),
+          });
+          process.stdout.write(
+            `launched ${describeRef(i)}: ${i.type} in ${i.region}, ${formatDollars(i.priceCentsPerHour)}/h, ${statusText(i)}\n`,
           );
-        }
-      });
-    });
+          if (!opts.wait) return;
+          const end = await svc.watch(i.id, (v) =>
+            process.stdout.write(
+              v ? `${new Date().toISOString().slice(11, 19)} ${statusText(v)}${v.ipv4 ? ` ${v.ipv4}` : ''}\n` : 'gone\n',
+            ),
+          );
+          if (end?.status !== 'running') {
+            throw new InstanceError(
+              'PROVIDER_UNAVAILABLE',
+              `${describeRef(i)} did not reach running: ${end ? statusText(end) : 'it is gone'}.`,
+            );
+          }
+        });
+      },
+    );
 
   instances
     .command('terminate')

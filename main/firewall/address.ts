@@ -90,3 +90,13 @@ export async function detectAddresses(o: DetectOptions): Promise<{ ipv4: Detecte
   const [ipv4, ipv6] = await Promise.all([detectOne(4, urls.ipv4, o), detectOne(6, urls.ipv6, o)]);
   return { ipv4, ipv6 };
 }
+
+/** The detected addresses as a locked launch uses them, with why none was found. */
+export async function myAddresses(o: DetectOptions): Promise<{ ipv4?: string; ipv6?: string; problem?: string }> {
+  const d = await detectAddresses(o);
+  return {
+    ...(d.ipv4.address ? { ipv4: d.ipv4.address } : {}),
+    ...(d.ipv6.address ? { ipv6: d.ipv6.address } : {}),
+    ...(!d.ipv4.address && !d.ipv6.address ? { problem: [d.ipv4.error, d.ipv6.error].filter(Boolean).join('; ') } : {}),
+  };
+}

@@ -43,6 +43,14 @@ export class AppliedRules {
     });
   }
 
+  /** A rule set Moat restored in a rollback gets a new version with the same rules: not drift, if Moat wrote it before. */
+  recordIfKnown(rs: RuleSet, at = Date.now()): void {
+    this.update((all) => {
+      const key = ruleSetKey(rs);
+      if (all[key]) all[key] = { version: rs.version, at };
+    });
+  }
+
   forget(ref: RuleSetRef): void {
     this.update((all) => {
       delete all[ruleSetKey(ref)];

@@ -149,6 +149,7 @@ export class FirewallService {
       audit: (step, outcome, details) => this.record('firewall.apply', inst, { planId, step, outcome, ...flatten(details) }),
     });
     if (result.ok) for (const rs of result.written) this.applied.record(rs, this.now());
+    for (const rs of result.restored ?? []) this.applied.recordIfKnown(rs, this.now());
     const after = await this.show(inst.id).catch(() => undefined);
     this.record('firewall.apply', inst, {
       planId,

@@ -13,6 +13,10 @@ import { InstanceError, toInstanceError } from './errors';
 import { KnownInstances, knownKey } from './known';
 import { describeRef, resolveReference } from './references';
 import { ensureSshKey, sshKeyLock } from './ssh-keys';
+import { AppliedRules } from '../firewall/applied';
+import type { RuleSet } from '../firewall/model';
+import { firewallLabel } from '../firewall/plan';
+import { validateCidr } from '../firewall/validate';
 
 export interface InstanceView extends Instance {
   account: string;
@@ -39,6 +43,9 @@ export interface LaunchInput {
   region: string;
   type: string;
   name: string;
+  /** Start locked (default true): only SSH, from sshFrom (default: the user's detected address). */
+  locked?: boolean;
+  sshFrom?: string[];
 }
 
 export interface WatchOptions {
@@ -64,10 +71,12 @@ export interface InstancesServiceOptions {
   now?: () => number;
   /** A request for this account is being retried (rate limited, busy, 5xx): for a visible "retrying" state. */
   onRetry?: (account: string, n: RetryNotice) => void;
+  /** The user's public addresses, for a locked launch without sshFrom (main/firewall/address.ts). */
+  myAddresses?: () => Promise<{ ipv4?: string; ipv6?: string; problem?: string }>;
 }
 
 /** What a launch is doing, for progress views: checks, the SSH key, then the provider's answer. */
-export type LaunchHook = (step: 'checking' | 'ssh-key' | 'requested', instance?: Instance) => void;
+export type LaunchHook = (step: 'checking' | 'ssh-key' | 'firewall' | 'requested', instance?: Instance) => void;
 
 export interface LaunchOptionsView {
   account: string;
@@ -80,11 +89,13 @@ const NAME_RE = /^[\x21-\x7e]{1,64}$/;
 
 export class InstancesService {
   private readonly known: KnownInstances;
+  private readonly applied: AppliedRules;
   private readonly audit: AuditLog;
   private readonly now: () => number;
 
   constructor(private readonly o: InstancesServiceOptions) {
     this.known = new KnownInstances(o.dataDir);
+    this.applied = new AppliedRules(o.dataDir);
     this.audit = o.audit ?? new AuditLog(o.dataDir);
     this.now = o.now ?? Date.now;
   }
@@ -197,11 +208,27 @@ export class InstancesService {
         if (ssh.registered) {
           this.record('instance.ssh-key', input.account, ssh.key.name, { provider: p.kind, keyId: ssh.key.id, outcome: 'ok' });
         }
+        let lock: RuleSet | null = null;
+        if (input.locked !== false) {
+          onStep('firewall');
+          lock = await this.lockedStart(p, input);
+        }
         // Billing cannot start before the request is sent: the cost shown is never less than the bill.
         const launchedAt = this.now();
-        const inst = await p.launch({ name: input.name, region: input.region, type: input.type, sshKey: ssh.key }).catch((e: unknown) => {
-          throw toInstanceError(e, p.kind, 'launching the instance');
-        });
+        const inst = await p
+          .launch({
+            name: input.name,
+            region: input.region,
+            type: input.type,
+            sshKey: ssh.key,
+            ...(lock ? { firewall: { ruleSetIds: [lock.id] } } : {}),
+          })
+          .catch(async (e: unknown) => {
+            // The rule set was made for this instance only: take it back (best effort; Lambda
+            // refuses to delete a ruleset in use, which it would be if the launch did happen).
+            if (lock) await p.firewall.deleteRuleSet(lock).catch(() => undefined);
+            throw toInstanceError(e, p.kind, 'launching the instance');
+          });
         this.known.recordLaunch(p.kind, inst.id, input.account, launchedAt);
         onStep('requested', inst);
         return this.view(input.account, inst, this.known.all());
@@ -272,6 +299,77 @@ export class InstancesService {
 
   close(): void {
     if (!this.o.audit) this.audit.close();
+  }
+
+  /**
+   * The rule set a locked launch attaches: inbound deny except SSH from the user's addresses
+   * (outbound open). Linode: a firewall, attached through the create call; Lambda: a regional
+   * ruleset. Lambda's account-wide rules still apply on top (SSH and ICMP from anywhere on a new
+   * account): the Firewall view shows that, and its wizard locks them.
+   */
+  private async lockedStart(p: Provider, input: LaunchInput): Promise<RuleSet> {
+    let from = input.sshFrom;
+    if (!from?.length) {
+      const me = (await this.o.myAddresses?.()) ?? { problem: 'no address detection is configured' };
+      from = [me.ipv4, me.ipv6].filter((a): a is string => Boolean(a));
+      if (from.length === 0) {
+        throw new InstanceError(
+          'INVALID_REQUEST',
+          `Moat could not find your public address to start the instance locked (SSH from your address only)${me.problem ? `: ${me.problem}` : ''}.`,
+          'Give the addresses SSH may come from (CLI: --ssh-from ADDRESS,CIDR), or launch unlocked (--no-lock) and lock it later in the Firewall view.',
+        );
+      }
+    }
+    const ipv4: string[] = [];
+    const ipv6: string[] = [];
+    for (const f of from) {
+      const c = validateCidr(f);
+      if (!c.ok) throw new InstanceError('INVALID_REQUEST', `SSH source: ${c.error}`, 'Fix the address, then launch again.');
+      (c.value.family === 4 ? ipv4 : ipv6).push(c.value.cidr);
+    }
+    if (p.kind === 'lambda' && ipv4.length === 0) {
+      throw new InstanceError(
+        'INVALID_REQUEST',
+        'Lambda Cloud firewall rules are IPv4 only, and no IPv4 address was given for SSH.',
+        'Give an IPv4 address or network for SSH.',
+      );
+    }
+    const existing = await p.firewall.listRuleSets().catch((e: unknown) => {
+      throw toInstanceError(e, p.kind, 'reading the firewall rules');
+    });
+    const label = firewallLabel(
+      input.name,
+      existing.map((r) => r.label),
+    );
+    const rs = await p.firewall
+      .createRuleSet({
+        label,
+        ...(p.kind === 'lambda' ? { region: input.region } : {}),
+        inboundPolicy: 'deny',
+        outboundPolicy: 'allow',
+        rules: [
+          {
+            direction: 'inbound',
+            action: 'allow',
+            protocol: 'tcp',
+            ports: [{ from: 22, to: 22 }],
+            ipv4,
+            ipv6: p.kind === 'lambda' ? [] : ipv6,
+            label: 'moat-ssh',
+          },
+        ],
+      })
+      .catch((e: unknown) => {
+        throw toInstanceError(e, p.kind, 'creating the firewall for a locked start');
+      });
+    this.applied.record(rs, this.now());
+    this.record('firewall.launch-lock', input.account, `${input.account}/${input.name}`, {
+      provider: p.kind,
+      ruleSet: `${rs.kind} ${rs.id}`,
+      sshFrom: [...ipv4, ...ipv6],
+      outcome: 'ok',
+    });
+    return rs;
   }
 
   private provider(account: string): Provider {

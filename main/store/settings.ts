@@ -53,7 +53,11 @@ export class SettingsStore {
 }
 
 /** The fields of a settings group that are still valid, the defaults for the others. */
-function validFields<T extends object>(schema: typeof Limits | typeof Retention | typeof ProviderApiUrls | typeof AddressDetectUrls, raw: unknown, defaults: T): T {
+function validFields<T extends object>(
+  schema: typeof Limits | typeof Retention | typeof ProviderApiUrls | typeof AddressDetectUrls,
+  raw: unknown,
+  defaults: T,
+): T {
   const given = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, field] of Object.entries(schema.shape)) {
