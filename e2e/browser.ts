@@ -34,3 +34,11 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
   '--no-first-run',
 ];
+
+/** Fills the Accounts view's add form and submits it (the view must be open). */
+export async function addAccount(page: Page, provider: 'lambda' | 'linode', label: string, key: string): Promise<void> {
+  await page.getByTestId('account-provider').selectOption(provider);
+  await page.getByTestId('account-label').fill(label);
+  await page.getByTestId('account-key').fill(key);
+  await page.getByTestId('account-add').click();
+}

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, watchForErrors } from './browser';
+import { CHROMIUM, CHROMIUM_ARGS, addAccount, watchForErrors } from './browser';
 import { startAddressFake, type AddressFake } from './fakes/address';
 import { startLambdaFake, type LambdaFake } from './fakes/lambda';
 import { startLinodeFake, type LinodeFake } from './fakes/linode';
@@ -43,13 +43,6 @@ const K = {
   linode: randomBytes(32).toString('hex'),
   wrong: `secret_moat-wrong_${randomBytes(24).toString('hex')}`,
 };
-
-async function addAccount(page: Page, provider: 'lambda' | 'linode', label: string, key: string): Promise<void> {
-  await page.getByTestId('account-provider').selectOption(provider);
-  await page.getByTestId('account-label').fill(label);
-  await page.getByTestId('account-key').fill(key);
-  await page.getByTestId('account-add').click();
-}
 
 async function launch(page: Page, account: string, type: string, name: string): Promise<void> {
   await page.getByTestId('launch-open').click();
