@@ -6,7 +6,6 @@
 // each: the Linode gets one attached firewall (DROP inbound, SSH and 8000 from the user's /32),
 // Lambda's global rules become SSH from the /32 only; both end locked and the count drops to 0.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { startLambdaFake, type LambdaFake } from './fakes/lambda';
 import { startLinodeFake, type LinodeFake } from './fakes/linode';
 import { startProviderHost, type ProviderHost } from './provider-host';
 import { skipUnlessReady } from '../test/helpers/engine';
+import { keyringToolsMissing } from '../test/helpers/keyring-session';
 
 const STATIC = join(process.cwd(), 'dist', 'renderer');
 const SHOTS = join(process.cwd(), 'test-results');
@@ -26,11 +26,7 @@ const ME = '203.0.113.7';
 function missing(): string | null {
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}; run \`bash scripts/setup.sh --test\``;
   if (!existsSync(join(STATIC, 'index.html'))) return 'the UI is not built; run `npm run build`';
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
-      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
-  }
-  return null;
+  return keyringToolsMissing();
 }
 const skip = skipUnlessReady(missing(), 'the firewall end-to-end tests');
 

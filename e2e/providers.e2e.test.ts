@@ -7,7 +7,6 @@
 // every file under the host's HOME (data dir, logs, XDG dirs), what serve printed, and its
 // command line.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { startLambdaFake, type LambdaFake } from './fakes/lambda';
 import { startLinodeFake, type LinodeFake } from './fakes/linode';
 import { startProviderHost, type ProviderHost } from './provider-host';
 import { skipUnlessReady } from '../test/helpers/engine';
+import { keyringToolsMissing } from '../test/helpers/keyring-session';
 import { filesContaining } from '../test/helpers/leaks';
 
 const STATIC = join(process.cwd(), 'dist', 'renderer');
@@ -27,11 +27,7 @@ const SHOTS = join(process.cwd(), 'test-results');
 function missing(): string | null {
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}; run \`bash scripts/setup.sh --test\``;
   if (!existsSync(join(STATIC, 'index.html'))) return 'the UI is not built; run `npm run build`';
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
-      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
-  }
-  return null;
+  return keyringToolsMissing();
 }
 const skip = skipUnlessReady(missing(), 'the provider end-to-end tests');
 

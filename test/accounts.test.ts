@@ -4,28 +4,20 @@
 // and the real `moat accounts` CLI; this file checks the outcomes, then greps everything the
 // session wrote or said for every key used: files, logs, outputs, errors, command lines.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AuditLog } from '../main/store/audit';
 import { skipUnlessReady, tempDir } from './helpers/engine';
-import { runInKeyringSession } from './helpers/keyring-session';
+import { runInKeyringSession, keyringToolsMissing } from './helpers/keyring-session';
 import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'accounts-child.ts');
 const ROOT = join(import.meta.dirname, '..');
 
-function missingTools(): string | null {
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
-    }
-  }
-  return null;
-}
-const skip = skipUnlessReady(missingTools(), 'the accounts tests');
+const skip = skipUnlessReady(keyringToolsMissing(), 'the accounts tests');
 
 /** Keys shaped like the real ones (Lambda: secret_<name>_<hex>; Linode: 64 hex). */
 const key = (prefix: string) => `${prefix}${randomBytes(24).toString('hex')}`;

@@ -5,25 +5,17 @@
 // between preview and apply (nothing written), the lock through the CLI on both providers (both
 // end locked, with exactly the asked rules), drift found, and the audit trail.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { skipUnlessReady, tempDir } from './helpers/engine';
-import { runInKeyringSession } from './helpers/keyring-session';
+import { runInKeyringSession, keyringToolsMissing } from './helpers/keyring-session';
 import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'firewall-child.ts');
 const ROOT = join(import.meta.dirname, '..');
 
-function missingTools(): string | null {
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
-      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
-  }
-  return null;
-}
-const skip = skipUnlessReady(missingTools(), 'the firewall tests');
+const skip = skipUnlessReady(keyringToolsMissing(), 'the firewall tests');
 
 const K = { lambda: `secret_moat-fw_${randomBytes(24).toString('hex')}`, linode: randomBytes(32).toString('hex') };
 const ME = '203.0.113.7';

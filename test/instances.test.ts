@@ -16,20 +16,13 @@ import { resolveReference } from '../main/instances/references';
 import { ensureSshKey, generateKeyPair, publicKeyOf, sameKey } from '../main/instances/ssh-keys';
 import type { Provider, SshKeyRef } from '../main/providers/provider';
 import { skipUnlessReady, tempDir } from './helpers/engine';
-import { runInKeyringSession } from './helpers/keyring-session';
+import { runInKeyringSession, keyringToolsMissing } from './helpers/keyring-session';
 import { filesContaining } from './helpers/leaks';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'instances-child.ts');
 const ROOT = join(import.meta.dirname, '..');
 
-function missingTools(): string | null {
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
-      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
-  }
-  return null;
-}
-const skip = skipUnlessReady(missingTools(), 'the instances tests');
+const skip = skipUnlessReady(keyringToolsMissing(), 'the instances tests');
 
 const K = { lambda: `secret_moat-i_${randomBytes(24).toString('hex')}`, linode: randomBytes(32).toString('hex') };
 

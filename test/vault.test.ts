@@ -12,6 +12,7 @@ import { VaultError } from '../main/credentials/errors';
 import { interpretLocked, NO_SERVICE, type BackendStatus } from '../main/credentials/backend';
 import { FileVault } from '../main/credentials/file-vault';
 import type { KeyInfo } from '../main/credentials/vault';
+import { keyringToolsMissing } from './helpers/keyring-session';
 import { skipUnlessReady, tempDir } from './helpers/engine';
 import { filesContaining } from './helpers/leaks';
 
@@ -20,15 +21,7 @@ const FAST_KDF = { N: 2 ** 14, r: 8, p: 1 };
 
 const SILENT_POLICY = '<policy context="default"><allow send_destination="*"/><allow own="*"/></policy>';
 
-function missingTools(): string | null {
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
-    }
-  }
-  return null;
-}
-const skip = skipUnlessReady(missingTools(), 'the Secret Service vault tests');
+const skip = skipUnlessReady(keyringToolsMissing(), 'the Secret Service vault tests');
 
 // none: no session bus at all; bare-bus: a session bus on which nothing provides the Secret
 // Service (no activatable services); empty: gnome-keyring activated on demand with no keyring yet.

@@ -2,7 +2,7 @@
 // Service, with a fresh HOME and XDG directories, so that no keyring of an earlier run (with
 // another password) is in the way. The fixture reads its secrets from stdin (never arguments,
 // which /proc/<pid>/cmdline shows) and prints its result as JSON on its last line.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,4 +61,13 @@ export async function runInKeyringSession(o: {
     throw new Error(`${o.fixture} failed (status ${status}):\n${stdout}\n${stderr}`);
   }
   return { status, stdout, stderr, result };
+}
+
+/** Why a keyring session cannot be made here (a tool is missing), or null. */
+export function keyringToolsMissing(): string | null {
+  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon', 'dbus-send']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (bash scripts/setup.sh --test installs it)`;
+  }
+  return null;
 }
