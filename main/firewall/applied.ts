@@ -4,12 +4,10 @@
 // never counts as drifted.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readFileOrNull, writeFileAtomic } from '../store/durable';
-import { FileLock } from '../store/lock';
+import { RecordFile } from '../store/record-file';
 import type { RuleSet, RuleSetRef } from './model';
 
 const Record_ = z.object({ version: z.string(), at: z.number(), by: z.string().optional() });
-const FileSchema = z.object({ version: z.literal(1), ruleSets: z.record(z.string(), Record_) });
 export type AppliedRecord = z.infer<typeof Record_>;
 
 export function ruleSetKey(r: RuleSetRef): string {
@@ -17,23 +15,14 @@ export function ruleSetKey(r: RuleSetRef): string {
 }
 
 export class AppliedRules {
-  readonly path: string;
-  private readonly lock: FileLock;
+  private readonly file: RecordFile<AppliedRecord>;
 
   constructor(dataDir: string) {
-    this.path = join(dataDir, 'firewall.json');
-    this.lock = new FileLock(`${this.path}.lock`);
+    this.file = new RecordFile(join(dataDir, 'firewall.json'), 'ruleSets', Record_);
   }
 
   all(): Record<string, AppliedRecord> {
-    const text = readFileOrNull(this.path);
-    if (text === null) return {};
-    try {
-      const r = FileSchema.safeParse(JSON.parse(text));
-      return r.success ? r.data.ruleSets : {};
-    } catch {
-      return {};
-    }
+    return this.file.all();
   }
 
   /** Moat has just written (and read back) this rule set. */
@@ -70,10 +59,6 @@ export class AppliedRules {
   }
 
   private update(f: (all: Record<string, AppliedRecord>) => void): void {
-    this.lock.withLock(() => {
-      const all = this.all();
-      f(all);
-      writeFileAtomic(this.path, JSON.stringify({ version: 1, ruleSets: all }, null, 2) + '\n', 0o600);
-    });
+    this.file.update(f);
   }
 }

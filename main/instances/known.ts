@@ -4,8 +4,7 @@
 // a kill -9 leaves it whole.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FileLock } from '../store/lock';
-import { readFileOrNull, writeFileAtomic } from '../store/durable';
+import { RecordFile } from '../store/record-file';
 
 export const KnownRecord = z.object({
   account: z.string(),
@@ -18,42 +17,30 @@ export const KnownRecord = z.object({
 });
 export type KnownRecord = z.infer<typeof KnownRecord>;
 
-const FileSchema = z.object({ version: z.literal(1), instances: z.record(z.string(), KnownRecord) });
-
 /** Provider IDs are unique per provider, not across them. */
 export function knownKey(provider: string, id: string): string {
   return `${provider}:${id}`;
 }
 
 export class KnownInstances {
-  readonly path: string;
-  private readonly lock: FileLock;
+  private readonly file: RecordFile<KnownRecord>;
 
   constructor(dataDir: string) {
-    this.path = join(dataDir, 'instances.json');
-    this.lock = new FileLock(`${this.path}.lock`);
+    this.file = new RecordFile(join(dataDir, 'instances.json'), 'instances', KnownRecord);
   }
 
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** An unreadable file only costs the launch times: cost falls back to "since first seen". */
   all(): Record<string, KnownRecord> {
-    const text = readFileOrNull(this.path);
-    if (text === null) return {};
-    try {
-      const r = FileSchema.safeParse(JSON.parse(text));
-      // An unreadable file only costs the launch times: cost falls back to "since first seen".
-      return r.success ? r.data.instances : {};
-    } catch {
-      return {};
-    }
+    return this.file.all();
   }
 
   /** Read-modify-write under the lock; returns the new map. */
   update(f: (all: Record<string, KnownRecord>) => void): Record<string, KnownRecord> {
-    return this.lock.withLock(() => {
-      const all = this.all();
-      f(all);
-      writeFileAtomic(this.path, JSON.stringify({ version: 1, instances: all }, null, 2) + '\n', 0o600);
-      return all;
-    });
+    return this.file.update(f);
   }
 
   recordLaunch(provider: string, id: string, account: string, launchedAt: number): void {
