@@ -4,6 +4,7 @@ import { StatusBar, SystemAlerts } from './components/StatusBar';
 import { useNavStore } from './stores/nav';
 import { AccountsView } from './views/accounts/AccountsView';
 import { AuditView } from './views/audit/AuditView';
+import { FirewallView } from './views/firewall/FirewallView';
 import { InstancesView } from './views/instances/InstancesView';
 import { SandboxesView } from './views/sandboxes/SandboxesView';
 
@@ -24,6 +25,7 @@ export function App() {
           {view === 'instances' && <InstancesView />}
           {view === 'accounts' && <AccountsView />}
           {view === 'audit' && <AuditView />}
+          {view === 'firewall' && <FirewallView />}
         </main>
       </div>
     </div>

@@ -4,6 +4,7 @@ import { useAccountsStore } from './stores/accounts';
 import { useAuditStore } from './stores/audit';
 import { useConnectionStore } from './stores/connection';
 import { reloadEditorData, useEditorStore } from './stores/editor';
+import { useFirewallStore } from './stores/firewall';
 import { useInstancesStore } from './stores/instances';
 import { useLaunchStore } from './stores/launch';
 import { useNavStore } from './stores/nav';
@@ -26,6 +27,9 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
   useInstancesStore.getState().init();
   useLaunchStore.getState().init();
   useAccountsStore.getState().init();
+  useFirewallStore.getState().init();
+  // The status bar's exposed count: one overview now if there are accounts, then every 5 minutes.
+  useFirewallStore.getState().watch();
 
   if (choice.kind !== 'websocket') return;
   choice.socket.onStateChange((state) => {
@@ -51,4 +55,5 @@ function reloadOpenView(): void {
     void useAccountsStore.getState().refresh();
   } else if (view === 'accounts') void useAccountsStore.getState().refresh();
   else if (view === 'audit') void useAuditStore.getState().load();
+  else if (view === 'firewall') void useFirewallStore.getState().load();
 }

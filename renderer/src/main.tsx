@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/panels.css';
 import './styles/providers.css';
+import './styles/firewall.css';
 import { App } from './App';
 import { startApp } from './bootstrap';
 import { chooseTransport } from './transport';

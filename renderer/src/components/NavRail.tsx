@@ -1,11 +1,11 @@
-// Left navigation. Firewall and Alerts are listed, disabled, so the shape of the app is visible
+// Left navigation. Alerts is listed, disabled, so the shape of the app is visible
 // without pretending they work.
 import type { ComponentType } from 'react';
 import { useNavStore, type ViewId } from '../stores/nav';
 import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, InstancesIcon, SandboxIcon } from './icons';
 
 interface NavItem {
-  id: ViewId | 'firewall' | 'alerts';
+  id: ViewId | 'alerts';
   label: string;
   Icon: ComponentType;
 }
@@ -19,7 +19,7 @@ const ITEMS: readonly NavItem[] = [
   { id: 'alerts', label: 'Alerts', Icon: AlertsIcon },
 ];
 
-const READY: ReadonlySet<NavItem['id']> = new Set<ViewId>(['sandboxes', 'instances', 'accounts', 'audit']);
+const READY: ReadonlySet<NavItem['id']> = new Set<ViewId>(['sandboxes', 'instances', 'accounts', 'audit', 'firewall']);
 
 export function NavRail() {
   const view = useNavStore((s) => s.view);

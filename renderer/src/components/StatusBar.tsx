@@ -1,6 +1,8 @@
 // The strip across the top: engine, gVisor, warm pool and live runs at a glance.
 import { useShallow } from 'zustand/react/shallow';
+import { exposedText } from '../lib/firewall';
 import { formatRate, totalBurnRate } from '../lib/money';
+import { useFirewallStore } from '../stores/firewall';
 import { useInstancesStore } from '../stores/instances';
 import { useNavStore } from '../stores/nav';
 import { useRunsStore } from '../stores/runs';
@@ -109,6 +111,30 @@ function BurnRate() {
   );
 }
 
+/** Instances a firewall leaves open, once an overview came (at startup when there are accounts). */
+function ExposedStatus() {
+  const { exposed, error } = useFirewallStore(useShallow((s) => ({ exposed: s.overview?.counts.exposed ?? null, error: s.overviewError })));
+  const show = useNavStore((s) => s.show);
+  if (exposed === null && !error) return null;
+  const count = exposed ?? 0;
+  return (
+    <button
+      type="button"
+      className={exposed === null ? 'pill pill-button' : count > 0 ? 'pill pill-bad pill-button' : 'pill pill-good pill-button'}
+      data-testid="status-exposed"
+      data-count={exposed ?? undefined}
+      title={
+        exposed === null && error
+          ? `Firewall check failed: ${error.message}`
+          : 'Instances reachable beyond what a locked firewall allows: open Firewall'
+      }
+      onClick={() => show('firewall')}
+    >
+      {exposed === null ? 'firewall: unknown' : exposedText(count)}
+    </button>
+  );
+}
+
 export function StatusBar() {
   return (
     <header className="status-bar">
@@ -119,6 +145,7 @@ export function StatusBar() {
         <PoolStatus />
         <LiveRuns />
         <BurnRate />
+        <ExposedStatus />
       </div>
     </header>
   );

@@ -2,13 +2,25 @@
 // fresh instance name, and how the steps received so far map onto the list shown.
 import type { LaunchOptions, LaunchProgress, LaunchStep } from '../../../shared/providers';
 
-/** The steps a launch goes through, in order; 'failed' can end it at any of them. */
-export const LAUNCH_STEPS = ['checking', 'ssh-key', 'requested', 'booting', 'ready'] as const satisfies readonly LaunchStep[];
-export type OrderedStep = (typeof LAUNCH_STEPS)[number];
+/**
+ * The steps a launch goes through, in order; 'failed' can end it at any of them. A locked launch
+ * (the default) also makes its rule set, after the SSH key: LOCKED_LAUNCH_STEPS.
+ */
+export const LOCKED_LAUNCH_STEPS = [
+  'checking',
+  'ssh-key',
+  'firewall',
+  'requested',
+  'booting',
+  'ready',
+] as const satisfies readonly LaunchStep[];
+export type OrderedStep = (typeof LOCKED_LAUNCH_STEPS)[number];
+export const LAUNCH_STEPS: readonly OrderedStep[] = LOCKED_LAUNCH_STEPS.filter((s) => s !== 'firewall');
 
 export const STEP_LABELS: Record<LaunchStep, string> = {
   checking: 'Checking type, capacity and name',
   'ssh-key': 'SSH key',
+  firewall: 'Firewall: only SSH allowed in',
   requested: 'Requested from the provider',
   booting: 'Booting',
   ready: 'Running and reachable',
@@ -52,23 +64,29 @@ export interface StepRow {
 export function latestStep(events: readonly Pick<LaunchProgress, 'step'>[], failed = false): LaunchStep | null {
   if (failed || events.some((e) => e.step === 'failed')) return 'failed';
   let best = -1;
-  for (const e of events) best = Math.max(best, LAUNCH_STEPS.indexOf(e.step as OrderedStep));
-  return best < 0 ? null : LAUNCH_STEPS[best]!;
+  for (const e of events) best = Math.max(best, LOCKED_LAUNCH_STEPS.indexOf(e.step as OrderedStep));
+  return best < 0 ? null : LOCKED_LAUNCH_STEPS[best]!;
 }
 
-// 'checking' and 'ssh-key' are reported as they begin, 'requested' once the provider accepted the
+// 'checking', 'ssh-key' and 'firewall' are reported as they begin, 'requested' once the provider accepted the
 // launch: a failure after it happened while booting.
 const REPORTED_WHEN_DONE: ReadonlySet<LaunchStep> = new Set(['requested']);
 
 /**
- * One row per step. Steps before the furthest reached are done; the furthest is current (in
+ * One row per step; the 'firewall' row only for a locked launch (`locked`; by default, when main
+ * reported that step). Steps before the furthest reached are done; the furthest is current (in
  * progress), except 'ready' (the end) and 'requested' (reported once done, so booting is current);
  * before any report, checking is (the launch call is on its way).
  * When the launch failed (a 'failed' event, or `failed`: the launch call rejected) the step under
  * way is marked failed instead and those after it stay pending. Events may arrive in any order;
  * the step order decides.
  */
-export function stepRows(events: readonly Pick<LaunchProgress, 'step' | 'at' | 'rawStatus'>[], failed = false): StepRow[] {
+export function stepRows(
+  events: readonly Pick<LaunchProgress, 'step' | 'at' | 'rawStatus'>[],
+  failed = false,
+  locked = events.some((e) => e.step === 'firewall'),
+): StepRow[] {
+  const steps = locked ? LOCKED_LAUNCH_STEPS : LAUNCH_STEPS;
   const firstAt = new Map<LaunchStep, number>();
   const raw = new Map<LaunchStep, { at: number; raw: string }>();
   for (const e of events) {
@@ -78,15 +96,15 @@ export function stepRows(events: readonly Pick<LaunchProgress, 'step' | 'at' | '
     if (e.rawStatus && (!r || e.at >= r.at)) raw.set(e.step, { at: e.at, raw: e.rawStatus });
   }
   let reached = -1;
-  LAUNCH_STEPS.forEach((s, i) => {
+  steps.forEach((s, i) => {
     if (firstAt.has(s)) reached = i;
   });
-  const reachedStep = reached < 0 ? null : LAUNCH_STEPS[reached]!;
+  const reachedStep = reached < 0 ? null : steps[reached]!;
   // The step in progress: the one after the last reported, when that one is reported once done.
   let underWay = reachedStep === null ? 0 : REPORTED_WHEN_DONE.has(reachedStep) ? reached + 1 : reached;
   if (reachedStep === 'ready') underWay = -1;
   const isFailed = (failed || firstAt.has('failed')) && underWay >= 0;
-  return LAUNCH_STEPS.map((step, i) => {
+  return steps.map((step, i) => {
     let state: StepState;
     if (i === underWay) state = isFailed ? 'failed' : 'current';
     else if (i <= reached) state = 'done';

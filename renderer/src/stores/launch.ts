@@ -10,6 +10,8 @@ import { api } from '../transport/client';
 export interface LaunchState {
   account: string;
   name: string;
+  /** Launched with a locked start (only SSH from the user's address): the progress shows the firewall step. */
+  locked: boolean;
   launchId: string | null;
   events: LaunchProgress[];
   /** The instance the launch call returned, once it resolved. */
@@ -72,7 +74,16 @@ export const useLaunchStore = create<LaunchStore>()((set, get) => ({
     const { account, name } = request;
     set({
       formError: null,
-      launch: { account, name, launchId: null, events: [], instance: null, submitting: true, error: null },
+      launch: {
+        account,
+        name,
+        locked: request.locked !== false,
+        launchId: null,
+        events: [],
+        instance: null,
+        submitting: true,
+        error: null,
+      },
     });
     const mine = () => {
       const l = get().launch;

@@ -1,12 +1,20 @@
 // Launching an instance: account, then the types and regions that account's provider offers now.
-// A region is offered only while it has capacity for the chosen type.
+// A region is offered only while it has capacity for the chosen type. An instance starts locked by
+// default: a firewall that lets in only SSH, from the user's address (detected, editable).
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { PROVIDER_LABELS, type Account, type LaunchOptions } from '../../../../shared/providers';
+import { PROVIDER_LABELS, type Account, type LaunchOptions, type ProviderKind } from '../../../../shared/providers';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { parseSourceList } from '../../lib/addresses';
 import { defaultTypeId, regionsForType, suggestName } from '../../lib/launch';
 import { formatRate } from '../../lib/money';
+import { useFirewallStore } from '../../stores/firewall';
 import { useLaunchStore } from '../../stores/launch';
+
+const PROVIDER_DEFAULTS: Record<ProviderKind, string> = {
+  lambda: "Lambda's defaults apply: SSH and ICMP (ping) from anywhere.",
+  linode: "Linode's defaults apply: no firewall, every port open to anywhere.",
+};
 
 const NAME_RE = /^[\x21-\x7e]{1,64}$/;
 
@@ -34,6 +42,21 @@ export function LaunchForm({ accounts, onClose }: { accounts: readonly Account[]
   const [typeId, setTypeId] = useState('');
   const [region, setRegion] = useState('');
   const [name, setName] = useState(() => suggestName());
+  const [locked, setLocked] = useState(true);
+  const [sshFrom, setSshFrom] = useState('');
+  const [sshFromTouched, setSshFromTouched] = useState(false);
+  const { detected, detecting, detectError, detect } = useFirewallStore(
+    useShallow((s) => ({ detected: s.detected, detecting: s.detecting, detectError: s.detectError, detect: s.detect })),
+  );
+
+  useEffect(() => {
+    void detect();
+  }, [detect]);
+  // The detected address fills the field until the user types in it: IPv4 first.
+  useEffect(() => {
+    if (sshFromTouched || !detected) return;
+    setSshFrom([detected.ipv4.address, detected.ipv6.address].filter(Boolean).join(', '));
+  }, [detected, sshFromTouched]);
 
   useEffect(() => {
     if (account) void loadOptions(account);
@@ -50,12 +73,17 @@ export function LaunchForm({ accounts, onClose }: { accounts: readonly Account[]
 
   const submitting = launch?.submitting ?? false;
   const nameValid = NAME_RE.test(name);
-  const canSubmit = !!current && !!typeId && regions.length > 0 && !!region && nameValid && !submitting;
+  const provider = accounts.find((a) => a.label === account)?.provider;
+  const sources = parseSourceList(sshFrom);
+  // Empty is allowed: main then detects the address itself.
+  const sshFromValid = !locked || (sources.errors.length === 0 && sources.items.length <= 16);
+  const canSubmit = !!current && !!typeId && regions.length > 0 && !!region && nameValid && sshFromValid && !submitting;
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
     if (!canSubmit) return;
-    if (await submit({ account, type: typeId, region, name })) {
+    const lock = locked ? (sources.items.length > 0 ? { sshFrom: sources.items } : {}) : { locked: false };
+    if (await submit({ account, type: typeId, region, name, ...lock })) {
       setName(suggestName());
       onClose();
     }
@@ -128,6 +156,58 @@ export function LaunchForm({ accounts, onClose }: { accounts: readonly Account[]
         </button>
       </div>
       {!nameValid && <div className="field-error">A name is 1 to 64 printable characters without spaces.</div>}
+      <div className="form-row launch-lock">
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="launch-locked"
+            checked={locked}
+            onChange={(e) => setLocked(e.target.checked)}
+            disabled={submitting}
+          />
+          <span>Start locked: only SSH, from my address</span>
+        </label>
+        {locked && (
+          <label className={sshFromValid ? 'field field-wide' : 'field field-wide invalid'}>
+            <span>SSH allowed from (addresses or networks, comma-separated)</span>
+            <input
+              data-testid="launch-ssh-from"
+              value={sshFrom}
+              onChange={(e) => {
+                setSshFromTouched(true);
+                setSshFrom(e.target.value);
+              }}
+              placeholder={detecting ? 'detecting your address…' : '203.0.113.7'}
+              spellCheck={false}
+              autoComplete="off"
+              disabled={submitting}
+              aria-invalid={!sshFromValid}
+            />
+          </label>
+        )}
+      </div>
+      {locked &&
+        sources.errors.map((e) => (
+          <div key={e} className="field-error" data-testid="launch-ssh-from-error">
+            {e}
+          </div>
+        ))}
+      {locked && sources.items.length > 16 && <div className="field-error">At most 16 addresses or networks.</div>}
+      {locked && !detecting && detected && !detected.ipv4.address && !detected.ipv6.address && !sshFrom.trim() && (
+        <div className="warn-text small" data-testid="launch-ssh-from-undetected">
+          Your address could not be detected ({detected.ipv4.error ?? 'no answer'}): type it in (left empty, Moat tries again when
+          launching).
+        </div>
+      )}
+      {locked && detected?.ipv4.warning && detected.ipv4.address && sshFrom.includes(detected.ipv4.address) && (
+        <div className="warn-text small">{detected.ipv4.warning}</div>
+      )}
+      {locked && detectError && <ErrorNotice error={detectError} testId="launch-detect-error" />}
+      {!locked && provider && (
+        <div className="warn-text small" data-testid="launch-unlocked-note">
+          {PROVIDER_DEFAULTS[provider]}
+        </div>
+      )}
       {optionsLoading && (
         <div className="busy" role="status">
           Asking {account} for types and capacity…

@@ -1,4 +1,5 @@
-// The launch under way, step by step, as main reports it: checking, SSH key, requested, booting,
+// The launch under way, step by step, as main reports it: checking, SSH key, firewall (a locked
+// start), requested, booting,
 // then ready (running and reachable) or failed with the reason.
 import type { Instance } from '../../../../shared/providers';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -20,7 +21,7 @@ export function LaunchProgress({ instances, errorShownInForm }: Props) {
   if (!launch) return null;
 
   const failed = launch.error !== null;
-  const rows = stepRows(launch.events, failed);
+  const rows = stepRows(launch.events, failed, launch.locked);
   const latest = latestStep(launch.events, failed);
   const last = launch.events.at(-1);
   const instanceId = launch.instance?.id ?? [...launch.events].reverse().find((e) => e.instanceId)?.instanceId ?? null;
