@@ -1,16 +1,31 @@
-// The local Docker engine through dockerode, every request with a deadline (see EngineDeadlines).
-// A deadline aborts the HTTP request as well as failing the call, so a hung daemon leaves no
-// request hanging in Moat.
+// Docker engines through dockerode, every request with a deadline (see EngineDeadlines): the local
+// one on its Unix socket, and a remote one over SSH (SshDockerEngine: the same client, its HTTP
+// requests carried over one SSH connection). A deadline aborts the HTTP request as well as failing
+// the call, so a hung daemon leaves no request hanging in Moat.
 import Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
+import { MoatError } from '../../shared/errors';
+import { RemoteError } from '../remote/errors';
+import { endpointOf, type HostRecord } from '../remote/hosts';
+import {
+  DockerSocketAgent,
+  SshConnection,
+  describeEndpoint,
+  type HostKeyPin,
+  type SshAuth,
+  type SshConnectionOptions,
+} from '../remote/ssh';
 import { LABEL_MANAGED } from './labels';
 import { watchCgroupPids } from './pids-watch';
 import {
   DEFAULT_DEADLINES,
+  ENGINE_FIX,
+  EngineConnectionError,
   EngineTimeoutError,
   engineErrorMessage,
   engineUnavailable,
   findGvisorRuntime,
+  isConnectionError,
   type EngineConfig,
   type EngineDeadlines,
   type EngineState,
@@ -70,18 +85,22 @@ export function createEngine(config: EngineConfig = { kind: 'local' }): SandboxE
   switch (config.kind) {
     case 'local':
       return new DockerEngine(config);
+    case 'ssh':
+      return new SshDockerEngine(config);
   }
 }
 
 export class DockerEngine implements SandboxEngine {
-  readonly id = 'local';
+  readonly id: string;
   readonly docker: Dockerode;
   readonly deadlines: EngineDeadlines;
-  private state: EngineState = { connected: false, error: 'Not checked yet.' };
+  protected state: EngineState = { connected: false, error: 'Not checked yet.' };
 
-  constructor(opts: { socketPath?: string; deadlines?: Partial<EngineDeadlines> } = {}) {
+  constructor(opts: { socketPath?: string; deadlines?: Partial<EngineDeadlines>; id?: string; docker?: Dockerode } = {}) {
     const fromEnv = process.env.DOCKER_HOST;
-    if (opts.socketPath) this.docker = new Dockerode({ socketPath: opts.socketPath });
+    this.id = opts.id ?? 'local';
+    if (opts.docker) this.docker = opts.docker;
+    else if (opts.socketPath) this.docker = new Dockerode({ socketPath: opts.socketPath });
     else if (fromEnv && fromEnv.startsWith('unix://')) this.docker = new Dockerode({ socketPath: fromEnv.slice(7) });
     else this.docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
     this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
@@ -244,4 +263,131 @@ export class DockerEngine implements SandboxEngine {
     );
     return rows.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State, image: c.Image }));
   }
+}
+
+/** How long to let the SSH connection report its own end before deciding why a call failed. */
+const LOSS_SETTLE_MS = 100;
+
+/**
+ * A Docker engine on another host, reached over SSH (main/remote/ssh.ts): every Docker API request
+ * is a channel of one kept-alive connection to the host's Docker socket. The run lifecycle is the
+ * local one; what differs is said here: a call cut off because the SSH connection dropped fails
+ * with a reason naming SSH and the host, and the sandbox's PID cgroup is not on this machine (the
+ * run falls back to the stats stream's task counts).
+ */
+export class SshDockerEngine extends DockerEngine {
+  readonly connection: SshConnection;
+  readonly host: HostRecord;
+  /** Why the host could not be reached the last time it was not (host key, login, network). */
+  private readonly seen: { error: RemoteError | null };
+
+  constructor(config: {
+    host: HostRecord;
+    auth: () => Promise<SshAuth>;
+    deadlines?: Partial<EngineDeadlines>;
+    ssh?: SshConnectionOptions;
+    socketPath?: string;
+  }) {
+    const endpoint = endpointOf(config.host);
+    const connection = new SshConnection(endpoint, config.host.hostKey, config.auth, config.ssh);
+    const seen: { error: RemoteError | null } = { error: null };
+    const agent = new DockerSocketAgent(connection, config.socketPath ?? '/var/run/docker.sock', (err) => {
+      if (err instanceof RemoteError) seen.error = err;
+      return unreachable(endpoint.name, err);
+    });
+    // No socketPath: docker-modem then builds http://docker/... URLs and sends them through the agent.
+    const docker = new Dockerode({ host: 'docker', port: 80, protocol: 'http', agent } as Dockerode.DockerOptions);
+    super({ id: `ssh:${config.host.name}`, docker, ...(config.deadlines ? { deadlines: config.deadlines } : {}) });
+    this.connection = connection;
+    this.host = config.host;
+    this.seen = seen;
+  }
+
+  /** The host-key, login or network failure behind the last unreachable state, if any. */
+  get remoteError(): RemoteError | null {
+    return this.seen.error;
+  }
+
+  /** Re-pins the host key for this engine's connection (after the user re-trusted it). */
+  setPin(pin: HostKeyPin): void {
+    this.connection.setPin(pin);
+  }
+
+  override async refresh(): Promise<EngineState> {
+    this.seen.error = null;
+    return super.refresh();
+  }
+
+  override requireConnected(): void {
+    if (this.state.connected) return;
+    const r = this.seen.error;
+    if (r) throw new MoatError(r.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'ENGINE_UNAVAILABLE', `${r.reason}: ${r.message}`, r.fix);
+    if (this.state.error?.startsWith('Docker engine')) throw engineUnavailable(this.state);
+    throw new MoatError(
+      'ENGINE_UNAVAILABLE',
+      `The Docker engine on ${this.host.name} is not reachable: ${this.state.error ?? 'not checked yet'}`,
+      `Check Docker on the host (\`ssh ${describeEndpoint(endpointOf(this.host))} docker info\`); ${ENGINE_FIX}`,
+    );
+  }
+
+  /** Runs `call`; a connection error that came with the SSH connection's end says so. */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    const gen = this.connection.generation;
+    const wasUp = this.connection.connected;
+    try {
+      return await call();
+    } catch (err) {
+      if (!isConnectionError(err) || err instanceof EngineConnectionError) throw err;
+      await new Promise((r) => setTimeout(r, LOSS_SETTLE_MS));
+      if (wasUp && (this.connection.generation !== gen || !this.connection.connected)) {
+        throw new EngineConnectionError(
+          `The SSH connection to ${this.host.name} (${describeEndpoint(endpointOf(this.host))}) was lost.`,
+          'ECONNRESET',
+          'Moat reconnects by itself; check the network to the host if it keeps happening.',
+        );
+      }
+      throw err;
+    }
+  }
+
+  override create(options: Dockerode.ContainerCreateOptions): Promise<string> {
+    return this.guard(() => super.create(options));
+  }
+  override start(id: string): Promise<void> {
+    return this.guard(() => super.start(id));
+  }
+  override attach(id: string): Promise<Duplex> {
+    return this.guard(() => super.attach(id));
+  }
+  override wait(id: string, condition: 'next-exit' | 'not-running', deadlineMs: number, cancel?: AbortSignal): Promise<number> {
+    return this.guard(() => super.wait(id, condition, deadlineMs, cancel));
+  }
+  override kill(id: string): Promise<void> {
+    return this.guard(() => super.kill(id));
+  }
+  override remove(id: string): Promise<'removed' | 'gone'> {
+    return this.guard(() => super.remove(id));
+  }
+  override inspect(id: string): Promise<SandboxState | null> {
+    return this.guard(() => super.inspect(id));
+  }
+  override listManaged(): Promise<SandboxListing[]> {
+    return this.guard(() => super.listManaged());
+  }
+
+  /** The cgroup is on the host, not here: the stats stream's task counts stand in. */
+  override watchPids(): PidsWatch {
+    return { peak: 0, limitHit: false, stop() {} };
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+}
+
+function unreachable(name: string, err: unknown): EngineConnectionError {
+  const r = err instanceof RemoteError ? err : null;
+  const text = r ? `${r.reason}: ${r.message}` : ((err as Error)?.message ?? String(err));
+  const e = new EngineConnectionError(`Cannot reach the Docker engine on ${name} over SSH. ${text}`, 'ECONNREFUSED', r?.fix);
+  return e;
 }

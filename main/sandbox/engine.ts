@@ -1,12 +1,14 @@
 // The seam between the run lifecycle and whatever runs containers. A SandboxEngine offers sandbox
 // operations (create with a profile, start, attach, wait, kill, remove, stats, list by label), each
 // with a deadline, so that a hung engine costs a run its slot for a bounded time, never forever.
-// The local Docker engine (docker-engine.ts) is the one implementation today; a remote Docker over
-// SSH, or Kubernetes, fits behind the same interface.
+// Implementations: the local Docker engine and a remote Docker over SSH (docker-engine.ts);
+// Kubernetes fits behind the same interface.
 import type Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { basename } from 'node:path';
 import { MoatError } from '../../shared/errors';
+import type { HostRecord } from '../remote/hosts';
+import type { SshAuth, SshConnectionOptions } from '../remote/ssh';
 
 export interface EngineState {
   connected: boolean;
@@ -69,9 +71,25 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/**
+ * The way to the engine failed, and the engine knows how to say it (e.g. "the SSH connection to
+ * gpu1 was lost"): the message is for the user as is. Its code makes it a connection error.
+ */
+export class EngineConnectionError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ECONNRESET' | 'ECONNREFUSED' = 'ECONNRESET',
+    readonly fix?: string,
+  ) {
+    super(message);
+    this.name = 'EngineConnectionError';
+  }
+}
+
 /** Human-readable reason for a failed engine call, without leaking internals. */
 export function engineErrorMessage(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
+  if (err instanceof EngineConnectionError) return err.message;
   if (err instanceof EngineTimeoutError)
     return `The Docker engine did not answer (${err.what}) within ${formatSeconds(err.ms)}: it may be hung.`;
   if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOENT') return 'The Docker engine is not running (its socket refused the connection).';
@@ -147,9 +165,22 @@ export interface SandboxEngine {
   watchPids(id: string): PidsWatch;
   /** Moat's containers on this engine. */
   listManaged(): Promise<SandboxListing[]>;
+  /** Lets go of what the engine holds open (a remote engine's SSH connection). */
+  close?(): void;
 }
 
-export type EngineConfig = { kind: 'local'; socketPath?: string; deadlines?: Partial<EngineDeadlines> };
+export type EngineConfig =
+  | { kind: 'local'; socketPath?: string; deadlines?: Partial<EngineDeadlines> }
+  | {
+      kind: 'ssh';
+      host: HostRecord;
+      /** The login, read each time the connection is (re-)established (hosts.ts hostAuth). */
+      auth: () => Promise<SshAuth>;
+      deadlines?: Partial<EngineDeadlines>;
+      ssh?: SshConnectionOptions;
+      /** The Docker socket on the host. */
+      socketPath?: string;
+    };
 
 export function engineUnavailable(state: EngineState): MoatError {
   return new MoatError('ENGINE_UNAVAILABLE', state.error ?? 'The Docker engine is not reachable.', ENGINE_FIX);
