@@ -6,6 +6,7 @@ import type { ErrorPayload } from '../../../shared/errors';
 import type { Instance, LaunchOptions, LaunchProgress, LaunchRequest } from '../../../shared/providers';
 import { toDisplayError } from '../lib/errors';
 import { api } from '../transport/client';
+import { useFirewallStore } from './firewall';
 
 export interface LaunchState {
   account: string;
@@ -50,13 +51,15 @@ export const useLaunchStore = create<LaunchStore>()((set, get) => ({
   launch: null,
 
   init() {
-    return api().on('instances.launch', (e) =>
+    return api().on('instances.launch', (e) => {
+      // A new instance changes the exposed count: read the posture again, once one was read at all.
+      if (e.step === 'ready' && useFirewallStore.getState().overview) void useFirewallStore.getState().load();
       set((s) => {
         const l = s.launch;
         if (!l || !belongsTo(l, e)) return {};
         return { launch: { ...l, events: [...l.events, e], error: e.step === 'failed' ? (e.error ?? l.error) : l.error } };
-      }),
-    );
+      });
+    });
   },
 
   async loadOptions(account) {

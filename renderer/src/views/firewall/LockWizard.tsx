@@ -44,7 +44,8 @@ export function LockWizard({ postures }: { postures: readonly InstancePosture[] 
   const mustConfirm = needsConfirmation(ready);
   const blocked = s.plans.some((p) => !p.plan || p.plan.problems.length > 0);
   const canApply = !s.previewing && ready.length > 0 && !blocked && (!mustConfirm || s.confirmed);
-  const expired = s.results.some((r) => isExpired(r.error));
+  // An expired plan, or one overtaken by a change (another plan in this batch on the same rules): plan again.
+  const retry = s.results.some((r) => isExpired(r.error) || !r.outcome?.ok);
 
   const next = () => {
     if (s.step === 'instances') s.goTo('address');
@@ -142,7 +143,7 @@ export function LockWizard({ postures }: { postures: readonly InstancePosture[] 
             {ready.length > 1 ? `Apply to ${ready.length} instances` : 'Apply'}
           </button>
         )}
-        {s.step === 'apply' && expired && !s.applying && (
+        {s.step === 'apply' && retry && !s.applying && (
           <button type="button" className="primary" data-testid="wizard-repreview" onClick={() => void s.preview()}>
             Preview again
           </button>

@@ -4,6 +4,12 @@ import { PROVIDER_LABELS } from '../../../../shared/providers';
 import { useLockWizardStore } from '../../stores/lockWizard';
 import { LevelBadge } from './LevelBadge';
 
+/** Two chosen instances on one Lambda account: their plans would replace the same account-wide rules. */
+function sharesLambdaRules(postures: readonly InstancePosture[], ids: readonly string[]): boolean {
+  const accounts = postures.filter((p) => ids.includes(p.instance.id) && p.instance.provider === 'lambda').map((p) => p.instance.account);
+  return new Set(accounts).size < accounts.length;
+}
+
 export function WizardInstances({ postures }: { postures: readonly InstancePosture[] }) {
   const instanceIds = useLockWizardStore((s) => s.instanceIds);
   const toggle = useLockWizardStore((s) => s.toggleInstance);
@@ -35,6 +41,12 @@ export function WizardInstances({ postures }: { postures: readonly InstancePostu
           </li>
         ))}
       </ul>
+      {sharesLambdaRules(postures, instanceIds) && (
+        <p className="warn-text small" data-testid="wizard-shared-rules">
+          Some of these are on the same Lambda Cloud account, whose rules apply to all its instances: one plan changes them for all, and a
+          second plan of the same rules will be refused as out of date. Choose one instance per Lambda account.
+        </p>
+      )}
       {instanceIds.length > 1 && (
         <p className="muted small">Each instance gets its own plan: you will see them all before anything changes.</p>
       )}
