@@ -102,6 +102,13 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     audit,
     addressUrls: () => settings.get().addressDetectUrls,
   });
+  /** Recomputes every posture in the background and pushes it (the frame's exposed count follows). */
+  const pushFirewall = (): void => {
+    void firewall
+      .overview()
+      .then((o) => emit('firewall.updated', o))
+      .catch((err: unknown) => log(`firewall overview failed: ${(err as Error).message}`));
+  };
   const unsubscribeAudit = audit.subscribe((e) => emit('audit.appended', e));
   // Launches being followed to ready; aborted at close.
   const following = new AbortController();
@@ -221,6 +228,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       const a = await accounts.add(provider, label, key);
       monitor.kick();
       emit('accounts.updated', accounts.list());
+      pushFirewall();
       return a;
     },
     'accounts.rotate': async ({ label, key }) => {
@@ -232,6 +240,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       const r = await accounts.remove(label);
       monitor.kick();
       emit('accounts.updated', accounts.list());
+      pushFirewall();
       return r;
     },
     'instances.list': async (p) => monitor.list(p?.refresh ?? false),
@@ -268,10 +277,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'firewall.plan': async (req) => firewall.plan(req),
     'firewall.apply': async ({ planId }) => {
       const out = await firewall.apply(planId);
-      void firewall
-        .overview()
-        .then((o) => emit('firewall.updated', o))
-        .catch(() => undefined);
+      pushFirewall();
       return out;
     },
     'settings.get': async () => settings.get(),

@@ -161,6 +161,24 @@ const cases: Case[] = [
     findings: ['broad-source', 'broad-source', 'outbound-open'],
   },
   {
+    name: 'Linode: a private /8 plus my address is not the world (private space is not counted), only broad',
+    input: {
+      instance: LINODE,
+      ruleSets: [linodeFirewall('7', { rules: [rule({ ports: port(3000), ipv4: ['10.0.0.0/8', ME] })] })],
+    },
+    level: 'locked',
+    findings: ['broad-source', 'outbound-open'],
+  },
+  {
+    name: 'Linode: the world minus the private ranges is still the world',
+    input: {
+      instance: LINODE,
+      ruleSets: [linodeFirewall('7', { rules: [rule({ ports: port(3000), ipv4: ['0.0.0.0/1', '128.0.0.0/1'] })] })],
+    },
+    level: 'exposed',
+    findings: ['service-world', 'outbound-open'],
+  },
+  {
     name: 'Linode: ICMP from anywhere alone is low and does not make it exposed',
     input: { instance: LINODE, ruleSets: [linodeFirewall('7', { rules: [rule({ protocol: 'icmp', ipv4: ['0.0.0.0/0'] })] })] },
     level: 'locked',

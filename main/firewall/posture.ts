@@ -19,7 +19,7 @@
 import type { ProviderKind } from '../providers/provider';
 import { computeExposure, everything, outboundOpen, ruleSetExposure, ruleSetsFor, type Exposure, type ExposureEntry } from './exposure';
 import type { PortRange, RuleSet, RuleSetRef } from './model';
-import { intervalsOf, intervalsSize } from './net';
+import { intervalsOf, intervalsSize, subtractIntervals } from './net';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -90,8 +90,28 @@ export const SERVICE_PORTS: Record<number, { what: string; severity: Severity }>
   443: { what: 'a web server (HTTPS)', severity: 'medium' },
 };
 
+/**
+ * Address space no one on the internet sends from: private (RFC 1918, unique-local), loopback,
+ * link-local, shared (CGNAT) and unspecified. Left out when deciding "open to the world", so that
+ * 10.0.0.0/8 plus one's own address is a named source, not the world. (Such sources can still be
+ * broad: another tenant on a provider's private network; the broad-source finding says so.)
+ */
+const NON_INTERNET_V4 = intervalsOf([
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+]);
+const NON_INTERNET_V6 = intervalsOf(['::/127', 'fc00::/7', 'fe80::/10']);
+
 export function isWorld(e: Pick<ExposureEntry, 'ipv4' | 'ipv6'>): boolean {
-  return intervalsSize(intervalsOf(e.ipv4)) > WORLD_V4 || intervalsSize(intervalsOf(e.ipv6)) > WORLD_V6;
+  return (
+    intervalsSize(subtractIntervals(intervalsOf(e.ipv4), NON_INTERNET_V4)) > WORLD_V4 ||
+    intervalsSize(subtractIntervals(intervalsOf(e.ipv6), NON_INTERNET_V6)) > WORLD_V6
+  );
 }
 
 function isBroad(e: ExposureEntry): boolean {
