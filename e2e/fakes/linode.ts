@@ -22,6 +22,8 @@ export interface LinodeFakeOptions {
   pageSizeCap?: number;
   /** Serve /regions/availability (true) or 404 it like an API version without it. */
   availability?: boolean;
+  /** How old an instance must be before /stats answers (the real API: about 10 minutes). */
+  statsAfterMs?: number;
 }
 
 export interface LinodeFakeKnobs {
@@ -439,6 +441,12 @@ export async function startLinodeFake(opts: LinodeFakeOptions) {
       i.deletedAt = Date.now();
       return answer(200, {});
     }
+    if (template === '/{apiVersion}/linode/instances/{linodeId}/stats') {
+      const i = live().find((x) => String(x.id) === params.linodeId);
+      if (!i) return answer(404, ERR('Not found'));
+      if (Date.now() - i.createdAt < (opts.statsAfterMs ?? STATS_AFTER_MS)) return answer(400, ERR('Stats are unavailable at this time.'));
+      return answer(200, statsBody(i, Date.now()));
+    }
     if (template === '/{apiVersion}/linode/types') return answer(200, paginateOr400(TYPES, url, opts.pageSizeCap));
     if (template === '/{apiVersion}/linode/types/{typeId}') {
       const t = TYPES.find((x) => x.id === params.typeId);
@@ -588,6 +596,7 @@ const ROUTES: { template: string; re: RegExp; names: string[]; methods: string[]
   ['/regions/availability', ['GET']],
   ['/profile/sshkeys', ['GET', 'POST']],
   ['/linode/instances/{linodeId}/firewalls', ['GET']],
+  ['/linode/instances/{linodeId}/stats', ['GET']],
   ['/networking/firewalls', ['GET', 'POST']],
   ['/networking/firewalls/{firewallId}', ['GET', 'PUT', 'DELETE']],
   ['/networking/firewalls/{firewallId}/rules', ['GET', 'PUT']],
@@ -646,6 +655,31 @@ function applyFilter<T extends object>(
     else out = out.filter((i) => get(i) === String(v));
   }
   return { items: out };
+}
+
+// Stats as the real API serves them: `{data: {cpu, io, netv4, netv6}, title}` (the spec omits the
+// wrapper), 5-minute averages as `[epoch_ms, value]` from the instance's creation (at most the
+// last 24 h); CPU 100 = one core. Values are a deterministic wave per instance, so tests can
+// compare two answers.
+const STATS_AFTER_MS = 10 * 60_000;
+const FIVE_MIN = 5 * 60_000;
+
+function statsBody(i: { id: number; label: string; createdAt: number }, now: number) {
+  const first = Math.ceil(Math.max(i.createdAt, now - 24 * 3_600_000) / FIVE_MIN) * FIVE_MIN;
+  const times: number[] = [];
+  for (let t = first; t <= now; t += FIVE_MIN) times.push(t);
+  const wave = (t: number, scale: number, phase: number) => Math.round(scale * (1 + Math.sin(t / 3_600_000 + i.id + phase)) * 100) / 100;
+  const pts = (scale: number, phase: number) => times.map((t) => [t, wave(t, scale, phase)]);
+  const zero = () => times.map((t) => [t, 0]);
+  return {
+    data: {
+      cpu: pts(40, 0),
+      io: { io: pts(5, 1), swap: zero() },
+      netv4: { in: pts(2000, 2), out: pts(4000, 3), private_in: zero(), private_out: pts(5, 4) },
+      netv6: { in: zero(), out: zero(), private_in: pts(200, 5), private_out: pts(5, 6) },
+    },
+    title: `linode.com - ${i.label} (linode${i.id}) - day (5 min avg)`,
+  };
 }
 
 type Problem = { reason: string; field?: string };

@@ -10,6 +10,7 @@ import {
   firewallRules,
   linodeInstance,
   linodeRegion,
+  linodeStats,
   linodeType,
   page,
   regionAvailability,
@@ -19,6 +20,7 @@ import {
   type LinodeFirewallRules,
   type LinodeInstance,
   type LinodeSshKey,
+  type LinodeStats,
 } from './schemas';
 
 export const LINODE_DEFAULT_URL = 'https://api.linode.com/v4';
@@ -211,4 +213,50 @@ export class LinodeClient {
   instanceFirewalls(linodeId: number | string): Promise<LinodeFirewall[]> {
     return this.all(`/linode/instances/${encodeURIComponent(String(linodeId))}/firewalls`, firewall);
   }
+
+  /**
+   * The last 24 h of 5-minute averages (CPU, disk IO, network). null while Linode has none yet: a
+   * new Linode answers 400 `Stats are unavailable at this time.` for its first minutes, which is
+   * a state to show ("no data yet"), not a failure.
+   */
+  async stats(linodeId: number | string): Promise<LinodeStats | null> {
+    try {
+      return (await this.call({ method: 'GET', path: `/linode/instances/${encodeURIComponent(String(linodeId))}/stats` }, linodeStats))
+        .body;
+    } catch (err) {
+      if (err instanceof ProviderError && err.details.status === 400 && STATS_UNAVAILABLE.test(err.message)) return null;
+      throw err;
+    }
+  }
+}
+
+const STATS_UNAVAILABLE = /stats are unavailable/i;
+
+export type Point = [t: number, v: number];
+
+export interface LinodeStatsSeries {
+  /** 100 = one core. */
+  cpuPercent: Point[];
+  /** Public and private, IPv4 and IPv6, added per timestamp. */
+  netInBitsPerSec: Point[];
+  netOutBitsPerSec: Point[];
+  /** Disk IO, blocks per second. */
+  ioBlocks: Point[];
+}
+
+/** Linode's stats as the chart series Moat draws: sorted by time, network families added together. */
+export function linodeStatsSeries(raw: LinodeStats): LinodeStatsSeries {
+  const d = raw.data;
+  const sorted = (p: Point[]) => [...p].sort((a, b) => a[0] - b[0]);
+  const sum = (...lists: Point[][]): Point[] => {
+    const by = new Map<number, number>();
+    for (const l of lists) for (const [t, v] of l) by.set(t, (by.get(t) ?? 0) + v);
+    return sorted([...by.entries()]);
+  };
+  return {
+    cpuPercent: sorted(d.cpu),
+    netInBitsPerSec: sum(d.netv4.in, d.netv4.private_in, d.netv6.in, d.netv6.private_in),
+    netOutBitsPerSec: sum(d.netv4.out, d.netv4.private_out, d.netv6.out, d.netv6.private_out),
+    ioBlocks: sorted(d.io.io),
+  };
 }

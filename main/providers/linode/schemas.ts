@@ -95,3 +95,41 @@ export type LinodeFirewall = z.infer<typeof firewall>;
 
 export const firewallDevice = z.object({ id: z.number().int(), entity });
 export type LinodeFirewallDevice = z.infer<typeof firewallDevice>;
+
+/** `[epoch_ms, value]` points; a point that is not two numbers is dropped rather than failing the call. */
+const series = z
+  .array(z.array(z.unknown()))
+  .nullish()
+  .transform((l) =>
+    (l ?? []).flatMap((p): [number, number][] =>
+      typeof p[0] === 'number' && typeof p[1] === 'number' && Number.isFinite(p[0]) && Number.isFinite(p[1]) ? [[p[0], p[1]]] : [],
+    ),
+  );
+const netSeries = z
+  .object({ in: series, out: series, private_in: series, private_out: series })
+  .partial()
+  .nullish()
+  .transform((n) => ({ in: n?.in ?? [], out: n?.out ?? [], private_in: n?.private_in ?? [], private_out: n?.private_out ?? [] }));
+
+/**
+ * GET /linode/instances/{id}/stats. The real API wraps the series in `{data, title}` (the spec
+ * shows them at the top level); both are read. Points are 5-minute averages over the last 24 h;
+ * CPU 100 = one core; network in bits/s; io in blocks/s.
+ */
+export const linodeStats = z.preprocess(
+  (b) => (b && typeof b === 'object' && !('data' in b) && 'cpu' in b ? { data: b, title: (b as { title?: unknown }).title } : b),
+  z.object({
+    data: z.object({
+      cpu: series,
+      io: z
+        .object({ io: series, swap: series })
+        .partial()
+        .nullish()
+        .transform((i) => ({ io: i?.io ?? [], swap: i?.swap ?? [] })),
+      netv4: netSeries,
+      netv6: netSeries,
+    }),
+    title: z.string().nullish(),
+  }),
+);
+export type LinodeStats = z.infer<typeof linodeStats>;
