@@ -171,6 +171,8 @@ export const RunRecord = z.object({
   owner: z.string().optional(),
   /** false when the run was not kept: no code, stdin, output or samples were stored for it. */
   keep: z.boolean().optional(),
+  /** Where it ran: the engine's id (`ssh:<host>`); absent for the local engine. */
+  target: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

@@ -1,9 +1,41 @@
-// `moat history prune`: applies retention to the run history now, whether or not a Moat host or
-// the desktop app is running (the history's lock keeps them apart, and they follow the rewrite).
+// `moat history`: the past runs, newest first, with where each ran. `moat history prune`: applies
+// retention to the run history now, whether or not a Moat host or the desktop app is running (the
+// history's lock keeps them apart, and they follow the rewrite).
 import type { Retention } from '../../shared/types';
 import { RunStore } from '../../main/store/runs';
 import { SettingsStore } from '../../main/store/settings';
 import { parseSize } from './parse';
+
+const HISTORY_WIDTHS = [24, 9, 20, 9, 5, 13, 16, 16];
+
+/** The run's target as shown: `local`, or the host name of `ssh:<host>`. */
+export function targetName(target: string | undefined): string {
+  if (!target) return 'local';
+  return target.startsWith('ssh:') ? target.slice(4) : target;
+}
+
+export function listHistory(opts: { limit: string; json?: boolean }, dataDir: string): void {
+  const store = new RunStore(dataDir);
+  const runs = store.list({ limit: Math.max(1, Number(opts.limit) || 20) });
+  store.close();
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(runs) + '\n');
+    return;
+  }
+  const pad = (cols: string[]): string =>
+    cols
+      .map((c, i) => c.padEnd(HISTORY_WIDTHS[i] ?? 10))
+      .join(' ')
+      .trimEnd();
+  process.stdout.write(pad(['RUN', 'TEMPLATE', 'STARTED', 'DURATION', 'EXIT', 'ENDED', 'RUNTIME', 'ON']) + '\n');
+  for (const r of runs) {
+    const started = new Date(r.startedAt ?? r.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+    const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(2)}s`;
+    const runtime = r.runtime.gvisor ? r.runtime.name : `${r.runtime.name} (opt-in)`;
+    const cols = [r.id, r.template, started, duration, r.exitCode === null ? '-' : String(r.exitCode), r.endReason ?? r.status, runtime];
+    process.stdout.write(pad([...cols, targetName(r.target)]) + '\n');
+  }
+}
 
 export interface PruneFlags {
   olderThan?: string;

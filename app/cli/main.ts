@@ -1,4 +1,4 @@
-// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, images.
+// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, hosts, images.
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,11 +12,11 @@ import { ENGINE_FIX, GVISOR_FIX } from '../../main/sandbox/engine';
 import { LABEL_OWNER, ownerAlive } from '../../main/sandbox/labels';
 import { buildLocalImages } from '../../main/sandbox/images';
 import { TEMPLATES } from '../../main/sandbox/templates';
-import { RunStore } from '../../main/store/runs';
 import { registerAccounts } from './accounts';
 import { registerFirewall } from './firewall';
 import { registerInstances } from './instances';
-import { pruneCommand, type PruneFlags } from './history';
+import { listHistory, pruneCommand, type PruneFlags } from './history';
+import { registerHosts } from './hosts';
 import { runCommand, type RunFlags } from './run';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -134,6 +134,7 @@ program
   .option('--no-warm', 'do not use a warm sandbox')
   .option('--no-keep', 'do not keep the code, input or output: only the run summary is recorded')
   .option('--json', 'print the run record and output as JSON instead of passing output through')
+  .option('--on <host>', 'run on a host added with `moat hosts add` (over SSH); default: this machine')
   .action(async (command: string[], flags: RunFlags) => {
     process.exitCode = await runCommand(flags, command);
   });
@@ -143,23 +144,7 @@ const history = program
   .description('list past runs, newest first')
   .option('-n, --limit <n>', 'how many', '20')
   .option('--json', 'print the run records as JSON')
-  .action(async (opts: { limit: string; json?: boolean }) => {
-    const store = new RunStore(defaultDataDir());
-    const runs = store.list({ limit: Math.max(1, Number(opts.limit) || 20) });
-    store.close();
-    if (opts.json) {
-      process.stdout.write(JSON.stringify(runs) + '\n');
-      return;
-    }
-    process.stdout.write(pad(['RUN', 'TEMPLATE', 'STARTED', 'DURATION', 'EXIT', 'ENDED', 'RUNTIME'], HISTORY_WIDTHS) + '\n');
-    for (const r of runs) {
-      const started = new Date(r.startedAt ?? r.createdAt).toISOString().replace('T', ' ').slice(0, 19);
-      const duration = r.durationMs === undefined ? '-' : `${(r.durationMs / 1000).toFixed(2)}s`;
-      const runtime = r.runtime.gvisor ? r.runtime.name : `${r.runtime.name} (opt-in)`;
-      const cols = [r.id, r.template, started, duration, r.exitCode === null ? '-' : String(r.exitCode), r.endReason ?? r.status, runtime];
-      process.stdout.write(pad(cols, HISTORY_WIDTHS) + '\n');
-    }
-  });
+  .action((opts: { limit: string; json?: boolean }) => listHistory(opts, defaultDataDir()));
 
 history
   .command('prune')
@@ -212,6 +197,7 @@ program
 registerAccounts(program);
 registerInstances(program);
 registerFirewall(program);
+registerHosts(program);
 
 const images = program.command('images').description('sandbox images');
 images
@@ -230,8 +216,6 @@ async function connectedEngine(): Promise<DockerEngine> {
   if (!s.connected) fail(`engine: not reachable: ${s.error}\nfix: ${ENGINE_FIX}`);
   return engine;
 }
-
-const HISTORY_WIDTHS = [24, 9, 20, 9, 5, 13, 16];
 
 function pad(cols: string[], widths = [14, 24, 10, 6, 18, 30]): string {
   return cols

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { MoatError } from '../../shared/errors';
 import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
+import { KeychainVault } from '../../main/credentials/keychain';
 import { fileLogger } from '../../main/log';
+import { HostsService } from '../../main/remote/service';
+import type { SandboxEngine } from '../../main/sandbox/engine';
 import { createServices, defaultDataDir, type Services } from '../../main/services';
 import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
 
@@ -23,6 +26,8 @@ export interface RunFlags {
   warm?: boolean;
   keep?: boolean;
   json?: boolean;
+  /** A host added with `moat hosts add`: the sandbox runs there, over SSH. */
+  on?: string;
 }
 
 /** Exit status for runs that did not end by themselves (documented in the README). */
@@ -81,6 +86,7 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
   // on the engine (the CLI keeps no warm pool), so it exits at once, however long the engine
   // checks take; from then on it cancels the run, which removes its sandbox before it is done.
   let services: Services | null = null;
+  let engine: SandboxEngine | null = null;
   let runId: string | null = null;
   const onSignal = (): void => {
     if (runId) {
@@ -96,7 +102,9 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
   try {
     // Moat's own diagnostics go to its log file: stderr belongs to the program.
     const dataDir = defaultDataDir();
-    services = await createServices({ dataDir, pool: false, log: fileLogger(dataDir) });
+    const vault = new KeychainVault();
+    if (flags.on && flags.on !== 'local') engine = new HostsService({ dataDir, vault }).engineFor(flags.on);
+    services = await createServices({ dataDir, pool: false, log: fileLogger(dataDir), vault, ...(engine ? { engine } : {}) });
     off = services.onEvent((event, payload) => {
       // Our run's first update is sent from inside run(), before its sandbox is asked for (the
       // CLI's services run nothing else): from here on a signal must cancel, not exit.
@@ -127,6 +135,7 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await services?.close();
+    engine?.close?.();
   }
 }
 

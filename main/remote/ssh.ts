@@ -162,6 +162,9 @@ type State =
   | { kind: 'backoff'; until: number; error: RemoteError }
   | { kind: 'closed' };
 
+/** A caller waits for a reconnect due within this; past it, it fails with the last error. */
+const JOIN_RETRY_MS = 2000;
+
 /** Errors that will not go away by trying again: the user has to act. */
 function permanent(err: RemoteError): boolean {
   return (
@@ -175,13 +178,15 @@ function permanent(err: RemoteError): boolean {
 /**
  * The one connection to a host. `ready()` hands out the live client, connecting when there is
  * none. A drop schedules a reconnect after a delay that doubles per failed attempt (bounded);
- * calls made while waiting fail at once with the last error rather than queue behind the timer.
+ * a call made meanwhile joins the reconnect if it is due soon, else fails at once with the last
+ * error rather than queue behind the timer.
  */
 export class SshConnection {
   private state: State = { kind: 'idle' };
   private attempts = 0;
   private timer: NodeJS.Timeout | null = null;
   private gen = 0;
+  private readonly dropListeners = new Set<() => void>();
   private readonly o: Required<Omit<SshConnectionOptions, 'log'>> & { log: (msg: string) => void };
 
   constructor(
@@ -202,6 +207,22 @@ export class SshConnection {
     return this.state.kind === 'ready';
   }
 
+  /**
+   * Calls `listener` once when the live connection drops. A request whose response is under way
+   * (Docker's wait sends its headers at once and its body at the exit) is not always failed by
+   * its channel's end, so callers that wait long listen for this too.
+   */
+  onDrop(listener: () => void): () => void {
+    const once = (): void => {
+      this.dropListeners.delete(once);
+      listener();
+    };
+    this.dropListeners.add(once);
+    return () => {
+      this.dropListeners.delete(once);
+    };
+  }
+
   /** Re-pins (after `moat hosts trust`); the next connection checks the new key. */
   setPin(pin: HostKeyPin): void {
     this.pin = pin;
@@ -216,9 +237,14 @@ export class SshConnection {
         return this.state.promise;
       case 'closed':
         return Promise.reject(new RemoteError('SSH_UNREACHABLE', `The SSH connection to ${this.endpoint.name} is closed.`));
-      case 'backoff':
-        if (Date.now() < this.state.until) return Promise.reject(this.state.error);
-        return this.connect();
+      case 'backoff': {
+        const wait = this.state.until - Date.now();
+        if (wait <= 0) return this.connect();
+        // A retry due soon (the first ones after a drop are) is joined; a host that has been down
+        // for a while answers at once with why, rather than holding every caller to its deadline.
+        if (permanent(this.state.error) || wait > JOIN_RETRY_MS) return Promise.reject(this.state.error);
+        return new Promise((r) => setTimeout(r, wait)).then(() => this.ready());
+      }
       case 'idle':
         return this.connect();
     }
@@ -248,6 +274,7 @@ export class SshConnection {
   private dropped(client: Client): void {
     if (this.state.kind !== 'ready' || this.state.client !== client) return;
     this.o.log(`ssh ${this.endpoint.name}: connection lost; reconnecting`);
+    for (const l of [...this.dropListeners]) l();
     this.scheduleRetry(new RemoteError('SSH_UNREACHABLE', `The SSH connection to ${this.endpoint.name} was lost; reconnecting.`));
   }
 

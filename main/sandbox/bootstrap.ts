@@ -23,6 +23,11 @@ export interface ProgramSpec {
   code?: string;
   argv?: string[];
   stdin?: string;
+  /**
+   * The backstop deadline, enforced inside the sandbox on its host: past it the program is killed
+   * even if no Moat is left to do it (see programScript).
+   */
+  deadlineMs?: number;
 }
 
 /** Where the run's standard input is kept inside the sandbox (tmpfs). */
@@ -57,12 +62,24 @@ const SLICE_BYTES = 32 * 1024;
  * The script the bootstrap reads: writes the code file (and the run's stdin) byte for byte, runs
  * the program with that stdin or /dev/null, then reports its exit with the run's marker
  * (exit-marker.ts).
+ *
+ * With a deadline the program runs under coreutils' `timeout -s KILL`, which kills it and its
+ * process group at the deadline; the bootstrap (PID 1) then reports and exits, and the sandbox
+ * with it. Moat's own timer stops a run at its timeout, long before this; the backstop is for a
+ * sandbox whose Moat is gone (crashed, or cut off from a remote host), which would otherwise run
+ * until someone reaps it. It costs one process of the run's process limit and one exec, and is
+ * skipped where an image has no `timeout` (both templates' images have it).
  */
 export function programScript(p: ProgramSpec, exitNonce: string): string {
   const lines = ['cd /work || exit 125'];
   if (p.code !== undefined) lines.push(...writeFileLines(`/work/${p.template.codeFile}`, p.code));
   if (p.stdin !== undefined) lines.push(...writeFileLines(STDIN_FILE, p.stdin));
-  lines.push(`${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`);
+  let wrap = '';
+  if (p.deadlineMs !== undefined) {
+    lines.push(`moat_deadline=; command -v timeout >/dev/null 2>&1 && moat_deadline='timeout -s KILL ${Math.ceil(p.deadlineMs / 1000)}'`);
+    wrap = '$moat_deadline ';
+  }
+  lines.push(`${wrap}${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`);
   lines.push(...exitMarkerLines(exitNonce));
   // One brace group: the shell parses all of it before running any of it, so no part of the
   // script is left in the pipe (for the program to read or disturb) while the program runs.

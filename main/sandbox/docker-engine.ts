@@ -330,24 +330,38 @@ export class SshDockerEngine extends DockerEngine {
     );
   }
 
-  /** Runs `call`; a connection error that came with the SSH connection's end says so. */
+  /**
+   * Runs `call`; when the SSH connection drops meanwhile, fails at once with a reason naming SSH
+   * and the host (the call's own error may never come: see SshConnection.onDrop).
+   */
   private async guard<T>(call: () => Promise<T>): Promise<T> {
     const gen = this.connection.generation;
     const wasUp = this.connection.connected;
+    let off = (): void => {};
+    const dropped = new Promise<never>((_, reject) => {
+      if (wasUp) off = this.connection.onDrop(() => reject(this.lost()));
+    });
+    const pending = call();
+    pending.catch(() => {}); // after a drop its rejection, if any, is expected
     try {
-      return await call();
+      return await Promise.race([pending, dropped]);
     } catch (err) {
       if (!isConnectionError(err) || err instanceof EngineConnectionError) throw err;
+      // The channel's end can be seen before the connection's own.
       await new Promise((r) => setTimeout(r, LOSS_SETTLE_MS));
-      if (wasUp && (this.connection.generation !== gen || !this.connection.connected)) {
-        throw new EngineConnectionError(
-          `The SSH connection to ${this.host.name} (${describeEndpoint(endpointOf(this.host))}) was lost.`,
-          'ECONNRESET',
-          'Moat reconnects by itself; check the network to the host if it keeps happening.',
-        );
-      }
+      if (wasUp && (this.connection.generation !== gen || !this.connection.connected)) throw this.lost();
       throw err;
+    } finally {
+      off();
     }
+  }
+
+  private lost(): EngineConnectionError {
+    return new EngineConnectionError(
+      `The SSH connection to ${this.host.name} (${describeEndpoint(endpointOf(this.host))}) was lost.`,
+      'ECONNRESET',
+      'Moat reconnects by itself; check the network to the host if it keeps happening.',
+    );
   }
 
   override create(options: Dockerode.ContainerCreateOptions): Promise<string> {

@@ -150,6 +150,8 @@ export class SandboxManager {
       ...(req.code !== undefined ? { code: req.code } : {}),
       ...(req.argv ? { argv: req.argv } : {}),
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+      // Moat stops the run at its timeout; the sandbox's own backstop follows after the engine's grace.
+      deadlineMs: limits.timeoutMs + engine.deadlines.graceMs,
     };
     const profile: PoolProfile = { template, image, runtime, limits };
 
@@ -162,6 +164,7 @@ export class SandboxManager {
       ...(req.code !== undefined ? { code: req.code } : {}),
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
       ...(req.keep === false ? { keep: false } : {}),
+      ...(engine.id !== 'local' ? { target: engine.id } : {}),
       argv: programArgv(spec),
       limits,
       warm: false,

@@ -93,6 +93,10 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+function descendantsOf(pid: number): number[] {
+  return childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
+}
+
 export async function startSshd(): Promise<TestSshd> {
   const dir = tempDir('moat-sshd-');
   const d = dir.path;
@@ -149,7 +153,7 @@ export async function startSshd(): Promise<TestSshd> {
     const p = proc;
     proc = null;
     if (!p || p.exitCode !== null) return;
-    for (const c of childrenOf(p.pid!)) {
+    for (const c of descendantsOf(p.pid!)) {
       try {
         process.kill(c, 'SIGKILL');
       } catch {
@@ -181,7 +185,9 @@ export async function startSshd(): Promise<TestSshd> {
     connections: () => (proc?.pid ? childrenOf(proc.pid) : []),
     dropConnections() {
       const kids = proc?.pid ? childrenOf(proc.pid) : [];
-      for (const c of kids) {
+      // The per-connection monitor and its unprivileged child both hold the socket.
+      const all = kids.flatMap((k) => [k, ...descendantsOf(k)]);
+      for (const c of all) {
         try {
           process.kill(c, 'SIGKILL');
         } catch {
