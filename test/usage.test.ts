@@ -262,3 +262,82 @@ test('nvidia-smi: header or not, units or not, [N/A] / [Not Supported] as null, 
   );
   assert.match(viaScript.gpuError!, /NVIDIA driver/);
 });
+
+const smi = (name: string) => lines(fixture(`nvidia-smi/${name}`));
+
+test('nvidia-smi fixture: 8x H100 (transcribed from a recorded table), header in another field order, units kept', () => {
+  const { gpus, error } = parseNvidiaSmi(smi('h100-8x-idle.csv'));
+  assert.equal(error, null);
+  assert.equal(gpus.length, 8);
+  assert.deepEqual(
+    gpus.map((g) => g.index),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
+  assert.deepEqual(gpus[0], {
+    index: 0,
+    name: 'NVIDIA H100 80GB HBM3',
+    uuid: null,
+    utilPercent: 0,
+    memUsedMiB: 1,
+    memTotalMiB: 81559,
+    tempC: 25,
+    powerW: 92,
+    powerLimitW: 700,
+  });
+  assert.equal(gpus[2]!.powerW, 96);
+  assert.equal(gpus[7]!.tempC, 24);
+});
+
+test('nvidia-smi fixture: A100-SXM4-80GB (recorded), no header: read with its own field list', () => {
+  const { gpus } = parseNvidiaSmi(smi('a100-sxm4-80gb-idle.csv'), ['name', 'utilization.gpu', 'memory.used', 'memory.total']);
+  assert.deepEqual(gpus, [
+    {
+      index: 0,
+      name: 'NVIDIA A100-SXM4-80GB',
+      uuid: null,
+      utilPercent: 0,
+      memUsedMiB: 0,
+      memTotalMiB: 81920,
+      tempC: null,
+      powerW: null,
+      powerLimitW: null,
+    },
+  ]);
+  // Read with Moat's own field list instead, the line does not fit: it is not a GPU row.
+  assert.deepEqual(parseNvidiaSmi(smi('a100-sxm4-80gb-idle.csv')).gpus, []);
+});
+
+test('nvidia-smi fixture: A10 (SYNTHETIC), Moat’s own query and format', () => {
+  const { gpus } = parseNvidiaSmi(smi('a10-SYNTHETIC.csv'));
+  assert.deepEqual(gpus, [
+    {
+      index: 0,
+      name: 'NVIDIA A10',
+      uuid: 'GPU-00000000-0000-4000-8000-00000000a010',
+      utilPercent: 37,
+      memUsedMiB: 6144,
+      memTotalMiB: 23028,
+      tempC: 48,
+      powerW: 88.31,
+      powerLimitW: 150,
+    },
+  ]);
+});
+
+test('nvidia-smi fixture: 2x Quadro RTX 6000 (SYNTHETIC), [N/A] and [Not Supported] cells are null', () => {
+  const { gpus } = parseNvidiaSmi(smi('rtx6000-2x-SYNTHETIC.csv'));
+  assert.equal(gpus.length, 2);
+  assert.equal(gpus[0]!.utilPercent, 98);
+  assert.equal(gpus[1]!.utilPercent, null);
+  assert.equal(gpus[1]!.powerW, null);
+  assert.equal(gpus[1]!.powerLimitW, 260);
+  assert.equal(gpus[1]!.memTotalMiB, 24576);
+});
+
+test('a GPU host through the whole path: the script output with an nvidia-smi section gives GPUs on the sample', () => {
+  const out = fixture('script-output-local.txt') + '@@gpu\n' + fixture('nvidia-smi/rtx6000-2x-SYNTHETIC.csv');
+  const u = usageBetween(null, parseUsage(out, 1));
+  assert.equal(u.gpus.length, 2);
+  assert.equal(u.gpus[0]!.name, 'Quadro RTX 6000');
+  assert.equal(u.gpuError, null);
+});
