@@ -215,8 +215,9 @@ describe('sandboxes on a host over SSH (services API)', { skip }, () => {
     assert.equal(engine.current.gvisorRuntime, 'runsc');
     for (let i = 0; i < 5; i++) assert.equal(await engine.ping(), true);
     assert.equal(sshd.connections().length, 1, 'requests share one SSH connection');
-    assert.ok(hostKeyInfo(Buffer.alloc(0)).fingerprint.startsWith('SHA256:'));
-    assert.ok(!(MODERN_ALGORITHMS.cipher as string[]).some((c) => c.includes('cbc')));
+    const r = await engine.connection.exec('echo checked; echo oops >&2; exit 3');
+    assert.deepEqual(r, { code: 3, stdout: 'checked\n', stderr: 'oops\n' });
+    assert.equal(sshd.connections().length, 1, 'exec uses the same connection');
   });
 
   test('runs under gVisor with output streamed as it comes, and the record names the target', async () => {
@@ -366,6 +367,33 @@ describe('sandboxes on a host over SSH (services API)', { skip }, () => {
       });
     });
   }
+});
+
+describe('only modern SSH algorithms are negotiated', { skip }, () => {
+  test('a host that offers only SHA-1 key exchange is refused at the handshake; the default one is accepted', async () => {
+    const legacy = await startSshd({ extraConfig: ['KexAlgorithms diffie-hellman-group14-sha1,diffie-hellman-group1-sha1'] });
+    try {
+      const endpoint = { name: 'old', host: '127.0.0.1', port: legacy.port, user: 'root' };
+      await assert.rejects(
+        () => fetchHostKey(endpoint),
+        (err: RemoteError) => err.reason === 'SSH_UNREACHABLE' && /handshake/i.test(err.message),
+      );
+    } finally {
+      await legacy.close();
+    }
+    // Positive control: the same sshd with its defaults.
+    const modern = await startSshd();
+    try {
+      const k = await fetchHostKey({ name: 'new', host: '127.0.0.1', port: modern.port, user: 'root' });
+      assert.equal(k.fingerprint, modern.fingerprint());
+    } finally {
+      await modern.close();
+    }
+    assert.ok(hostKeyInfo(Buffer.alloc(0)).fingerprint.startsWith('SHA256:'));
+    for (const list of Object.values(MODERN_ALGORITHMS) as string[][]) {
+      assert.ok(!list.some((a) => /cbc|sha1|md5|group1-|group14-sha1|ssh-rsa$|ssh-dss|3des/.test(a)), list.join());
+    }
+  });
 });
 
 describe("the sandbox's own deadline backstop (no Moat left to stop it)", { skip }, () => {

@@ -4,7 +4,8 @@
 // keychain, never in Moat's files; without it the ssh-agent logs in.
 // Exit status: 0 done, 2 bad usage (unknown or taken name, bad URL or key file, no TTY to ask on
 // without --yes), 3 the host refused or could not be reached (host key unknown, changed or not
-// trusted, login refused, network), 4 the OS keychain could not be used, 130 Ctrl-C, 1 anything else.
+// trusted, login refused, network), 4 the OS keychain could not be used, 5 declined at the prompt,
+// 130 Ctrl-C, 1 anything else.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -18,6 +19,9 @@ import type { HostKeyInfo } from '../../main/remote/ssh';
 import { defaultDataDir } from '../../main/services';
 import { MoatError } from '../../shared/errors';
 import { EXIT, UsageError } from './provider-exit';
+
+/** Exit status when the user answers no at a trust prompt (as `moat firewall lock`). */
+const EXIT_DECLINED = 5;
 
 const USAGE_REASONS: RemoteReason[] = ['HOST_EXISTS', 'HOST_NOT_FOUND', 'NO_IDENTITY', 'SSH_KEY_LOCKED'];
 
@@ -46,12 +50,21 @@ function report(err: unknown): void {
   process.exitCode = EXIT.internal;
 }
 
-async function withService(f: (s: HostsService) => Promise<void>): Promise<void> {
+async function withService(f: (s: HostsService, declined: () => void) => Promise<void>): Promise<void> {
+  let said = false;
   try {
-    await f(new HostsService({ dataDir: defaultDataDir(), vault: new KeychainVault() }));
+    await f(new HostsService({ dataDir: defaultDataDir(), vault: new KeychainVault() }), () => (said = true));
   } catch (err) {
     report(err);
+    if (said) process.exitCode = EXIT_DECLINED;
   }
+}
+
+/** y or yes, else a no (recorded, for the exit status). */
+async function confirm(question: string, declined: () => void): Promise<boolean> {
+  const yes = /^y(es)?$/i.test((await ask(question)).trim());
+  if (!yes) declined();
+  return yes;
 }
 
 /** A line typed at the terminal; `hidden` does not echo it (prompts go to stderr). */
@@ -118,7 +131,7 @@ export function registerHosts(program: Command): void {
     .option('--passphrase-stdin', "read the key's passphrase from standard input instead of a hidden prompt")
     .option('--yes', 'trust the host key shown without asking (for scripts)')
     .action(async (name: string, url: string, opts: { identity?: string; passphraseStdin?: boolean; yes?: boolean }) => {
-      await withService(async (svc) => {
+      await withService(async (svc, declined) => {
         requireTtyOrYes(opts.yes, 'trust the host key');
         let identity: { privateKey: string; passphrase?: string } | undefined;
         if (opts.identity) {
@@ -149,7 +162,7 @@ export function registerHosts(program: Command): void {
               return true;
             }
             process.stderr.write(`${CHECK_HINT}\n`);
-            return /^y(es)?$/i.test((await ask('Trust this key? [y/N] ')).trim());
+            return confirm('Trust this key? [y/N] ', declined);
           },
         });
         const e = added.engine;
@@ -201,7 +214,7 @@ export function registerHosts(program: Command): void {
     .argument('<name>', 'the host')
     .option('--yes', 'trust the new key without asking (for scripts)')
     .action(async (name: string, opts: { yes?: boolean }) => {
-      await withService(async (svc) => {
+      await withService(async (svc, declined) => {
         requireTtyOrYes(opts.yes, 'trust the new host key');
         const out = await svc.trust(name, async (previous, seen) => {
           process.stderr.write(`The host key of ${name} changed:\n  trusted: ${keyLine(previous)}\n  now:     ${keyLine(seen)}\n`);
@@ -210,7 +223,7 @@ export function registerHosts(program: Command): void {
             return true;
           }
           process.stderr.write(`Trust it only if you expected the change. ${CHECK_HINT}\n`);
-          return /^y(es)?$/i.test((await ask('Trust the new key? [y/N] ')).trim());
+          return confirm('Trust the new key? [y/N] ', declined);
         });
         process.stdout.write(
           out.changed

@@ -19,7 +19,6 @@ import { LABEL_MANAGED } from './labels';
 import { watchCgroupPids } from './pids-watch';
 import {
   DEFAULT_DEADLINES,
-  ENGINE_FIX,
   EngineConnectionError,
   EngineTimeoutError,
   engineErrorMessage,
@@ -322,11 +321,10 @@ export class SshDockerEngine extends DockerEngine {
     if (this.state.connected) return;
     const r = this.seen.error;
     if (r) throw new MoatError(r.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'ENGINE_UNAVAILABLE', `${r.reason}: ${r.message}`, r.fix);
-    if (this.state.error?.startsWith('Docker engine')) throw engineUnavailable(this.state);
     throw new MoatError(
       'ENGINE_UNAVAILABLE',
       `The Docker engine on ${this.host.name} is not reachable: ${this.state.error ?? 'not checked yet'}`,
-      `Check Docker on the host (\`ssh ${describeEndpoint(endpointOf(this.host))} docker info\`); ${ENGINE_FIX}`,
+      `Check Docker on the host: \`ssh ${describeEndpoint(endpointOf(this.host))} docker info\` (start it with \`systemctl start docker\`; the user must be in the docker group).`,
     );
   }
 

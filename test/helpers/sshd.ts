@@ -97,7 +97,8 @@ function descendantsOf(pid: number): number[] {
   return childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/** `extraConfig`: sshd_config lines put first (sshd takes the first value it reads). */
+export async function startSshd(opts: { extraConfig?: string[] } = {}): Promise<TestSshd> {
   const dir = tempDir('moat-sshd-');
   const d = dir.path;
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege separation directory
@@ -116,6 +117,7 @@ export async function startSshd(): Promise<TestSshd> {
   writeFileSync(
     config,
     [
+      ...(opts.extraConfig ?? []),
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKey}`,
