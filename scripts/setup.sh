@@ -80,6 +80,7 @@ TEST_PKGS=(
   iproute2:ip
   procps:pkill
   ca-certificates:/etc/ssl/certs/ca-certificates.crt
+  shellcheck:shellcheck # lints the scripts Moat generates to prepare remote hosts
 )
 OPTIONAL_PKGS=(xvfb:Xvfb) # nice to have (a virtual display); its absence is not an error
 

@@ -89,7 +89,15 @@ export const DEFAULT_DEBIAN_MIRROR = 'https://deb.debian.org/debian';
 
 const MIN = 60_000;
 
-function header(mode: 'check' | 'apply'): string {
+// Helpers a step may use; each script carries only those it calls (shellcheck flags dead code).
+const HELPERS: ReadonlyArray<[RegExp, string]> = [
+  [/(^|[\s(])t \d/m, 't() {\n  if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi\n}'],
+  [/\bapt_update\b/, 'apt_update() {\n  apt-get -q -o DPkg::Lock::Timeout=300 update\n}'],
+  [/\bapt_install\b/, 'apt_install() {\n  apt-get -q -y -o DPkg::Lock::Timeout=300 install --no-install-recommends "$@"\n}'],
+];
+
+function header(mode: 'check' | 'apply', body: string): string {
+  const helpers = HELPERS.filter(([re]) => re.test(body)).map(([, fn]) => `${fn}\n`);
   return `set -eu
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export PATH
@@ -99,21 +107,24 @@ MODE=${mode}
 result() {
   printf '%s %s\\n' '${STEP_MARK}' "$1"
 }
-t() {
-  if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi
-}
-apt_update() {
-  apt-get -q -o DPkg::Lock::Timeout=300 update
-}
-apt_install() {
-  apt-get -q -y -o DPkg::Lock::Timeout=300 install --no-install-recommends "$@"
-}
-`;
+${helpers.join('')}`;
 }
 
 /** A step's script: header, the done-check, then (apply mode only) the action and the check again. */
-function stepScript(mode: 'check' | 'apply', o: { isDone: string; would: string; act: string; helpers?: string }): string {
-  return `${header(mode)}${o.helpers ? `${o.helpers.trimEnd()}\n` : ''}is_done() {
+function stepScript(
+  mode: 'check' | 'apply',
+  o: { isDone: string; would: string; act: string; helpers?: string; verifyOnly?: boolean },
+): string {
+  // A verify-only step has nothing to do but check: its act reports why and fails.
+  const after = o.verifyOnly
+    ? ''
+    : `if ! is_done; then
+  echo ${shq(`still not done after trying to ${o.would}`)} >&2
+  exit 1
+fi
+result changed
+`;
+  const body = `${o.helpers ? `${o.helpers.trimEnd()}\n` : ''}is_done() {
 ${indent(o.isDone)}
 }
 if is_done; then
@@ -126,12 +137,8 @@ if [ "$MODE" = check ]; then
   exit 0
 fi
 ${o.act.trimEnd()}
-if ! is_done; then
-  echo ${shq(`still not done after trying to ${o.would}`)} >&2
-  exit 1
-fi
-result changed
-`;
+${after}`;
+  return header(mode, body) + body;
 }
 
 function indent(s: string): string {
@@ -465,7 +472,8 @@ apt_install runsc`,
       timeoutMs: MIN,
       script: stepScript(mode, {
         isDone: `runsc nvproxy list-supported-drivers 2>/dev/null | grep -qx ${shq(driver)}`,
-        would: `stop: driver ${driver} is not in this runsc's nvproxy list`,
+        verifyOnly: true,
+        would: `stop here unless the runsc installed by then lists driver ${driver}`,
         act: `echo ${shq(`NVIDIA driver ${driver} is not supported by this runsc's nvproxy (runsc nvproxy list-supported-drivers): GPU sandboxes would fail to start. Install a supported driver, or prepare without GPU sandboxes.`)} >&2\nexit 1`,
       }),
     });
