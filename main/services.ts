@@ -13,6 +13,8 @@ import { InstancesService, type InstanceView } from './instances/instances';
 import { InstancesMonitor } from './instances/monitor';
 import { myAddresses } from './firewall/address';
 import { FirewallService } from './firewall/service';
+import { HostsService } from './remote/service';
+import { TargetsService } from './targets/service';
 import type { SystemStatus, Template } from '../shared/types';
 import { fileLogger } from './log';
 import { createEngine, withDeadline } from './sandbox/docker-engine';
@@ -147,28 +149,43 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       });
   }
 
-  const manager: SandboxManager = new SandboxManager({
-    engine,
-    store,
+  const makeManager = (engineFor: SandboxEngine, remote: boolean): SandboxManager =>
+    new SandboxManager({
+      engine: engineFor,
+      store,
+      audit,
+      pool: opts.pool ?? true,
+      log,
+      ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
+      defaults: () => {
+        const s = settings.get();
+        return {
+          limits: s.defaultLimits,
+          warmPoolSize: s.warmPoolSize,
+          preferOfficialImages: s.preferOfficialImages,
+          maxConcurrentRuns: s.maxConcurrentRuns,
+        };
+      },
+      events: {
+        output: (runId, stream, data) => emit('run.output', { runId, stream, data }),
+        updated: (run) => emit('run.updated', run),
+        stats: (sample) => emit('run.stats', sample),
+        status: () => (remote ? undefined : emit('system.status', systemStatus())),
+      },
+    });
+  const manager: SandboxManager = makeManager(engine, false);
+  const hosts = new HostsService({ dataDir: opts.dataDir, vault });
+  const targets = new TargetsService({
+    dataDir: opts.dataDir,
+    vault,
+    hosts,
+    instances,
     audit,
-    pool: opts.pool ?? true,
     log,
-    ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
-    defaults: () => {
-      const s = settings.get();
-      return {
-        limits: s.defaultLimits,
-        warmPoolSize: s.warmPoolSize,
-        preferOfficialImages: s.preferOfficialImages,
-        maxConcurrentRuns: s.maxConcurrentRuns,
-      };
-    },
-    events: {
-      output: (runId, stream, data) => emit('run.output', { runId, stream, data }),
-      updated: (run) => emit('run.updated', run),
-      stats: (sample) => emit('run.stats', sample),
-      status: () => emit('system.status', systemStatus()),
-    },
+    local: manager,
+    makeManager: (e) => makeManager(e, true),
+    onUsage: (s) => emit('usage.sample', s),
+    onPrepare: (p) => emit('hosts.prepare', p),
   });
 
   function systemStatus(): SystemStatus {
@@ -205,9 +222,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const handlers: ApiHandlers = {
     'system.status': async () => systemStatus(),
     'templates.list': templates,
-    'sandbox.run': async (req) => ({ runId: (await manager.run(req)).id }),
-    'sandbox.cancel': async ({ runId }) => ({ cancelled: manager.cancel(runId) }),
-    'sandbox.live': async () => manager.liveRuns(),
+    'sandbox.run': async (req) => {
+      const m = await targets.manager(req.target ? await targets.resolve(req.target) : undefined);
+      return { runId: (await m.run(req)).id };
+    },
+    'sandbox.cancel': async ({ runId }) => ({ cancelled: targets.allManagers().some((m) => m.cancel(runId)) }),
+    'sandbox.live': async () => targets.allManagers().flatMap((m) => m.liveRuns()),
+    'targets.list': async () => targets.list(),
+    'hosts.add': async (req) => targets.add(req),
+    'hosts.addInstance': async ({ ref, trustFingerprint }) => targets.addInstance(ref, trustFingerprint),
+    'hosts.remove': async ({ name }) => targets.remove(name),
+    'hosts.check': async ({ target }) => targets.check(target),
+    'hosts.prepare': async (req) => targets.prepare(req),
+    'usage.watch': async ({ target, intervalMs }) => targets.watchUsage(target, intervalMs ?? 5000),
+    'idle.get': async ({ target }) => targets.idleStatus(target),
+    'idle.set': async ({ target, rule }) => targets.setIdleRule(target, rule),
     'runs.list': async (p) => store.list(p ?? {}),
     'runs.get': async ({ id }) => {
       const run = store.get(id);
@@ -308,6 +337,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       unsubscribeAudit();
       instances.close();
       accounts.close();
+      await targets.close();
       await manager.close();
       store.close();
       audit.close();

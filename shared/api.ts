@@ -3,6 +3,19 @@
 // the renderer calls through `createClient` (shared/client.ts).
 import { z } from 'zod';
 import type { ErrorPayload } from './errors';
+import {
+  AddHostRequest,
+  AddHostResult,
+  Checklist,
+  IdleRule,
+  IdleStatus,
+  PrepareProgress,
+  PrepareRequest,
+  PrepareResult,
+  Target,
+  TargetName,
+  UsageSample,
+} from './remote';
 import { ApplyOutcome, DetectedAddresses, FirewallOverview, InstancePosture, PlanRequest, PlanView } from './firewall';
 import {
   Account,
@@ -75,6 +88,27 @@ export const methods = {
   'firewall.plan': { params: PlanRequest, result: PlanView },
   /** Applies a previewed plan (by ID): re-checked, verified by reading back, rolled back on failure. */
   'firewall.apply': { params: z.object({ planId: z.string().min(1).max(64) }).strict(), result: ApplyOutcome },
+  /** Where sandboxes can run: this machine, added SSH hosts, instances added as hosts. */
+  'targets.list': { params: Empty, result: z.array(Target) },
+  /** Adds an SSH host; the first answer may ask to trust its host key (then repeat with the fingerprint). */
+  'hosts.add': { params: AddHostRequest, result: AddHostResult },
+  /** Makes a running instance a target (the account's SSH key; its host key confirmed by the user). */
+  'hosts.addInstance': {
+    params: z.object({ ref: InstanceRef, trustFingerprint: z.string().max(200).optional() }).strict(),
+    result: AddHostResult,
+  },
+  'hosts.remove': { params: z.object({ name: TargetName }).strict(), result: z.object({ removed: z.boolean() }) },
+  /** What the host has (Docker, runsc registered, images, NVIDIA driver, nvproxy support). */
+  'hosts.check': { params: z.object({ target: TargetName }).strict(), result: Checklist },
+  /** Installs what is missing (idempotent); progress as 'hosts.prepare' events. */
+  'hosts.prepare': { params: PrepareRequest, result: PrepareResult },
+  /** Keeps 'usage.sample' events coming for a target for two minutes. */
+  'usage.watch': {
+    params: z.object({ target: TargetName, intervalMs: z.number().int().min(1000).max(600_000).optional() }).strict(),
+    result: z.object({ watching: z.boolean() }),
+  },
+  'idle.get': { params: z.object({ target: TargetName }).strict(), result: IdleStatus },
+  'idle.set': { params: z.object({ target: TargetName, rule: IdleRule }).strict(), result: IdleStatus },
   /** The audit log, newest first. */
   'audit.list': {
     params: z
@@ -101,6 +135,8 @@ export const events = {
   'instances.launch': LaunchProgress,
   'audit.appended': AuditEntry,
   'firewall.updated': FirewallOverview,
+  'usage.sample': UsageSample,
+  'hosts.prepare': PrepareProgress,
   /** The accounts, after any add, rotate or remove (so every open window agrees). */
   'accounts.updated': z.array(Account),
 } as const;

@@ -28,6 +28,15 @@ export const METHOD_NAMES = [
   'firewall.detectAddress',
   'firewall.plan',
   'firewall.apply',
+  'targets.list',
+  'hosts.add',
+  'hosts.addInstance',
+  'hosts.remove',
+  'hosts.check',
+  'hosts.prepare',
+  'usage.watch',
+  'idle.get',
+  'idle.set',
 ] as const satisfies readonly MethodName[];
 
 export const EVENT_NAMES = [
@@ -40,6 +49,8 @@ export const EVENT_NAMES = [
   'audit.appended',
   'accounts.updated',
   'firewall.updated',
+  'usage.sample',
+  'hosts.prepare',
 ] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

@@ -113,6 +113,11 @@ export const RunRequest = z
      * sensitive code or input): only the run's summary is recorded.
      */
     keep: z.boolean().optional(),
+    /** Where to run: 'local' (default), a host's name, or an instance reference whose host was added. */
+    target: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, 'a target is a host name or an instance reference (printable, no spaces)')
+      .optional(),
   })
   .strict()
   .refine((r) => (r.code === undefined) !== (r.argv === undefined), {

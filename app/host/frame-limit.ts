@@ -36,6 +36,8 @@ export function runFrameSkeleton(): { type: 'call'; id: number; method: 'sandbox
     allowRunc: false,
     warm: false,
     keep: false,
+    // At its longest, printable ASCII only, every character one JSON escapes (`\"`).
+    target: '"'.repeat(200),
   };
   return { type: 'call', id: LONGEST_NUMBER, method: 'sandbox.run', params };
 }

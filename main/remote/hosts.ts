@@ -28,6 +28,8 @@ export const HostRecord = z.object({
   addedAt: z.number(),
   /** When the host key was last (re-)trusted. */
   trustedAt: z.number().optional(),
+  /** Set when the host is one of the user's instances (added as a target from its account). */
+  instance: z.object({ provider: z.enum(['lambda', 'linode']), account: z.string(), id: z.string(), name: z.string() }).optional(),
 });
 export type HostRecord = z.infer<typeof HostRecord>;
 

@@ -96,6 +96,11 @@ export class SandboxManager {
     this.health.unref();
   }
 
+  /** The engine this manager runs sandboxes on. */
+  get engine(): SandboxEngine {
+    return this.o.engine;
+  }
+
   poolCounts(): { enabled: boolean; warm: number; target: number } {
     return { enabled: this.o.pool, ...this.pool.counts() };
   }

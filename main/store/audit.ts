@@ -20,7 +20,14 @@ export interface AuditEntry {
     // Firewalls: a lock plan previewed; each apply step, verification and rollback, and the result.
     | 'firewall.plan'
     | 'firewall.apply'
-    | 'firewall.launch-lock';
+    | 'firewall.launch-lock'
+    // Remote hosts: added (host key pinned), removed, prepared (each run, check-only too), the idle
+    // rule set, and what the rule did (warned; terminated the instance, with its hourly cost).
+    | 'host.add'
+    | 'host.remove'
+    | 'host.prepare'
+    | 'host.idle-rule'
+    | 'host.idle';
   /** Who did it: the Moat process (host:pid:start). */
   by: string;
   details: Record<string, string | number | boolean | string[]>;
