@@ -2,7 +2,11 @@
 //   (a) the Docker CLI: docker run --rm --runtime=<gvisor> <image> python3 -c 'print(1)'
 //   (b) Moat cold (no pool)      (c) Moat warm (pool)
 // plus Moat's idle RSS (the headless host process) and the footprint of one idle warm sandbox.
-// Prints JSON and writes it to bench/results/latest.json. Goal: warm p50 <= 0.3 x (a) p50.
+// Remote, through a real sshd on 127.0.0.1 in front of the same engine (one SSH connection, the
+// Docker API over streamlocal channels):
+//   (d) Moat remote warm (the host's own pool)   (e) docker -H ssh://... run --runtime=<gvisor>
+// Prints JSON and writes it to bench/results/latest.json. Goals: warm p50 <= 0.3 x (a) p50;
+// remote warm p50 <= 1.5 x local warm p50 and <= 0.3 x (e) p50.
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +16,9 @@ import { DockerEngine } from '../main/sandbox/docker-engine';
 import { resolveImage } from '../main/sandbox/images';
 import { findTemplate } from '../main/sandbox/templates';
 import { toSample } from '../main/metrics/container-stats';
-import { startServices } from '../test/helpers/engine';
+import { FileVault } from '../main/credentials/file-vault';
+import { startServices, tempDir } from '../test/helpers/engine';
+import { startSshd } from '../test/helpers/sshd';
 
 const exec = promisify(execFile);
 const N = Number(process.env.BENCH_RUNS ?? 20);
@@ -97,6 +103,70 @@ async function main(): Promise<void> {
   const cold = await measure(false);
   const warm = await measure(true);
 
+  // (d) Moat remote warm and (e) the Docker CLI over SSH, through the same loopback sshd.
+  const sshd = await startSshd();
+  const remoteWarm: number[] = [];
+  const cliSsh: number[] = [];
+  try {
+    const vaultDir = tempDir('moat-bench-vault-');
+    const vault = await FileVault.open(join(vaultDir.path, 'keys.enc'), 'bench', { N: 1024, r: 8, p: 1 });
+    const services = await startServices({ pool: true, vault });
+    try {
+      const added = await services.handlers['hosts.add']({
+        name: 'bench',
+        url: sshd.url,
+        privateKey: sshd.privateKey,
+        trustFingerprint: sshd.fingerprint(),
+      });
+      if (added.status !== 'added') throw new Error('the loopback host was not added');
+      const remote = await services.targets.manager('bench');
+      for (let i = 0; i < N + 1; i++) {
+        if (!(await remote.poolReady(60_000))) throw new Error('remote pool did not fill');
+        let elapsed = 0;
+        const t0 = performance.now();
+        const off = services.onEvent((e, p) => {
+          if (e === 'run.updated' && (p as { status: string }).status === 'finished' && elapsed === 0) elapsed = performance.now() - t0;
+        });
+        const rec = await remote.run({ template: 'python', code: 'print(1)', warm: true });
+        const done = (await remote.whenDone(rec.id))!;
+        off();
+        if (done.endReason !== 'exited' || done.exitCode !== 0 || !done.warm || done.target !== 'ssh:bench')
+          throw new Error(`bad remote run: ${JSON.stringify(done)}`);
+        if (i > 0) remoteWarm.push(elapsed);
+      }
+    } finally {
+      await services.dispose();
+      vaultDir.cleanup();
+    }
+    // The Docker CLI's own SSH transport runs ssh(1) for every command: give it the key and the
+    // pinned host key in a config of its own.
+    const home = tempDir('moat-bench-ssh-');
+    try {
+      mkdirSync(join(home.path, '.ssh'), { mode: 0o700 });
+      writeFileSync(join(home.path, '.ssh', 'known_hosts'), `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey()}\n`);
+      writeFileSync(
+        join(home.path, '.ssh', 'config'),
+        `Host 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.keyFile}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${join(home.path, '.ssh', 'known_hosts')}\n  StrictHostKeyChecking yes\n`,
+        { mode: 0o600 },
+      );
+      const env = { ...process.env, HOME: home.path };
+      for (let i = 0; i < N + 1; i++) {
+        const t0 = performance.now();
+        const { stdout } = await exec(
+          'docker',
+          ['-H', `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, 'run', '--rm', `--runtime=${runtime}`, image, 'python3', '-c', 'print(1)'],
+          { env },
+        );
+        if (stdout !== '1\n') throw new Error(`docker -H ssh:// run printed ${JSON.stringify(stdout)}`);
+        if (i > 0) cliSsh.push(performance.now() - t0);
+      }
+    } finally {
+      home.cleanup();
+    }
+  } finally {
+    await sshd.close();
+  }
+
   // Idle footprints: the headless host (what a user leaves running), and one idle warm sandbox.
   const host = spawn(process.execPath, ['bin/moat.js', 'serve', '--port', '0'], {
     env: { ...process.env, MOAT_DATA_DIR: join('/tmp', `moat-bench-${process.pid}`) },
@@ -126,6 +196,8 @@ async function main(): Promise<void> {
 
   const a = summary(cli);
   const c = summary(warm.total);
+  const d = summary(remoteWarm);
+  const e = summary(cliSsh);
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: (await import('node:os')).cpus().length, docker: state.version, runtime, image },
@@ -134,12 +206,21 @@ async function main(): Promise<void> {
       a_docker_cli: a,
       b_moat_cold: summary(cold.total),
       c_moat_warm: c,
+      d_moat_remote_warm_ssh: d,
+      e_docker_cli_over_ssh: e,
     },
     first_output: { b_moat_cold: summary(cold.firstOutput), c_moat_warm: summary(warm.firstOutput) },
     goal: {
       warm_p50_over_cli_p50: Math.round((c.p50_ms / a.p50_ms) * 1000) / 1000,
       target_at_most: GOAL_RATIO,
       met: c.p50_ms <= GOAL_RATIO * a.p50_ms,
+    },
+    remote_goal: {
+      remote_warm_p50_over_local_warm_p50: Math.round((d.p50_ms / c.p50_ms) * 1000) / 1000,
+      target_at_most_local: 1.5,
+      remote_warm_p50_over_cli_ssh_p50: Math.round((d.p50_ms / e.p50_ms) * 1000) / 1000,
+      target_at_most_cli: GOAL_RATIO,
+      met: d.p50_ms <= 1.5 * c.p50_ms && d.p50_ms <= GOAL_RATIO * e.p50_ms,
     },
     idle: {
       moat_serve_rss_mib: Math.round(hostRssKb / 102.4) / 10,

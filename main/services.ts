@@ -33,6 +33,8 @@ export interface Services {
   onEvent(listener: (event: EventName, payload: unknown) => void): () => void;
   /** The sandbox manager, for in-process callers (CLI, tests, benchmarks). */
   sandboxes: SandboxManager;
+  /** Every target's manager (remote hosts and instances), for in-process callers. */
+  targets: TargetsService;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     vault,
     hosts,
     instances,
+    accounts,
     audit,
     log,
     local: manager,
@@ -235,6 +238,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     'hosts.check': async ({ target }) => targets.check(target),
     'hosts.prepare': async (req) => targets.prepare(req),
     'usage.watch': async ({ target, intervalMs }) => targets.watchUsage(target, intervalMs ?? 5000),
+    'usage.providerStats': async ({ target }) => targets.providerStats(target),
     'idle.get': async ({ target }) => targets.idleStatus(target),
     'idle.set': async ({ target, rule }) => targets.setIdleRule(target, rule),
     'runs.list': async (p) => store.list(p ?? {}),
@@ -327,6 +331,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   return {
     handlers,
     sandboxes: manager,
+    targets,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

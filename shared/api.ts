@@ -12,6 +12,7 @@ import {
   PrepareProgress,
   PrepareRequest,
   PrepareResult,
+  ProviderStats,
   Target,
   TargetName,
   UsageSample,
@@ -107,6 +108,8 @@ export const methods = {
     params: z.object({ target: TargetName, intervalMs: z.number().int().min(1000).max(600_000).optional() }).strict(),
     result: z.object({ watching: z.boolean() }),
   },
+  /** The provider's own usage series for an instance target, where the provider has one (Linode). */
+  'usage.providerStats': { params: z.object({ target: TargetName }).strict(), result: ProviderStats },
   'idle.get': { params: z.object({ target: TargetName }).strict(), result: IdleStatus },
   'idle.set': { params: z.object({ target: TargetName, rule: IdleRule }).strict(), result: IdleStatus },
   /** The audit log, newest first. */

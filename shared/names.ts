@@ -35,6 +35,7 @@ export const METHOD_NAMES = [
   'hosts.check',
   'hosts.prepare',
   'usage.watch',
+  'usage.providerStats',
   'idle.get',
   'idle.set',
 ] as const satisfies readonly MethodName[];

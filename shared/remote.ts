@@ -129,6 +129,19 @@ export const UsageSample = z.object({
 });
 export type UsageSample = z.infer<typeof UsageSample>;
 
+const Series = z.array(z.tuple([z.number(), z.number()]));
+/** The provider's own usage for an instance (Linode: 5-minute averages), beside Moat's samples. */
+export const ProviderStats = z.object({
+  target: z.string(),
+  /** false: the provider has none (Lambda), none yet (a new Linode), or the target is not an instance. */
+  available: z.boolean(),
+  note: z.string(),
+  cpuPercent: Series.optional(),
+  netInBitsPerSec: Series.optional(),
+  netOutBitsPerSec: Series.optional(),
+});
+export type ProviderStats = z.infer<typeof ProviderStats>;
+
 export const IdleRule = z
   .object({
     enabled: z.boolean(),

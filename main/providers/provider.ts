@@ -117,6 +117,13 @@ export interface LaunchRequest {
   firewall?: { ruleSetIds: string[] };
 }
 
+/** Points are [epoch ms, value]; CPU 100 = one core. */
+export interface ProviderStats {
+  cpuPercent: [number, number][];
+  netInBitsPerSec: [number, number][];
+  netOutBitsPerSec: [number, number][];
+}
+
 export interface Provider {
   readonly kind: ProviderKind;
   /** Validates the key (and, for Linode, its scopes); throws ProviderError('auth' | 'scopes', ...). */
@@ -133,6 +140,12 @@ export interface Provider {
    */
   launch(req: LaunchRequest): Promise<Instance>;
   terminate(id: string): Promise<void>;
+  /**
+   * The provider's own usage series for an instance, where it has one (Linode: 5-minute averages
+   * of CPU, network and disk I/O; null while "Stats are unavailable at this time." on a new
+   * Linode). Lambda has no metrics API: absent.
+   */
+  stats?(instanceId: string): Promise<ProviderStats | null>;
   /** The account's firewalls in the normalized model (main/firewall/model.ts). */
   readonly firewall: FirewallApi;
 }

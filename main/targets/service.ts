@@ -6,6 +6,7 @@
 // and the idle rule (warn, or terminate the instance), each audited.
 import { z } from 'zod';
 import { join } from 'node:path';
+import type { AccountsService } from '../accounts/accounts';
 import type { Vault } from '../credentials/vault';
 import type { InstancesService, InstanceView } from '../instances/instances';
 import { sshVaultAccount } from '../instances/ssh-keys';
@@ -32,6 +33,7 @@ import type {
   PrepareProgress,
   PrepareRequest,
   PrepareResult,
+  ProviderStats as ProviderStatsView,
   Target,
   UsageSample,
 } from '../../shared/remote';
@@ -41,6 +43,7 @@ export interface TargetsOptions {
   vault: Vault;
   hosts: HostsService;
   instances: InstancesService;
+  accounts: AccountsService;
   audit: AuditLog;
   log: (msg: string) => void;
   /** The local engine's manager (target 'local'). */
@@ -299,6 +302,24 @@ export class TargetsService {
     this.o.hosts.get(name);
     this.ensureWatch(name, intervalMs, this.now() + USAGE_INTEREST_MS);
     return { watching: true };
+  }
+
+  /** The provider's own usage series beside Moat's samples (Linode); Lambda has no metrics API. */
+  async providerStats(name: string): Promise<ProviderStatsView> {
+    const h = this.o.hosts.get(name);
+    if (!h.instance) return { target: name, available: false, note: 'Not a provider instance: only Moat’s own samples.' };
+    if (h.instance.provider === 'lambda') {
+      return { target: name, available: false, note: 'Lambda Cloud has no metrics API: only Moat’s own samples over SSH.' };
+    }
+    const p = this.o.accounts.providerFor(h.instance.account);
+    const s = p.stats ? await p.stats(h.instance.id) : null;
+    if (!s)
+      return {
+        target: name,
+        available: false,
+        note: 'Linode has no statistics for this instance yet (they start about 10 minutes after it is created).',
+      };
+    return { target: name, available: true, note: 'Linode’s own figures: 5-minute averages; CPU 100% = one core.', ...s };
   }
 
   idleStatus(name: string): IdleStatus {

@@ -3,7 +3,7 @@
 // one). It can be restarted with a new host key (a changed host) and can drop its live connections
 // (a network cut) while it keeps listening.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './engine';
@@ -28,6 +28,10 @@ export interface TestSshd {
   passphrase: string;
   /** The host key's fingerprint as `ssh-keygen -l` shows it. */
   fingerprint(): string;
+  /** The host's public key line (`ssh-ed25519 AAAA…`), for a known_hosts file. */
+  hostPublicKey(): string;
+  /** Lets another key log in (as a provider puts the account's key on a new instance). */
+  authorize(publicKey: string): void;
   url: string;
   /** Stops and starts again on the same port, with a newly made host key. */
   rotateHostKey(): Promise<void>;
@@ -52,11 +56,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves when something on the port sends an SSH banner. */
-async function waitForBanner(port: number, ms = 10_000): Promise<void> {
+async function waitForBanner(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const sock = createConnection({ host: '127.0.0.1', port });
+      const sock = createConnection({ host, port });
       sock.setTimeout(1000);
       sock.once('data', (d) => {
         sock.destroy();
@@ -98,7 +102,14 @@ function descendantsOf(pid: number): number[] {
 }
 
 /** `extraConfig`: sshd_config lines put first (sshd takes the first value it reads). */
-export async function startSshd(opts: { extraConfig?: string[] } = {}): Promise<TestSshd> {
+export async function startSshd(
+  opts: {
+    extraConfig?: string[];
+    /** Listen here instead of 127.0.0.1 and a free port (e.g. 127.0.0.2:22, where an instance's SSH is). */
+    address?: string;
+    port?: number;
+  } = {},
+): Promise<TestSshd> {
   const dir = tempDir('moat-sshd-');
   const d = dir.path;
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege separation directory
@@ -112,14 +123,15 @@ export async function startSshd(opts: { extraConfig?: string[] } = {}): Promise<
   writeFileSync(join(d, 'authorized_keys'), readFileSync(`${keyFile}.pub`, 'utf8') + readFileSync(`${lockedKeyFile}.pub`, 'utf8'), {
     mode: 0o600,
   });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
+  const address = opts.address ?? '127.0.0.1';
   const config = join(d, 'sshd_config');
   writeFileSync(
     config,
     [
       ...(opts.extraConfig ?? []),
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${address}`,
       `HostKey ${hostKey}`,
       `PidFile ${join(d, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(d, 'authorized_keys')}`,
@@ -146,7 +158,7 @@ export async function startSshd(opts: { extraConfig?: string[] } = {}): Promise<
     p.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-20_000)));
     proc = p;
     try {
-      await waitForBanner(port);
+      await waitForBanner(port, address);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${log}`);
     }
@@ -175,8 +187,12 @@ export async function startSshd(opts: { extraConfig?: string[] } = {}): Promise<
     keyFile,
     lockedKeyFile,
     passphrase,
-    url: `ssh://root@127.0.0.1:${port}`,
+    url: `ssh://root@${address}:${port}`,
     fingerprint: () => execFileSync('ssh-keygen', ['-l', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1]!,
+    hostPublicKey: () => readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' '),
+    authorize(publicKey: string) {
+      appendFileSync(join(d, 'authorized_keys'), `${publicKey.trim()}\n`);
+    },
     async rotateHostKey() {
       await stop();
       execFileSync('rm', ['-f', hostKey, `${hostKey}.pub`]);

@@ -7,11 +7,12 @@ import {
   type InstanceType,
   type LaunchRequest,
   type Provider,
+  type ProviderStats,
   type Region,
   type SshKeyRef,
 } from '../provider';
 import { LinodeFirewallApi } from '../../firewall/linode';
-import { LinodeClient, type LaunchBody, type LinodeOptions } from './client';
+import { LinodeClient, linodeStatsSeries, type LaunchBody, type LinodeOptions } from './client';
 import { missingScopes, parseScopes, scopesError } from './errors';
 import { mapInstance, mapRegion, mapType } from './mapping';
 import type { LinodeInstance, LinodeType, RegionAvailability } from './schemas';
@@ -41,6 +42,13 @@ export class LinodeProvider implements Provider {
   constructor(private readonly o: LinodeOptions) {
     this.client = new LinodeClient(o);
     this.firewall = new LinodeFirewallApi(this.client, o);
+  }
+
+  async stats(instanceId: string): Promise<ProviderStats | null> {
+    const raw = await this.client.stats(Number(instanceId));
+    if (!raw) return null;
+    const s = linodeStatsSeries(raw);
+    return { cpuPercent: s.cpuPercent, netInBitsPerSec: s.netInBitsPerSec, netOutBitsPerSec: s.netOutBitsPerSec };
   }
 
   async checkAccount(): Promise<AccountCheck> {
