@@ -15,7 +15,7 @@ import {
   type SshAuth,
   type SshConnectionOptions,
 } from '../remote/ssh';
-import { LABEL_MANAGED } from './labels';
+import { LABEL_ENGINE, LABEL_MANAGED } from './labels';
 import { watchCgroupPids } from './pids-watch';
 import {
   DEFAULT_DEADLINES,
@@ -145,7 +145,10 @@ export class DockerEngine implements SandboxEngine {
   }
 
   async create(options: Dockerode.ContainerCreateOptions): Promise<string> {
-    const c = await this.short('create sandbox', (abortSignal) => this.docker.createContainer({ ...options, abortSignal }));
+    // Which of this process's engines made it: two engines can be one Docker (an SSH host that is
+    // this machine), and each must reconcile only its own sandboxes.
+    const labels = { ...options.Labels, [LABEL_ENGINE]: this.id };
+    const c = await this.short('create sandbox', (abortSignal) => this.docker.createContainer({ ...options, Labels: labels, abortSignal }));
     return c.id;
   }
 
@@ -260,7 +263,10 @@ export class DockerEngine implements SandboxEngine {
     const rows = await this.short('list sandboxes', (abortSignal) =>
       this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] }, abortSignal }),
     );
-    return rows.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State, image: c.Image }));
+    // Containers from before the engine label existed were all made by the local engine.
+    return rows
+      .filter((c) => (c.Labels?.[LABEL_ENGINE] ?? 'local') === this.id)
+      .map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State, image: c.Image }));
   }
 }
 

@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 
 export const LABEL_MANAGED = 'moat.managed';
 export const LABEL_OWNER = 'moat.owner';
+/** The engine that made the container ('local', 'ssh:<host>'), stamped by the engine itself. */
+export const LABEL_ENGINE = 'moat.engine';
 
 /** Process start time in clock ticks since boot (Linux), to tell a live owner from a reused PID. */
 function processStartTime(pid: number): string | null {

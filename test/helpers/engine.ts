@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerEngine } from '../../main/sandbox/docker-engine';
-import { LABEL_OWNER, ownerId } from '../../main/sandbox/labels';
+import { LABEL_MANAGED, LABEL_OWNER, ownerId } from '../../main/sandbox/labels';
 import { createServices, type Services, type ServicesOptions } from '../../main/services';
 import type { RunRecord, RunRequest } from '../../shared/types';
 
@@ -75,10 +75,11 @@ export async function runToEnd(services: Services, req: RunRequest): Promise<{ r
 
 /** Containers this test process created that still exist (warm pool included unless excluded). */
 export async function myContainers(opts: { includePool?: boolean } = {}): Promise<string[]> {
+  // Every engine's (local and SSH hosts that are this machine), so nothing is missed.
   const engine = new DockerEngine();
-  const all = await engine.listManaged();
+  const all = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] } });
   return all
-    .filter((c) => c.labels[LABEL_OWNER] === ownerId())
-    .filter((c) => opts.includePool || !c.labels['moat.pool'])
-    .map((c) => c.id);
+    .filter((c) => c.Labels?.[LABEL_OWNER] === ownerId())
+    .filter((c) => opts.includePool || !c.Labels?.['moat.pool'])
+    .map((c) => c.Id);
 }
