@@ -5,6 +5,7 @@ import { useNavStore } from './stores/nav';
 import { AccountsView } from './views/accounts/AccountsView';
 import { AuditView } from './views/audit/AuditView';
 import { FirewallView } from './views/firewall/FirewallView';
+import { HostsView } from './views/hosts/HostsView';
 import { InstancesView } from './views/instances/InstancesView';
 import { SandboxesView } from './views/sandboxes/SandboxesView';
 
@@ -22,6 +23,7 @@ export function App() {
           <div hidden={view !== 'sandboxes'}>
             <SandboxesView />
           </div>
+          {view === 'hosts' && <HostsView />}
           {view === 'instances' && <InstancesView />}
           {view === 'accounts' && <AccountsView />}
           {view === 'audit' && <AuditView />}

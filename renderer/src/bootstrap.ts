@@ -5,12 +5,15 @@ import { useAuditStore } from './stores/audit';
 import { useConnectionStore } from './stores/connection';
 import { reloadEditorData, useEditorStore } from './stores/editor';
 import { useFirewallStore } from './stores/firewall';
+import { useHostPrepStore } from './stores/hostPrep';
 import { useInstancesStore } from './stores/instances';
 import { useLaunchStore } from './stores/launch';
 import { useNavStore } from './stores/nav';
 import { useRunsStore } from './stores/runs';
 import { useStatsStore } from './stores/stats';
 import { useSystemStore } from './stores/system';
+import { useTargetsStore } from './stores/targets';
+import { useUsageStore } from './stores/usage';
 import { setClient } from './transport/client';
 import type { TransportChoice } from './transport';
 
@@ -28,6 +31,10 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
   useLaunchStore.getState().init();
   useAccountsStore.getState().init();
   useFirewallStore.getState().init();
+  useHostPrepStore.getState().init();
+  useUsageStore.getState().init();
+  // The run form's target picker needs the targets from the start.
+  void useTargetsStore.getState().load();
   // The status bar's exposed count: one overview now if there are accounts, then every 5 minutes.
   useFirewallStore.getState().watch();
 
@@ -39,6 +46,7 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
     if (state.phase === 'open' && wasOpened) {
       void useSystemStore.getState().refresh();
       void useRunsStore.getState().resync();
+      void useTargetsStore.getState().load();
       reloadEditorData();
       reloadOpenView();
     }
@@ -50,7 +58,8 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
 /** The provider views read their data when they open; after a reconnect, the open one reads it again. */
 function reloadOpenView(): void {
   const view = useNavStore.getState().view;
-  if (view === 'instances') {
+  if (view === 'hosts') void useInstancesStore.getState().load();
+  else if (view === 'instances') {
     void useInstancesStore.getState().load();
     void useAccountsStore.getState().refresh();
   } else if (view === 'accounts') void useAccountsStore.getState().refresh();

@@ -6,6 +6,7 @@ import './styles/layout.css';
 import './styles/panels.css';
 import './styles/providers.css';
 import './styles/firewall.css';
+import './styles/hosts.css';
 import { App } from './App';
 import { startApp } from './bootstrap';
 import { chooseTransport } from './transport';

@@ -2,7 +2,7 @@
 // without pretending they work.
 import type { ComponentType } from 'react';
 import { useNavStore, type ViewId } from '../stores/nav';
-import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, InstancesIcon, SandboxIcon } from './icons';
+import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, HostsIcon, InstancesIcon, SandboxIcon } from './icons';
 
 interface NavItem {
   id: ViewId | 'alerts';
@@ -12,6 +12,7 @@ interface NavItem {
 
 const ITEMS: readonly NavItem[] = [
   { id: 'sandboxes', label: 'Sandboxes', Icon: SandboxIcon },
+  { id: 'hosts', label: 'Hosts', Icon: HostsIcon },
   { id: 'instances', label: 'Instances', Icon: InstancesIcon },
   { id: 'accounts', label: 'Accounts', Icon: AccountsIcon },
   { id: 'audit', label: 'Audit', Icon: AuditIcon },
@@ -19,7 +20,7 @@ const ITEMS: readonly NavItem[] = [
   { id: 'alerts', label: 'Alerts', Icon: AlertsIcon },
 ];
 
-const READY: ReadonlySet<NavItem['id']> = new Set<ViewId>(['sandboxes', 'instances', 'accounts', 'audit', 'firewall']);
+const READY: ReadonlySet<NavItem['id']> = new Set<ViewId>(['sandboxes', 'hosts', 'instances', 'accounts', 'audit', 'firewall']);
 
 export function NavRail() {
   const view = useNavStore((s) => s.view);

@@ -34,6 +34,13 @@ export const InstancesIcon = () => (
   </Icon>
 );
 
+export const HostsIcon = () => (
+  <Icon>
+    <rect x="3" y="4" width="18" height="12" rx="1.5" />
+    <path d="M8 20h8M12 16v4M7 8l3 2-3 2M12 12h4" />
+  </Icon>
+);
+
 export const FirewallIcon = () => (
   <Icon>
     <path d="M12 3 4 6v6c0 4.5 3.4 7.8 8 9 4.6-1.2 8-4.5 8-9V6z" />

@@ -28,7 +28,10 @@ interface EditorStore {
   dontKeep: boolean;
   /** Text given to the program on stdin; empty means none (/dev/null). */
   stdin: string;
+  /** Where the next run goes: 'local' (this machine) or a host's name. */
+  target: string;
   init(): void;
+  setTarget(target: string): void;
   setStdin(stdin: string): void;
   selectTemplate(id: string): void;
   setCode(templateId: string, code: string): void;
@@ -54,6 +57,7 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
   allowRunc: false,
   dontKeep: false,
   stdin: '',
+  target: 'local',
 
   init() {
     void loadTemplates();
@@ -74,6 +78,10 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
 
   resetLimits() {
     set((s) => ({ limits: formFromLimits(s.defaults), edited: {} }));
+  },
+
+  setTarget(target) {
+    set({ target });
   },
 
   setStdin(stdin) {
@@ -108,6 +116,7 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     // The opt-in only exists while gVisor is missing; it is never sent otherwise.
     if (!gvisorAvailable && s.allowRunc) request.allowRunc = true;
     if (s.dontKeep) request.keep = false;
+    if (s.target !== 'local') request.target = s.target;
     return { ok: true, request };
   },
 }));

@@ -30,7 +30,15 @@ function CostCell({ instance, now }: { instance: Instance; now: number }) {
   );
 }
 
-function InstanceRow({ instance: i, now, onTerminate }: { instance: Instance; now: number; onTerminate: (i: Instance) => void }) {
+interface RowActions {
+  onTerminate: (i: Instance) => void;
+  /** Run sandboxes on a running instance: add it as a target, or open its host if it is one. */
+  onUseTarget?: (i: Instance) => void;
+  /** The instance whose adding is under way. */
+  usingTarget?: string | null;
+}
+
+function InstanceRow({ instance: i, now, onTerminate, onUseTarget, usingTarget }: { instance: Instance; now: number } & RowActions) {
   const { uptimeMs } = liveCost(i, now);
   return (
     <tr data-testid="instance-row" data-id={i.id} data-account={i.account} data-name={i.name} data-status={i.status}>
@@ -67,7 +75,19 @@ function InstanceRow({ instance: i, now, onTerminate }: { instance: Instance; no
         {formatUptime(uptimeMs)}
       </td>
       <CostCell instance={i} now={now} />
-      <td>
+      <td className="row-actions">
+        {onUseTarget && i.status === 'running' && i.ipv4 && (
+          <button
+            type="button"
+            className="small-button"
+            data-testid="instance-use-target"
+            data-instance-id={i.id}
+            disabled={usingTarget === i.id}
+            onClick={() => onUseTarget(i)}
+          >
+            {usingTarget === i.id ? 'Connecting…' : 'Run sandboxes here'}
+          </button>
+        )}
         {i.status !== 'terminated' && (
           <button type="button" className="danger small-button" data-testid="instance-terminate" onClick={() => onTerminate(i)}>
             Terminate
@@ -80,7 +100,7 @@ function InstanceRow({ instance: i, now, onTerminate }: { instance: Instance; no
 
 const ORDER = (i: Instance) => (i.status === 'terminated' ? 1 : 0);
 
-export function InstancesTable({ instances, onTerminate }: { instances: readonly Instance[]; onTerminate: (i: Instance) => void }) {
+export function InstancesTable({ instances, onTerminate, onUseTarget, usingTarget }: { instances: readonly Instance[] } & RowActions) {
   const now = useNow(1000);
   const rows = [...instances].sort((a, b) => ORDER(a) - ORDER(b) || a.account.localeCompare(b.account) || a.name.localeCompare(b.name));
   return (
@@ -105,7 +125,14 @@ export function InstancesTable({ instances, onTerminate }: { instances: readonly
         </thead>
         <tbody>
           {rows.map((i) => (
-            <InstanceRow key={`${i.account}/${i.id}`} instance={i} now={now} onTerminate={onTerminate} />
+            <InstanceRow
+              key={`${i.account}/${i.id}`}
+              instance={i}
+              now={now}
+              onTerminate={onTerminate}
+              onUseTarget={onUseTarget}
+              usingTarget={usingTarget}
+            />
           ))}
         </tbody>
       </table>

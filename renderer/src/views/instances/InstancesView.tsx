@@ -10,6 +10,9 @@ import { useAccountsStore } from '../../stores/accounts';
 import { useInstancesStore } from '../../stores/instances';
 import { useLaunchStore } from '../../stores/launch';
 import { useNavStore } from '../../stores/nav';
+import { targetForInstance } from '../../lib/targets';
+import { useTargetsStore } from '../../stores/targets';
+import { InstanceTrust } from '../hosts/InstanceTrust';
 import { BurnRates } from './BurnRates';
 import { InstancesTable } from './InstancesTable';
 import { LaunchForm } from './LaunchForm';
@@ -36,15 +39,19 @@ export function InstancesView() {
     useShallow((s) => ({ accounts: s.accounts, accountsLoaded: s.loaded, refreshAccounts: s.refresh })),
   );
   const show = useNavStore((s) => s.show);
+  const { addingInstance, addInstance, selectTarget, loadTargets } = useTargetsStore(
+    useShallow((s) => ({ addingInstance: s.addingInstance, addInstance: s.addInstance, selectTarget: s.select, loadTargets: s.load })),
+  );
   const [launchOpen, setLaunchOpen] = useState(false);
   const [confirmId, setConfirmId] = useState<string | null>(null);
 
   useEffect(() => {
     void load();
     void refreshAccounts();
+    void loadTargets();
     const timer = setInterval(() => void load(), RELIST_MS);
     return () => clearInterval(timer);
-  }, [load, refreshAccounts]);
+  }, [load, refreshAccounts, loadTargets]);
 
   const instances = list?.instances ?? [];
   const confirming = confirmId ? instances.find((i) => i.id === confirmId) : undefined;
@@ -53,6 +60,15 @@ export function InstancesView() {
   const askTerminate = (i: Instance) => {
     clearTerminateError();
     setConfirmId(i.id);
+  };
+  const openHost = (targetId: string) => {
+    selectTarget(targetId);
+    show('hosts');
+  };
+  const runHere = (i: Instance) => {
+    const existing = targetForInstance(useTargetsStore.getState().targets, i);
+    if (existing) openHost(existing.id);
+    else void addInstance(i.id, `${i.account}/${i.name}`).then((t) => t && openHost(t.id));
   };
   const closeLaunch = () => {
     useLaunchStore.setState({ formError: null });
@@ -101,6 +117,7 @@ export function InstancesView() {
         />
       )}
       {terminateError && <ErrorNotice error={terminateError} testId="terminate-error" onDismiss={clearTerminateError} />}
+      <InstanceTrust onAdded={openHost} />
 
       <section className="panel" aria-label="Instance list">
         {noAccounts ? (
@@ -118,7 +135,7 @@ export function InstancesView() {
             No instances on {list.accounts.length === 1 ? 'this account' : 'any account'}.
           </div>
         ) : (
-          <InstancesTable instances={instances} onTerminate={askTerminate} />
+          <InstancesTable instances={instances} onTerminate={askTerminate} onUseTarget={runHere} usingTarget={addingInstance} />
         )}
       </section>
     </div>

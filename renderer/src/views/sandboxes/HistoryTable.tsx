@@ -4,6 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { RunRecord } from '../../../../shared/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatDuration, formatStarted } from '../../lib/format';
+import { runTargetLabel } from '../../lib/targets';
 import { newestFirst } from '../../stores/runRecords';
 import { useRunsStore } from '../../stores/runs';
 import { endReasonTone } from './endReason';
@@ -27,6 +28,9 @@ function HistoryRow({ run, selected, onOpen }: { run: RunRecord; selected: boole
       }}
     >
       <td>{run.template}</td>
+      <td data-testid="run-target" data-target={run.target ?? 'local'} className={run.target ? undefined : 'muted'}>
+        {runTargetLabel(run.target)}
+      </td>
       <td title={new Date(run.startedAt ?? run.createdAt).toISOString()}>{formatStarted(run.startedAt ?? run.createdAt)}</td>
       <td className="num">{formatDuration(run.durationMs)}</td>
       <td className="num">{run.exitCode ?? '-'}</td>
@@ -67,6 +71,7 @@ export function HistoryTable() {
           <thead>
             <tr>
               <th>Template</th>
+              <th>Where</th>
               <th>Started</th>
               <th className="num">Duration</th>
               <th className="num">Exit</th>
@@ -77,7 +82,7 @@ export function HistoryTable() {
           <tbody>
             {rows.length === 0 ? (
               <tr className="empty-row">
-                <td colSpan={6}>No runs yet.</td>
+                <td colSpan={7}>No runs yet.</td>
               </tr>
             ) : (
               rows.map((r) => <HistoryRow key={r.id} run={r} selected={r.id === selectedId} onOpen={open} />)

@@ -1,4 +1,4 @@
-// Left column: template, code, limits, the runc opt-in and the run controls.
+// Left column: template, code, where to run, limits, the runc opt-in and the run controls.
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useEditorStore } from '../../stores/editor';
 import { CodeArea } from './CodeArea';
@@ -6,6 +6,7 @@ import { LimitsForm } from './LimitsForm';
 import { RunControls } from './RunControls';
 import { RuncOptIn } from './RuncOptIn';
 import { StdinInput } from './StdinInput';
+import { TargetPicker } from './TargetPicker';
 import { TemplatePicker } from './TemplatePicker';
 
 export function RunForm() {
@@ -19,6 +20,7 @@ export function RunForm() {
       {loadError && <ErrorNotice error={loadError} testId="templates-error" />}
       <CodeArea />
       <StdinInput />
+      <TargetPicker />
       <LimitsForm />
       <RuncOptIn />
       <RunControls />

@@ -1,6 +1,7 @@
-// Status line of the selected run: state, how it ended, exit code, duration, runtime.
+// Status line of the selected run: state, how it ended, where it ran, exit code, duration, runtime.
 import type { RunRecord } from '../../../../shared/types';
 import { formatBytes, formatDuration } from '../../lib/format';
+import { runTargetLabel } from '../../lib/targets';
 import { endReasonDetail, endReasonLabel, endReasonTone } from './endReason';
 
 interface Props {
@@ -22,6 +23,11 @@ export function RunSummary({ runId, run }: Props) {
           </span>
         )}
         {run && <RuntimeBadge run={run} />}
+        {run && (
+          <span className="badge tone-neutral" data-testid="run-target" data-target={run.target ?? 'local'} title="Where it ran">
+            on {runTargetLabel(run.target)}
+          </span>
+        )}
         {run?.warm && (
           <span className="badge tone-neutral" title="Started from a pre-warmed sandbox">
             warm
