@@ -56,6 +56,9 @@ const CLI_STEPS = [
   'remove',
   'removeUnknown',
   'listAfter',
+  'ttyDecline',
+  'ttyAccept',
+  'runTty',
 ] as const;
 type ChildResult = Record<(typeof CLI_STEPS)[number], Cli> & {
   fingerprintBefore: string;
@@ -67,6 +70,8 @@ type ChildResult = Record<(typeof CLI_STEPS)[number], Cli> & {
   lockedAfterRemove: { key: boolean; passphrase: boolean };
   error?: string;
 };
+/** A piece of test/helpers/sshd.ts's passphrase, which must never be echoed. */
+const PASSPHRASE_FRAGMENT = 'horse battery';
 const show = (c: Cli): string => `moat ${c.args.join(' ')} -> ${c.status}\n${c.stdout}\n${c.stderr}`;
 
 describe('moat hosts and moat run --on, through the CLI in a keyring session', { skip: skipCli }, () => {
@@ -163,6 +168,21 @@ describe('moat hosts and moat run --on, through the CLI in a keyring session', {
     assert.equal(r.runTrusted.stdout, 'trusted again\n');
   });
 
+  test('at a terminal: the key is shown and asked about; no adds nothing (exit 5), yes after the hidden passphrase adds it', () => {
+    assert.equal(r.ttyDecline.status, 5, show(r.ttyDecline));
+    assert.ok(r.ttyDecline.stdout.includes(r.fingerprintAfter), 'the fingerprint was shown at the prompt');
+    assert.match(r.ttyDecline.stdout, /Trust this key\? \[y\/N\] <typed>/);
+    assert.doesNotMatch(r.ttyDecline.stdout, /^added/m);
+    assert.equal(r.ttyAccept.status, 0, show(r.ttyAccept));
+    assert.match(r.ttyAccept.stdout, /\(not shown\): <typed>\n/);
+    assert.ok(!r.ttyAccept.stdout.includes(PASSPHRASE_FRAGMENT), 'the passphrase was not echoed');
+    assert.match(r.ttyAccept.stdout, /^added ttybox: /m);
+    assert.equal(r.runTty.status, 0, show(r.runTty));
+    assert.equal(r.runTty.stdout, 'typed in\n');
+    const names = (JSON.parse(r.listAfter.stdout) as HostRecord[]).map((h) => h.name);
+    assert.ok(!names.includes('nope'));
+  });
+
   test('remove deletes the key and passphrase from the keychain', () => {
     assert.equal(r.remove.status, 0, show(r.remove));
     assert.match(r.remove.stdout, /2 keychain entries/);
@@ -170,7 +190,7 @@ describe('moat hosts and moat run --on, through the CLI in a keyring session', {
     assert.equal(r.removeUnknown.status, 2, show(r.removeUnknown));
     assert.deepEqual(
       (JSON.parse(r.listAfter.stdout) as HostRecord[]).map((h) => h.name),
-      ['box'],
+      ['box', 'ttybox'],
     );
   });
 });
