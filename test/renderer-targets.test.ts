@@ -252,3 +252,18 @@ test('the usage buffer keeps the last samples only', () => {
   assert.equal(buf.length, 300);
   assert.equal(buf[0], 10);
 });
+
+test('run request: the chosen target is sent, this machine is not; the runc opt-in only ever goes to this machine', async () => {
+  const { useEditorStore } = await import('../renderer/src/stores/editor');
+  useEditorStore.setState({ selectedId: 'python', code: { python: 'print(1)' }, allowRunc: true, target: 'local' });
+  const local = useEditorStore.getState().buildRequest(false);
+  assert.ok(local.ok);
+  assert.equal(local.request.target, undefined);
+  // Positive control: the opt-in is sent to this machine when its gVisor is missing.
+  assert.equal(local.request.allowRunc, true);
+  useEditorStore.getState().setTarget('gpu-box');
+  const remote = useEditorStore.getState().buildRequest(false);
+  assert.ok(remote.ok);
+  assert.equal(remote.request.target, 'gpu-box');
+  assert.equal(remote.request.allowRunc, undefined);
+});

@@ -113,8 +113,9 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     const request: RunRequestParams = { template, code };
     if (s.stdin !== '') request.stdin = s.stdin;
     if (Object.keys(parsed.limits).length > 0) request.limits = parsed.limits;
-    // The opt-in only exists while gVisor is missing; it is never sent otherwise.
-    if (!gvisorAvailable && s.allowRunc) request.allowRunc = true;
+    // The opt-in only exists while this machine's engine lacks gVisor; it is never sent otherwise
+    // (nor to another target, whose engine that status says nothing about).
+    if (s.target === 'local' && !gvisorAvailable && s.allowRunc) request.allowRunc = true;
     if (s.dontKeep) request.keep = false;
     if (s.target !== 'local') request.target = s.target;
     return { ok: true, request };

@@ -7,9 +7,12 @@ export function RuncOptIn() {
   const { gvisor, engineUp } = useSystemStore(
     useShallow((s) => ({ gvisor: s.status?.gvisor, engineUp: s.status?.engine.connected ?? false })),
   );
-  const { allowRunc, setAllowRunc } = useEditorStore(useShallow((s) => ({ allowRunc: s.allowRunc, setAllowRunc: s.setAllowRunc })));
-  // With no engine at all the choice means nothing yet; it appears once the engine answers.
-  if (!gvisor || gvisor.available || !engineUp) return null;
+  const { allowRunc, setAllowRunc, local } = useEditorStore(
+    useShallow((s) => ({ allowRunc: s.allowRunc, setAllowRunc: s.setAllowRunc, local: s.target === 'local' })),
+  );
+  // With no engine at all the choice means nothing yet; it appears once the engine answers. The
+  // status is this machine's: another target is prepared from the Hosts view instead.
+  if (!local || !gvisor || gvisor.available || !engineUp) return null;
   return (
     <div className={allowRunc ? 'runc-optin checked' : 'runc-optin'}>
       <label className="checkbox">
