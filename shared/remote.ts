@@ -38,12 +38,17 @@ export const AddHostRequest = z
     passphrase: z.string().max(1024).optional(),
     /** The fingerprint the user saw and accepted. */
     trustFingerprint: z.string().max(200).optional(),
+    /**
+     * The answer to a "needs-trust": main kept the key and passphrase of the first request for a
+     * few minutes under this id, so the UI does not hold or send them again.
+     */
+    pendingId: z.string().max(64).optional(),
   })
   .strict();
 export type AddHostRequest = z.infer<typeof AddHostRequest>;
 
 export const AddHostResult = z.union([
-  z.object({ status: z.literal('needs-trust'), hostKey: HostKey }),
+  z.object({ status: z.literal('needs-trust'), hostKey: HostKey, pendingId: z.string().optional() }),
   z.object({ status: z.literal('added'), target: Target }),
 ]);
 export type AddHostResult = z.infer<typeof AddHostResult>;

@@ -73,13 +73,16 @@ describe('targets over SSH through the services API', { skip }, () => {
       ['local'],
       'nothing is added before the key is trusted',
     );
-    const second = await services.handlers['hosts.add']({
-      name: 'loop',
-      url: sshd.url,
-      privateKey: sshd.privateKey,
-      trustFingerprint: sshd.fingerprint(),
-    });
+    // The answer names the first request: the key is not sent again.
+    assert.ok(first.status === 'needs-trust' && first.pendingId);
+    const pendingId = first.status === 'needs-trust' ? first.pendingId! : '';
+    const second = await services.handlers['hosts.add']({ name: 'loop', url: sshd.url, pendingId, trustFingerprint: sshd.fingerprint() });
     assert.equal(second.status, 'added');
+    await assert.rejects(
+      services.handlers['hosts.add']({ name: 'loop', url: sshd.url, pendingId, trustFingerprint: sshd.fingerprint() }),
+      /expired/,
+      'a pending request is used once',
+    );
     const t = (await services.handlers['targets.list'](undefined)).find((x) => x.id === 'loop');
     assert.equal(t?.kind, 'host');
     assert.equal(t?.hostKey?.fingerprint, sshd.fingerprint());

@@ -4,6 +4,7 @@
 // made at first use, so the run lifecycle (queue, pool, deadlines, reaping) is the same everywhere.
 // Also here: a host's preparation checklist and run, live host usage over the same SSH connection,
 // and the idle rule (warn, or terminate the instance), each audited.
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { join } from 'node:path';
 import type { AccountsService } from '../accounts/accounts';
@@ -59,6 +60,8 @@ export interface TargetsOptions {
 /** The login user each provider's images have. */
 export const INSTANCE_USER = { lambda: 'ubuntu', linode: 'root' } as const;
 
+/** How long a host key waits for the user's answer. */
+const PENDING_TTL_MS = 5 * 60_000;
 /** Usage is sampled this long after the last request for it (a view that is open asks again). */
 const USAGE_INTEREST_MS = 2 * 60_000;
 const IDLE_SAMPLE_MS = 60_000;
@@ -97,6 +100,8 @@ export class TargetsService {
   private readonly managers = new Map<string, SandboxManager>();
   private readonly starting = new Map<string, Promise<SandboxManager>>();
   private readonly watches = new Map<string, Watch>();
+  /** Add-host requests waiting for the user to confirm the host key (key and passphrase held here, not in the UI). */
+  private readonly pending = new Map<string, { req: AddHostRequest; expires: number }>();
   private readonly rules: RecordFile<IdleRule>;
   private readonly now: () => number;
   private closed = false;
@@ -152,7 +157,17 @@ export class TargetsService {
     return [this.o.local, ...this.managers.values()];
   }
 
-  async add(req: AddHostRequest): Promise<AddHostResult> {
+  async add(request: AddHostRequest): Promise<AddHostResult> {
+    // The second step of a trust dialog names the first: its key and passphrase were kept here.
+    this.prunePending();
+    const held = request.pendingId ? this.pending.get(request.pendingId) : undefined;
+    if (request.pendingId && !held) {
+      throw new RemoteError('HOST_KEY_UNKNOWN', 'That request to add a host has expired.', 'Add the host again.');
+    }
+    if (request.pendingId) this.pending.delete(request.pendingId);
+    const req: AddHostRequest = held
+      ? { ...held.req, ...(request.trustFingerprint !== undefined ? { trustFingerprint: request.trustFingerprint } : {}) }
+      : request;
     let needs: { fingerprint: string; keyType: string } | null = null;
     try {
       const added = await this.o.hosts.add({
@@ -170,7 +185,12 @@ export class TargetsService {
       this.record('host.add', added.host.name, { outcome: 'ok', fingerprint: added.host.hostKey.fingerprint });
       return { status: 'added', target: this.list().find((t) => t.id === added.host.name)! };
     } catch (err) {
-      if (needs) return { status: 'needs-trust', hostKey: needs };
+      if (needs) {
+        const pendingId = randomUUID();
+        const { trustFingerprint: _t, pendingId: _p, ...keep } = req;
+        this.pending.set(pendingId, { req: keep, expires: this.now() + PENDING_TTL_MS });
+        return { status: 'needs-trust', hostKey: needs, pendingId };
+      }
       this.record('host.add', req.name, { outcome: 'failed', reason: (err as Error).message });
       throw err;
     }
@@ -360,8 +380,14 @@ export class TargetsService {
     return this.idleStatus(name);
   }
 
+  private prunePending(): void {
+    const now = this.now();
+    for (const [id, p] of this.pending) if (p.expires < now) this.pending.delete(id);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.pending.clear();
     for (const w of this.watches.values()) if (w.timer) clearTimeout(w.timer);
     this.watches.clear();
     await Promise.all([...this.managers.keys()].map((k) => this.stopTarget(k)));

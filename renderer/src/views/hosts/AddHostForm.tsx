@@ -37,7 +37,8 @@ export function AddHostForm() {
   const send = async (request: AddHostRequest) => {
     const result = await addHost(request);
     if (result?.status === 'needs-trust') {
-      pending.current = request;
+      // Main keeps the key and passphrase under pendingId until the answer: hold only the names.
+      pending.current = result.pendingId ? { name: request.name, url: request.url, pendingId: result.pendingId } : request;
       setTrust({ name: request.name, hostKey: result.hostKey });
       return;
     }
