@@ -345,6 +345,12 @@ export class SshConnection {
     });
   }
 
+  /** Starts a command on the host and hands over its channel (stdout; `.stderr`), for streams. */
+  async execStream(command: string): Promise<ClientChannel> {
+    const client = await this.ready();
+    return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
+  }
+
   /** Runs a command on the host; resolves with its exit status and output (each capped). */
   async exec(
     command: string,

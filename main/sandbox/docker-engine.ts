@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { MoatError } from '../../shared/errors';
 import { RemoteError } from '../remote/errors';
 import { endpointOf, type HostRecord } from '../remote/hosts';
+import { watchRemotePids } from '../remote/pids-watch';
 import {
   DockerSocketAgent,
   SshConnection,
@@ -277,8 +278,7 @@ const LOSS_SETTLE_MS = 100;
  * A Docker engine on another host, reached over SSH (main/remote/ssh.ts): every Docker API request
  * is a channel of one kept-alive connection to the host's Docker socket. The run lifecycle is the
  * local one; what differs is said here: a call cut off because the SSH connection dropped fails
- * with a reason naming SSH and the host, and the sandbox's PID cgroup is not on this machine (the
- * run falls back to the stats stream's task counts).
+ * with a reason naming SSH and the host, and the sandbox's PID cgroup is read on the host.
  */
 export class SshDockerEngine extends DockerEngine {
   readonly connection: SshConnection;
@@ -393,9 +393,9 @@ export class SshDockerEngine extends DockerEngine {
     return this.guard(() => super.listManaged());
   }
 
-  /** The cgroup is on the host, not here: the stats stream's task counts stand in. */
-  override watchPids(): PidsWatch {
-    return { peak: 0, limitHit: false, stop() {} };
+  /** The cgroup is on the host: read there, over the same connection (remote/pids-watch.ts). */
+  override watchPids(id: string): PidsWatch {
+    return watchRemotePids(this.connection, id);
   }
 
   close(): void {
