@@ -103,8 +103,9 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
     // Moat's own diagnostics go to its log file: stderr belongs to the program.
     const dataDir = defaultDataDir();
     const vault = new KeychainVault();
-    if (flags.on && flags.on !== 'local') engine = new HostsService({ dataDir, vault }).engineFor(flags.on);
-    services = await createServices({ dataDir, pool: false, log: fileLogger(dataDir), vault, ...(engine ? { engine } : {}) });
+    const log = fileLogger(dataDir);
+    if (flags.on && flags.on !== 'local') engine = new HostsService({ dataDir, vault, ssh: { log } }).engineFor(flags.on);
+    services = await createServices({ dataDir, pool: false, log, vault, ...(engine ? { engine } : {}) });
     off = services.onEvent((event, payload) => {
       // Our run's first update is sent from inside run(), before its sandbox is asked for (the
       // CLI's services run nothing else): from here on a signal must cancel, not exit.

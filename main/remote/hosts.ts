@@ -90,7 +90,13 @@ export class HostsStore {
   all(): Record<string, HostRecord> {
     const text = readFileOrNull(this.path);
     if (text === null) return {};
-    const r = FileSchema.safeParse(JSON.parse(text));
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // reported below with the fix
+    }
+    const r = FileSchema.safeParse(parsed);
     if (!r.success) {
       // Unlike a cache, this file is trust: a mangled one must not silently drop a pin.
       throw new RemoteError(
