@@ -434,6 +434,19 @@ describe('sandboxes on a host over SSH (services API)', { skip }, () => {
     }
   });
 
+  test('a connection closed while it is being established is ended, and not re-established', async () => {
+    const before = sshd.connections().length;
+    const endpoint = { name: 'box', host: '127.0.0.1', port: sshd.port, user: 'root' };
+    const c = new SshConnection(endpoint, await fetchHostKey(endpoint), async () => ({
+      privateKey: sshd.privateKey,
+    }));
+    const pending = c.ready();
+    c.close();
+    await assert.rejects(pending, (err: RemoteError) => err.reason === 'SSH_UNREACHABLE' && /closed/.test(err.message));
+    await assert.rejects(() => c.ready(), /closed/);
+    await until(async () => sshd.connections().length === before, 5000);
+  });
+
   async function firstOutput(runId: string): Promise<void> {
     await new Promise<void>((resolve) => {
       const off = services.onEvent((e, p) => {

@@ -10,6 +10,7 @@
 // that differs from the pin is refused (HOST_KEY_CHANGED), never silently accepted. Only modern
 // algorithms are offered, so a downgrade to SHA-1, CBC or small DH groups cannot be negotiated.
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import { Agent, type AgentOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
@@ -187,6 +188,8 @@ export class SshConnection {
   private timer: NodeJS.Timeout | null = null;
   private gen = 0;
   private readonly dropListeners = new Set<() => void>();
+  /** The client of an attempt under way, for close() to end. */
+  private opening: Client | null = null;
   private readonly o: Required<Omit<SshConnectionOptions, 'log'>> & { log: (msg: string) => void };
 
   constructor(
@@ -236,7 +239,7 @@ export class SshConnection {
       case 'connecting':
         return this.state.promise;
       case 'closed':
-        return Promise.reject(new RemoteError('SSH_UNREACHABLE', `The SSH connection to ${this.endpoint.name} is closed.`));
+        return Promise.reject(this.closedError());
       case 'backoff': {
         const wait = this.state.until - Date.now();
         if (wait <= 0) return this.connect();
@@ -255,6 +258,11 @@ export class SshConnection {
     this.timer = null;
     const promise = this.open().then(
       (client) => {
+        if (this.state.kind === 'closed') {
+          // Closed while it was being established: nobody may use it, and it must not linger.
+          client.end();
+          throw this.closedError();
+        }
         this.attempts = 0;
         this.gen++;
         this.state = { kind: 'ready', client };
@@ -269,6 +277,10 @@ export class SshConnection {
     );
     this.state = { kind: 'connecting', promise };
     return promise;
+  }
+
+  private closedError(): RemoteError {
+    return new RemoteError('SSH_UNREACHABLE', `The SSH connection to ${this.endpoint.name} is closed.`);
   }
 
   private dropped(client: Client): void {
@@ -294,11 +306,14 @@ export class SshConnection {
   private async open(): Promise<Client> {
     const auth = await this.auth();
     const e = this.endpoint;
+    if (this.state.kind === 'closed') throw this.closedError();
     return new Promise<Client>((resolve, reject) => {
       const client = new ssh2.Client();
+      this.opening = client;
       let refusal: RemoteError | null = null;
       let settled = false;
       client.on('ready', () => {
+        this.opening = null;
         settled = true;
         client.removeAllListeners('error');
         // After login, errors end the connection ('close' follows); they are not the caller's.
@@ -308,13 +323,17 @@ export class SshConnection {
       client.on('error', (err) => {
         if (settled) return;
         settled = true;
+        this.opening = null;
         client.end();
-        reject(connectError(e, err, refusal));
+        reject(this.state.kind === 'closed' ? this.closedError() : connectError(e, err, refusal));
       });
       client.on('close', () => {
         if (settled) return;
         settled = true;
-        reject(connectError(e, new Error('the connection closed during login'), refusal));
+        this.opening = null;
+        reject(
+          this.state.kind === 'closed' ? this.closedError() : connectError(e, new Error('the connection closed during login'), refusal),
+        );
       });
       client.connect({
         ...baseConfig(e, this.o),
@@ -387,7 +406,9 @@ export class SshConnection {
     const s = this.state;
     this.state = { kind: 'closed' };
     if (s.kind === 'ready') s.client.end();
-    if (s.kind === 'connecting') s.promise.then((c) => c.end()).catch(() => {});
+    if (s.kind === 'connecting') s.promise.catch(() => {});
+    this.opening?.end(); // an attempt under way ends now ('close' rejects it)
+    this.opening = null;
   }
 }
 
@@ -406,6 +427,15 @@ export class DockerSocketAgent extends Agent {
     opts: AgentOptions = {},
   ) {
     super({ ...opts, keepAlive: false });
+  }
+
+  /**
+   * docker-modem formats every request's options with util.inspect (showHidden, unlimited depth)
+   * whether or not its debug log is on; without this, that walks the whole SSH client behind the
+   * agent, which grows with use, and a remote run cost seconds of CPU after a few dozen calls.
+   */
+  [inspect.custom](): string {
+    return `DockerSocketAgent(${this.socketPath})`;
   }
 
   // http.Agent calls this for each new request; the callback form lets the channel open async.
