@@ -149,7 +149,12 @@ async function main(): Promise<void> {
         `Host 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.keyFile}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${join(home.path, '.ssh', 'known_hosts')}\n  StrictHostKeyChecking yes\n`,
         { mode: 0o600 },
       );
-      const env = { ...process.env, HOME: home.path };
+      // ssh(1) reads ~/.ssh from the password database, not $HOME: a wrapper first in PATH hands it
+      // this config instead.
+      const config = join(home.path, '.ssh', 'config');
+      mkdirSync(join(home.path, 'bin'));
+      writeFileSync(join(home.path, 'bin', 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${config} "$@"\n`, { mode: 0o755 });
+      const env = { ...process.env, PATH: `${join(home.path, 'bin')}:${process.env.PATH ?? ''}` };
       for (let i = 0; i < N + 1; i++) {
         const t0 = performance.now();
         const { stdout } = await exec(
