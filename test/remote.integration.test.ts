@@ -5,6 +5,7 @@
 // SSH connection mid-run, and a changed host key. Named to run before zz-engine-loss (which stops
 // dockerd).
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Duplex } from 'node:stream';
@@ -483,6 +484,48 @@ describe('only modern SSH algorithms are negotiated', { skip }, () => {
     for (const list of Object.values(MODERN_ALGORITHMS) as string[][]) {
       assert.ok(!list.some((a) => /cbc|sha1|md5|group1-|group14-sha1|ssh-rsa$|ssh-dss|3des/.test(a)), list.join());
     }
+  });
+});
+
+describe('reconnecting', { skip }, () => {
+  test('a host that drops every connection is retried with a doubling delay, bounded; a caller waits at most for the retry due next', async () => {
+    // A TCP server that hangs up on every connection: each attempt fails in the SSH handshake.
+    const attempts: number[] = [];
+    const server = createServer((sock) => {
+      attempts.push(Date.now());
+      sock.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const c = new SshConnection({ name: 'flaky', host: '127.0.0.1', port, user: 'root' }, { fingerprint: 'SHA256:x' }, async () => ({}), {
+      backoff: { baseMs: 100, maxMs: 400 },
+    });
+    try {
+      await assert.rejects(
+        () => c.ready(),
+        (err: RemoteError) => err.reason === 'SSH_UNREACHABLE',
+      );
+      await new Promise((r) => setTimeout(r, 2500));
+      const n = attempts.length;
+      // 0, +100, +200, +400, +400, ... in 2.5 s: about 7 attempts; never a tight loop.
+      assert.ok(n >= 4 && n <= 10, `${n} attempts in 2.5 s`);
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+      assert.ok(
+        gaps.every((g) => g >= 80 && g <= 1000),
+        `gaps ${gaps.join(',')}`,
+      );
+      assert.ok(gaps[2]! >= gaps[0]!, `the delay grows: ${gaps.join(',')}`);
+      // A caller joins a retry that is due soon rather than failing at once.
+      const t0 = Date.now();
+      await assert.rejects(() => c.ready());
+      assert.ok(Date.now() - t0 < 1500, 'bounded wait');
+    } finally {
+      c.close();
+      await new Promise((r) => server.close(r));
+    }
+    const settled = attempts.length;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(attempts.length, settled, 'no attempt after close');
   });
 });
 
