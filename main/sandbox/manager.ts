@@ -45,6 +45,8 @@ export interface ManagerOptions {
 const MAX_SAMPLES = 2000;
 /** While connected, this process's containers are reconciled with the tracker every this many health checks. */
 const RECONCILE_EVERY = 8;
+/** How long a found image is trusted without asking the engine again. */
+const IMAGE_CACHE_MS = 30_000;
 
 interface LiveRun {
   record: RunRecord;
@@ -236,11 +238,24 @@ export class SandboxManager {
     return reapOrphans(this.o.engine, { all });
   }
 
+  /**
+   * Which image a template uses, remembered for a few seconds once found: a burst of runs (or a
+   * remote engine, where each lookup is a round trip over SSH) does not ask again for every run. An
+   * image removed meanwhile makes the create fail with the engine's own "no such image".
+   */
+  private readonly imageCache = new Map<string, { at: number; found: Awaited<ReturnType<typeof resolveImage>> }>();
+
   private async lookUpImage(template: TemplateDef, preferOfficial: boolean): ReturnType<typeof resolveImage> {
+    const key = `${template.id}:${preferOfficial}`;
+    const hit = this.imageCache.get(key);
+    if (hit && Date.now() - hit.at < IMAGE_CACHE_MS) return hit.found;
     try {
-      return await withDeadline('look up image', this.o.engine.deadlines.shortMs, () =>
+      const found = await withDeadline('look up image', this.o.engine.deadlines.shortMs, () =>
         resolveImage(this.o.engine.docker, template, { preferOfficial }),
       );
+      if (found.image) this.imageCache.set(key, { at: Date.now(), found });
+      else this.imageCache.delete(key);
+      return found;
     } catch (err) {
       if (isConnectionError(err)) void this.checkHealth();
       throw new MoatError('ENGINE_UNAVAILABLE', engineErrorMessage(err), ENGINE_FIX);
