@@ -5,12 +5,14 @@
 // SSH connection mid-run, and a changed host key. Named to run before zz-engine-loss (which stops
 // dockerd).
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Duplex } from 'node:stream';
 import { RemoteError } from '../main/remote/errors';
-import type { HostRecord } from '../main/remote/hosts';
+import { endpointOf, hostAuth, type HostRecord } from '../main/remote/hosts';
 import { fetchHostKey, hostKeyInfo, MODERN_ALGORITHMS, SshConnection } from '../main/remote/ssh';
 import { newExitNonce, programScript } from '../main/sandbox/bootstrap';
 import { startRun } from '../main/sandbox/runner';
@@ -446,6 +448,33 @@ describe('sandboxes on a host over SSH (services API)', { skip }, () => {
     await assert.rejects(pending, (err: RemoteError) => err.reason === 'SSH_UNREACHABLE' && /closed/.test(err.message));
     await assert.rejects(() => c.ready(), /closed/);
     await until(async () => sshd.connections().length === before, 5000);
+  });
+
+  test('without an identity the ssh-agent logs in (hostAuth), and no agent is an error with the fix', async () => {
+    const dir = tempDir('moat-agent-');
+    const sock = join(dir.path, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      await until(async () => existsSync(sock), 5000);
+      execFileSync('ssh-add', ['-q', sshd.keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const viaAgent: HostRecord = { ...host, identity: { kind: 'agent' }, hostKey: engine.host.hostKey };
+      const noVault = { get: async () => null, set: async () => {}, delete: async () => false };
+      const c = new SshConnection(endpointOf(viaAgent), await fetchHostKey(endpointOf(viaAgent)), () =>
+        hostAuth(viaAgent, noVault, { SSH_AUTH_SOCK: sock }),
+      );
+      try {
+        assert.deepEqual(await c.exec('echo via-agent'), { code: 0, stdout: 'via-agent\n', stderr: '' });
+      } finally {
+        c.close();
+      }
+      await assert.rejects(
+        () => hostAuth(viaAgent, noVault, {}),
+        (err: RemoteError) => err.reason === 'NO_IDENTITY' && /SSH_AUTH_SOCK/.test(err.message) && /--identity/.test(err.fix ?? ''),
+      );
+    } finally {
+      agent.kill();
+      dir.cleanup();
+    }
   });
 
   async function firstOutput(runId: string): Promise<void> {
