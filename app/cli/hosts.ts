@@ -15,10 +15,12 @@ import { KeychainVault } from '../../main/credentials/keychain';
 import { RemoteError, type RemoteReason } from '../../main/remote/errors';
 import { checkIdentity, type HostRecord } from '../../main/remote/hosts';
 import { HostsService } from '../../main/remote/service';
+import { InstancesService } from '../../main/instances/instances';
+import { addInstanceHost } from '../../main/targets/service';
 import type { HostKeyInfo } from '../../main/remote/ssh';
 import { defaultDataDir } from '../../main/services';
 import { MoatError } from '../../shared/errors';
-import { EXIT, UsageError } from './provider-exit';
+import { EXIT, UsageError, accountsService, exitFor } from './provider-exit';
 
 /** Exit status when the user answers no at a trust prompt (as `moat firewall lock`). */
 const EXIT_DECLINED = 5;
@@ -43,7 +45,7 @@ function report(err: unknown): void {
   }
   if (err instanceof MoatError) {
     process.stderr.write(`moat: ${err.message}\n${err.fix ? `fix: ${err.fix}\n` : ''}`);
-    process.exitCode = EXIT.internal;
+    process.exitCode = exitFor(err.code);
     return;
   }
   process.stderr.write(`moat: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -170,6 +172,47 @@ export function registerHosts(program: Command): void {
           ? `Docker ${e.version}; ${e.gvisorRuntime ? `gVisor runtime "${e.gvisorRuntime}"` : 'NO gVisor runtime: runs there are refused unless --allow-runc'}`
           : `its Docker engine did not answer (${e.error})`;
         process.stdout.write(`added ${name}: ${address(added.host)}, host key ${keyLine(added.host.hostKey)}\n${engine}\n`);
+      });
+    });
+
+  hosts
+    .command('add-instance')
+    .description(
+      "make a running instance a sandbox target: the account's SSH key, the provider's login user, its host key shown to trust (first use)",
+    )
+    .argument('<instance>', 'ID, unique ID prefix, or ACCOUNT/NAME')
+    .option('--yes', 'trust the host key shown without asking (for scripts)')
+    .action(async (ref: string, opts: { yes?: boolean }) => {
+      await withService(async (svc, declined) => {
+        requireTtyOrYes(opts.yes, 'trust the host key');
+        const dataDir = defaultDataDir();
+        const vault = new KeychainVault();
+        const accounts = accountsService(dataDir, vault);
+        const instances = new InstancesService({ dataDir, vault, accounts });
+        try {
+          const inst = await instances.find(ref);
+          const out = await addInstanceHost({ hosts: svc, vault }, inst, async (seen) => {
+            process.stderr.write(
+              `The host key of ${inst.account}/${inst.name} (${inst.ipv4 ?? 'no address'}) is:\n  ${keyLine(seen)}\n` +
+                'Neither provider reports host keys: this is trust on first use. Compare it with the key the instance printed at boot (its console log) if you can.\n',
+            );
+            if (opts.yes) {
+              process.stderr.write('Trusted (--yes).\n');
+              return true;
+            }
+            return confirm('Trust this key? [y/N] ', declined);
+          });
+          if (out.status === 'needs-trust') {
+            process.stderr.write('nothing added\n');
+            return;
+          }
+          process.stdout.write(
+            `${out.added ? 'added' : 'already a target:'} ${out.host.name}: ${address(out.host)}, host key ${keyLine(out.host.hostKey)}\nrun on it with \`moat run --on ${out.host.name}\` or \`--on ${inst.account}/${inst.name}\`\n`,
+          );
+        } finally {
+          instances.close();
+          accounts.close();
+        }
       });
     });
 

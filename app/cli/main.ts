@@ -134,7 +134,10 @@ program
   .option('--no-warm', 'do not use a warm sandbox')
   .option('--no-keep', 'do not keep the code, input or output: only the run summary is recorded')
   .option('--json', 'print the run record and output as JSON instead of passing output through')
-  .option('--on <host>', 'run on a host added with `moat hosts add` (over SSH); default: this machine')
+  .option(
+    '--on <target>',
+    'run on a host added with `moat hosts add`, or an instance added with `moat hosts add-instance` (its ID, ID prefix or ACCOUNT/NAME); default: this machine',
+  )
   .action(async (command: string[], flags: RunFlags) => {
     process.exitCode = await runCommand(flags, command);
   });

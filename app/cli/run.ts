@@ -6,10 +6,13 @@ import { MoatError } from '../../shared/errors';
 import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { fileLogger } from '../../main/log';
+import { InstancesService } from '../../main/instances/instances';
 import { HostsService } from '../../main/remote/service';
+import { resolveTarget } from '../../main/targets/service';
 import type { SandboxEngine } from '../../main/sandbox/engine';
 import { createServices, defaultDataDir, type Services } from '../../main/services';
 import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
+import { accountsService } from './provider-exit';
 
 export interface RunFlags {
   template?: string;
@@ -104,7 +107,22 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
     const dataDir = defaultDataDir();
     const vault = new KeychainVault();
     const log = fileLogger(dataDir);
-    if (flags.on && flags.on !== 'local') engine = new HostsService({ dataDir, vault, ssh: { log } }).engineFor(flags.on);
+    if (flags.on && flags.on !== 'local') {
+      const hosts = new HostsService({ dataDir, vault, ssh: { log } });
+      // A host's name, or an instance reference (ID, prefix, ACCOUNT/NAME) that was added as a host.
+      let name = flags.on;
+      if (!hosts.list().some((h) => h.name === name)) {
+        const accounts = accountsService(dataDir, vault);
+        const instances = new InstancesService({ dataDir, vault, accounts });
+        try {
+          name = await resolveTarget(hosts, instances, flags.on);
+        } finally {
+          instances.close();
+          accounts.close();
+        }
+      }
+      engine = hosts.engineFor(name);
+    }
     services = await createServices({ dataDir, pool: false, log, vault, ...(engine ? { engine } : {}) });
     off = services.onEvent((event, payload) => {
       // Our run's first update is sent from inside run(), before its sandbox is asked for (the

@@ -204,60 +204,24 @@ export class TargetsService {
    */
   async addInstance(ref: string, trustFingerprint?: string): Promise<AddHostResult> {
     const inst = await this.o.instances.find(ref);
-    const existing = this.o.hosts.list().find((h) => h.instance?.provider === inst.provider && h.instance.id === inst.id);
-    if (existing) return { status: 'added', target: this.list().find((t) => t.id === existing.name)! };
-    if (inst.status !== 'running' || !inst.ipv4) {
-      throw new RemoteError(
-        'SSH_UNREACHABLE',
-        `${inst.account}/${inst.name} is ${inst.rawStatus}${inst.ipv4 ? '' : ' with no public address yet'}; sandboxes run on a running instance.`,
-        'Wait until it is running, then try again.',
-      );
-    }
-    const name = instanceHostName(
-      inst.account,
-      inst.name,
-      this.o.hosts.list().map((h) => h.name),
+    const out = await addInstanceHost(
+      { hosts: this.o.hosts, vault: this.o.vault, ...(this.o.ssh ? { ssh: this.o.ssh } : {}) },
+      inst,
+      async (seen) => trustFingerprint === seen.fingerprint,
     );
-    const seen = await fetchHostKey({ name, host: inst.ipv4, port: 22, user: INSTANCE_USER[inst.provider] }, this.o.ssh);
-    if (trustFingerprint !== seen.fingerprint)
-      return { status: 'needs-trust', hostKey: { fingerprint: seen.fingerprint, keyType: seen.keyType } };
-    const record: HostRecord = {
-      name,
-      user: INSTANCE_USER[inst.provider],
-      host: inst.ipv4,
-      port: 22,
-      identity: { kind: 'vault', account: sshVaultAccount(inst.account), passphrase: false },
-      hostKey: { fingerprint: seen.fingerprint, keyType: seen.keyType },
-      addedAt: this.now(),
-      trustedAt: this.now(),
-      instance: { provider: inst.provider, account: inst.account, id: inst.id, name: inst.name },
-    };
-    // Log in before anything is stored: a key the instance refuses is said now.
-    const engine = this.engineFor(record);
-    try {
-      await engine.connection.ready();
-      await engine.refresh();
-    } finally {
-      engine.close();
-    }
-    this.o.hosts.store.put(record);
-    this.record('host.add', name, { outcome: 'ok', instance: `${inst.account}/${inst.name} (${inst.id})`, fingerprint: seen.fingerprint });
-    return { status: 'added', target: this.list().find((t) => t.id === name)! };
+    if (out.status === 'needs-trust') return out;
+    if (out.added)
+      this.record('host.add', out.host.name, {
+        outcome: 'ok',
+        instance: `${inst.account}/${inst.name} (${inst.id})`,
+        fingerprint: out.host.hostKey.fingerprint,
+      });
+    return { status: 'added', target: this.list().find((t) => t.id === out.host.name)! };
   }
 
   /** The target a reference names: a host name, or an instance reference (its host, if added). */
   async resolve(ref: string): Promise<string> {
-    if (ref === 'local' || this.o.hosts.list().some((h) => h.name === ref)) return ref;
-    const inst: InstanceView = await this.o.instances.find(ref);
-    const h = this.o.hosts.list().find((x) => x.instance?.provider === inst.provider && x.instance.id === inst.id);
-    if (!h) {
-      throw new RemoteError(
-        'HOST_KEY_UNKNOWN',
-        `${inst.account}/${inst.name} is not a sandbox target yet: its host key has not been trusted.`,
-        'Add it as a target first (the Sandboxes view, or `moat hosts add-instance REF`), confirming its host key.',
-      );
-    }
-    return h.name;
+    return resolveTarget(this.o.hosts, this.o.instances, ref);
   }
 
   async remove(name: string): Promise<{ removed: boolean }> {
@@ -502,4 +466,71 @@ function engineView(m: SandboxManager): Target['engine'] {
     ...(e.gvisorRuntime ? { gvisorRuntime: e.gvisorRuntime } : {}),
     ...(e.error ? { error: e.error } : {}),
   };
+}
+
+/** A host name as is; an instance reference to the host it was added as (refused if it was not). */
+export async function resolveTarget(hosts: HostsService, instances: Pick<InstancesService, 'find'>, ref: string): Promise<string> {
+  if (ref === 'local' || hosts.list().some((h) => h.name === ref)) return ref;
+  const inst = await instances.find(ref);
+  const h = hosts.list().find((x) => x.instance?.provider === inst.provider && x.instance.id === inst.id);
+  if (!h) {
+    throw new RemoteError(
+      'HOST_KEY_UNKNOWN',
+      `${inst.account}/${inst.name} is not a sandbox target yet: its host key has not been trusted.`,
+      `Add it first, confirming its host key: the Hosts view, or \`moat hosts add-instance ${ref}\`.`,
+    );
+  }
+  return h.name;
+}
+
+/**
+ * Makes an instance a host: its public IPv4, the provider's login user, the account's SSH key
+ * from the vault, and the host key it shows, pinned once `trust` accepts it (neither provider's
+ * API reports host keys: trust on first use). Logs in before anything is stored.
+ */
+export async function addInstanceHost(
+  o: { hosts: HostsService; vault: Vault; ssh?: SshConnectionOptions },
+  inst: InstanceView,
+  trust: (seen: { fingerprint: string; keyType: string }) => Promise<boolean>,
+): Promise<
+  { status: 'needs-trust'; hostKey: { fingerprint: string; keyType: string } } | { status: 'added'; host: HostRecord; added: boolean }
+> {
+  const existing = o.hosts.list().find((h) => h.instance?.provider === inst.provider && h.instance.id === inst.id);
+  if (existing) return { status: 'added', host: existing, added: false };
+  if (inst.status !== 'running' || !inst.ipv4) {
+    throw new RemoteError(
+      'SSH_UNREACHABLE',
+      `${inst.account}/${inst.name} is ${inst.rawStatus}${inst.ipv4 ? '' : ' with no public address yet'}; sandboxes run on a running instance.`,
+      'Wait until it is running, then try again.',
+    );
+  }
+  const name = instanceHostName(
+    inst.account,
+    inst.name,
+    o.hosts.list().map((h) => h.name),
+  );
+  const seen = await fetchHostKey({ name, host: inst.ipv4, port: 22, user: INSTANCE_USER[inst.provider] }, o.ssh);
+  const hostKey = { fingerprint: seen.fingerprint, keyType: seen.keyType };
+  if (!(await trust(hostKey))) return { status: 'needs-trust', hostKey };
+  const now = Date.now();
+  const record: HostRecord = {
+    name,
+    user: INSTANCE_USER[inst.provider],
+    host: inst.ipv4,
+    port: 22,
+    identity: { kind: 'vault', account: sshVaultAccount(inst.account), passphrase: false },
+    hostKey,
+    addedAt: now,
+    trustedAt: now,
+    instance: { provider: inst.provider, account: inst.account, id: inst.id, name: inst.name },
+  };
+  const engine = new SshDockerEngine({ host: record, auth: () => hostAuth(record, o.vault), ...(o.ssh ? { ssh: o.ssh } : {}) });
+  try {
+    await engine.connection.ready();
+    await engine.refresh();
+  } finally {
+    engine.close();
+  }
+  o.hosts.store.put(record);
+  return { status: 'added', host: record, added: true };
 }
