@@ -176,7 +176,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       },
     });
   const manager: SandboxManager = makeManager(engine, false);
-  const hosts = new HostsService({ dataDir: opts.dataDir, vault });
+  const hosts = new HostsService({ dataDir: opts.dataDir, vault, audit });
   const targets = new TargetsService({
     dataDir: opts.dataDir,
     vault,

@@ -62,6 +62,7 @@ test('hosts add-instance shows the host key as trust on first use and pins it', 
   assert.equal(hosts.length, 1);
   assert.deepEqual([hosts[0]!.instance?.account, hosts[0]!.instance?.name], ['lin', 'box']);
   assert.equal(hosts[0]!.hostKey.fingerprint, r.fingerprint);
+  assert.deepEqual(r.audit, ['host.add lin-box ok'], 'the add is in the audit log');
 });
 
 test('run --on ACCOUNT/NAME runs there under gVisor, and the history says where', { skip }, () => {

@@ -19,6 +19,7 @@ import { InstancesService } from '../../main/instances/instances';
 import { addInstanceHost } from '../../main/targets/service';
 import type { HostKeyInfo } from '../../main/remote/ssh';
 import { defaultDataDir } from '../../main/services';
+import { AuditLog } from '../../main/store/audit';
 import { MoatError } from '../../shared/errors';
 import { EXIT, UsageError, accountsService, exitFor } from './provider-exit';
 
@@ -54,11 +55,14 @@ function report(err: unknown): void {
 
 async function withService(f: (s: HostsService, declined: () => void) => Promise<void>): Promise<void> {
   let said = false;
+  const audit = new AuditLog(defaultDataDir());
   try {
-    await f(new HostsService({ dataDir: defaultDataDir(), vault: new KeychainVault() }), () => (said = true));
+    await f(new HostsService({ dataDir: defaultDataDir(), vault: new KeychainVault(), audit }), () => (said = true));
   } catch (err) {
     report(err);
     if (said) process.exitCode = EXIT_DECLINED;
+  } finally {
+    audit.close();
   }
 }
 

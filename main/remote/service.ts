@@ -3,6 +3,8 @@
 // pins only what was accepted. A host is recorded only after a login with the pinned key worked,
 // and its secrets are in the vault before the record that points at them is written.
 import type { Vault } from '../credentials/vault';
+import { ownerId } from '../sandbox/labels';
+import type { AuditLog } from '../store/audit';
 import { SshDockerEngine } from '../sandbox/docker-engine';
 import type { EngineDeadlines, EngineState } from '../sandbox/engine';
 import { RemoteError } from './errors';
@@ -48,6 +50,8 @@ export class HostsService {
       env?: NodeJS.ProcessEnv;
       ssh?: SshConnectionOptions;
       deadlines?: Partial<EngineDeadlines>;
+      /** Where adds, removals and re-pins are recorded. */
+      audit?: AuditLog;
     },
   ) {
     this.store = new HostsStore(o.dataDir);
@@ -140,6 +144,7 @@ export class HostsService {
       }
     }
     this.store.put(record);
+    this.record('host.add', record.name, { fingerprint: record.hostKey.fingerprint, address: `${user}@${host}:${port}` });
     return { host: record, engine: state };
   }
 
@@ -151,6 +156,7 @@ export class HostsService {
       if (await this.o.vault.delete(account)) secretsRemoved++;
     }
     this.store.remove(name);
+    this.record('host.remove', name, { secretsRemoved });
     return { host, secretsRemoved };
   }
 
@@ -166,7 +172,9 @@ export class HostsService {
         pinned: previous,
       });
     }
-    return { changed: true, host: this.store.repin(name, seen), previous };
+    const repinned = this.store.repin(name, seen);
+    this.record('host.trust', name, { previous: previous.fingerprint, fingerprint: seen.fingerprint });
+    return { changed: true, host: repinned, previous };
   }
 
   /** The engine for a host (its login read from the vault at each connect); close it when done. */
@@ -182,5 +190,10 @@ export class HostsService {
       ...(this.o.ssh ? { ssh: this.o.ssh } : {}),
       ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
     });
+  }
+
+  /** Records a host action in the audit log (when one was given). */
+  record(action: 'host.add' | 'host.remove' | 'host.trust', name: string, details: Record<string, string | number | boolean>): void {
+    this.o.audit?.record({ action, by: ownerId(), details: { label: name, target: name, outcome: 'ok', ...details } });
   }
 }

@@ -25,6 +25,7 @@ export interface AuditEntry {
     // rule set, and what the rule did (warned; terminated the instance, with its hourly cost).
     | 'host.add'
     | 'host.remove'
+    | 'host.trust'
     | 'host.prepare'
     | 'host.idle-rule'
     | 'host.idle';

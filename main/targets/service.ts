@@ -182,7 +182,6 @@ export class TargetsService {
           return false;
         },
       });
-      this.record('host.add', added.host.name, { outcome: 'ok', fingerprint: added.host.hostKey.fingerprint });
       return { status: 'added', target: this.list().find((t) => t.id === added.host.name)! };
     } catch (err) {
       if (needs) {
@@ -210,12 +209,6 @@ export class TargetsService {
       async (seen) => trustFingerprint === seen.fingerprint,
     );
     if (out.status === 'needs-trust') return out;
-    if (out.added)
-      this.record('host.add', out.host.name, {
-        outcome: 'ok',
-        instance: `${inst.account}/${inst.name} (${inst.id})`,
-        fingerprint: out.host.hostKey.fingerprint,
-      });
     return { status: 'added', target: this.list().find((t) => t.id === out.host.name)! };
   }
 
@@ -230,7 +223,6 @@ export class TargetsService {
     this.rules.update((all) => {
       delete all[name];
     });
-    this.record('host.remove', name, { outcome: 'ok' });
     return { removed: true };
   }
 
@@ -532,5 +524,10 @@ export async function addInstanceHost(
     engine.close();
   }
   o.hosts.store.put(record);
+  o.hosts.record('host.add', name, {
+    fingerprint: hostKey.fingerprint,
+    instance: `${inst.account}/${inst.name} (${inst.id})`,
+    trust: 'first use',
+  });
   return { status: 'added', host: record, added: true };
 }
