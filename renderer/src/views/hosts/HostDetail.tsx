@@ -32,7 +32,7 @@ export function HostDetail({ target: t }: { target: Target }) {
         <>
           <ChecklistPanel target={t.id} />
           <PreparePanel target={t.id} />
-          <UsagePanel target={t.id} />
+          <UsagePanel target={t.id} instance={t.kind === 'instance'} />
           <IdleRuleForm target={t} />
         </>
       )}

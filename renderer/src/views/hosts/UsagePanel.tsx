@@ -3,6 +3,7 @@
 // two minutes after each usage.watch, so the panel asks again every minute while it is shown.
 import { useEffect, useMemo } from 'react';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { ProviderStats } from './ProviderStats';
 import { UPlotChart } from '../../components/UPlotChart';
 import { gpuIndexes, toUsageSeries, USAGE_INTERVALS, usageNow } from '../../lib/usage';
 import { useNavStore } from '../../stores/nav';
@@ -29,7 +30,7 @@ function Chart({
   );
 }
 
-export function UsagePanel({ target }: { target: string }) {
+export function UsagePanel({ target, instance }: { target: string; instance?: boolean }) {
   const samples = useTargetSamples(target);
   const runs = useTargetRuns(target);
   const intervalMs = useUsageStore((s) => s.intervalMs[target] ?? DEFAULT_USAGE_INTERVAL_MS);
@@ -82,6 +83,7 @@ export function UsagePanel({ target }: { target: string }) {
         </label>
       </div>
       {error && <ErrorNotice error={error} testId="usage-error" />}
+      {instance && <ProviderStats target={target} />}
       {now && last ? (
         <div className="usage-now">
           <span className="cpu" data-testid="usage-cpu">
