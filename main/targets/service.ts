@@ -11,6 +11,7 @@ import type { AccountsService } from '../accounts/accounts';
 import type { Vault } from '../credentials/vault';
 import type { InstancesService, InstanceView } from '../instances/instances';
 import { sshVaultAccount } from '../instances/ssh-keys';
+import { MoatError } from '../../shared/errors';
 import { RemoteError } from '../remote/errors';
 import { HOST_NAME, hostAuth, type HostRecord } from '../remote/hosts';
 import { IdleTracker, DEFAULT_IDLE_RULE, idleText, type IdleRule } from '../remote/idle';
@@ -463,7 +464,19 @@ function engineView(m: SandboxManager): Target['engine'] {
 /** A host name as is; an instance reference to the host it was added as (refused if it was not). */
 export async function resolveTarget(hosts: HostsService, instances: Pick<InstancesService, 'find'>, ref: string): Promise<string> {
   if (ref === 'local' || hosts.list().some((h) => h.name === ref)) return ref;
-  const inst = await instances.find(ref);
+  let inst: InstanceView;
+  try {
+    inst = await instances.find(ref);
+  } catch (err) {
+    if (err instanceof MoatError && err.code === 'NOT_FOUND') {
+      throw new RemoteError(
+        'HOST_NOT_FOUND',
+        `No host named "${ref.slice(0, 80)}", and no instance by that reference.`,
+        'See `moat hosts list` for hosts, and `moat instances list` for instances (add one as a target with `moat hosts add-instance`).',
+      );
+    }
+    throw err;
+  }
   const h = hosts.list().find((x) => x.instance?.provider === inst.provider && x.instance.id === inst.id);
   if (!h) {
     throw new RemoteError(
