@@ -1,0 +1,122 @@
+// The context-echo detector: finds secrets we know (the run's own credentials, handed in by the
+// caller) when the sandbox prints them back, plainly or lightly disguised: base64 (standard and
+// URL-safe, at any byte alignment), hex (lower/upper), percent-encoded, and any of those with
+// whitespace inserted (wrapped at 64/76 columns, CRLF, indentation).
+//
+// Secrets shorter than MIN_SECRET_LENGTH are ignored: a 4-character password occurs by chance in
+// ordinary output, so flagging it would bury real findings (and redacting it would mangle output).
+import type { Detector, Match } from './types';
+
+export const MIN_SECRET_LENGTH = 8;
+
+/** At most this many whitespace characters between two characters of an echoed secret ("\r\n" + indentation). */
+const MAX_GAP = 4;
+
+const RULE = 'context-echo';
+const TITLE = 'Secret of this run echoed back';
+
+/** Every form of `secret` we look for, without whitespace, deduplicated. */
+export function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = new Set<string>([secret]);
+  for (const b64 of base64Needles(bytes)) {
+    forms.add(b64);
+    forms.add(b64.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  const hex = bytes.toString('hex');
+  forms.add(hex);
+  forms.add(hex.toUpperCase());
+  const uri = encodeURIComponent(secret);
+  forms.add(uri);
+  forms.add(uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+  // Every byte percent-encoded, as some encoders (and deliberate evasion) do.
+  forms.add(hex.replace(/../g, '%$&'));
+  forms.add(hex.toUpperCase().replace(/../g, '%$&'));
+  // Matching ignores whitespace (see stripWhitespace), so the forms carry none either.
+  return [...new Set([...forms].map((f) => f.replace(/[\t-\r ]/g, '')))].filter((f) => f.length > 0);
+}
+
+/**
+ * The parts of a base64 text that depend only on the secret, for each of the three alignments
+ * the secret can have inside a longer encoded text. With k bytes before the secret, the secret's
+ * bits are 8k..8(k+L); the output characters whose 6 bits all fall inside that range are
+ * ceil(8k/6) .. floor(8(k+L)/6), whatever the neighbouring bytes are.
+ */
+function base64Needles(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const padded = Buffer.concat([Buffer.alloc(k), bytes, Buffer.alloc(3)]);
+    const b64 = padded.toString('base64');
+    out.push(b64.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6)));
+  }
+  return out;
+}
+
+export function contextDetector(secrets: string[]): Detector {
+  const needles = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).flatMap(encodedForms))];
+  const longest = needles.reduce((n, s) => Math.max(n, s.length), 0);
+  return {
+    kind: 'context',
+    // A form plus at most as much whitespace as it has characters (see withinGaps).
+    maxMatchLength: 2 * longest,
+    find(text: string): Match[] {
+      if (needles.length === 0) return [];
+      const { compact, index } = stripWhitespace(text);
+      const found: Match[] = [];
+      for (const needle of needles) {
+        for (let at = compact.indexOf(needle); at !== -1; at = compact.indexOf(needle, at + 1)) {
+          if (!withinGaps(index, at, needle.length)) continue;
+          found.push({
+            detector: 'context',
+            rule: RULE,
+            title: TITLE,
+            severity: 'critical',
+            start: index[at]!,
+            end: index[at + needle.length - 1]! + 1,
+          });
+        }
+      }
+      return mergeOverlaps(found);
+    },
+  };
+}
+
+/** The text without whitespace, and for each of its characters the index in the original text. */
+function stripWhitespace(text: string): { compact: string; index: Int32Array } {
+  const index = new Int32Array(text.length);
+  let compact = '';
+  let n = 0;
+  let runStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const ws = c === 32 || (c >= 9 && c <= 13);
+    if (ws) {
+      if (i > runStart) compact += text.slice(runStart, i);
+      runStart = i + 1;
+    } else index[n++] = i;
+  }
+  if (runStart < text.length) compact += text.slice(runStart);
+  return { compact, index };
+}
+
+/** Whitespace inside the hit: at most MAX_GAP per gap and, in all, no more than the hit's length. */
+function withinGaps(index: Int32Array, at: number, length: number): boolean {
+  let total = 0;
+  for (let j = at; j < at + length - 1; j++) {
+    const gap = index[j + 1]! - index[j]! - 1;
+    if (gap > MAX_GAP) return false;
+    total += gap;
+  }
+  return total <= length;
+}
+
+function mergeOverlaps(found: Match[]): Match[] {
+  found.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Match[] = [];
+  for (const m of found) {
+    const last = out[out.length - 1];
+    if (last && m.start < last.end) last.end = Math.max(last.end, m.end);
+    else out.push({ ...m });
+  }
+  return out;
+}

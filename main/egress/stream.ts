@@ -1,0 +1,346 @@
+// The egress filter on a run's output streams: what a sandbox prints is scanned as it arrives and
+// released redacted. A secret can be cut anywhere by chunking, so the end of each stream is held
+// back until it can no longer be the start of a secret:
+//
+// - Holdback: `holdBytes` = the longest match any detector can report (Detector.maxMatchLength,
+//   the detectors' MAX_MATCH_LENGTH), plus one, rounded up to whole KiB. Released output lags what
+//   was pushed by at most that many bytes; the one exception is an open PEM private key block,
+//   held from its BEGIN line until its END line or PEM_HOLD_LIMIT (16 KiB), then redacted whole.
+//   The bound counts bytes for matches of ASCII characters, which every rule matches.
+// - Delay: held bytes wait at most `maxHoldMs` (30 ms): the caller runs a timer on `nextDueAt()`
+//   and calls `flushDue(now)`. A secret cut by such a release is still found (the released tail
+//   is kept as context and scanned with what follows) and alerted; only its released part cannot
+//   be redacted. An open PEM block is not released by time, only by size or the end of stream.
+// - Bytes: output is scanned as UTF-8 with invalid bytes kept as they are (each shows as U+FFFD to
+//   the detectors, and redaction replaces only matched bytes). A chunk that is not text (NULs or
+//   many invalid sequences) is scanned through its latin1 view and alerted on, but released
+//   unchanged: rewriting binary output would corrupt it.
+// - Memory per stream: the held bytes, a little released context, and the chunk being pushed.
+// A finding carries where the secret was and a masked preview, never the secret.
+import { isUtf8 } from 'node:buffer';
+import { maskPreview, type Detector, type DetectorKind, type Match, type Severity } from './types';
+
+export type StreamName = 'stdout' | 'stderr';
+
+/** redact: release output with secrets replaced; block: release nothing; stop: redact, and call onCritical once. */
+export type EgressPolicy = 'redact' | 'block' | 'stop';
+
+export interface Finding {
+  stream: StreamName;
+  rule: string;
+  title: string;
+  detector: DetectorKind;
+  severity: Severity;
+  /** Absolute byte offset in that stream. */
+  offset: number;
+  /** Length in bytes. */
+  length: number;
+  preview: string;
+  /** Found in output judged binary: alerted but not redacted. */
+  binary: boolean;
+}
+
+export interface Released {
+  stream: StreamName;
+  data: Buffer;
+}
+
+export interface StreamScannerOptions {
+  detectors: Detector[];
+  policy?: EgressPolicy;
+  maxHoldMs?: number;
+  onFinding?: (f: Finding) => void;
+  onCritical?: (f: Finding) => void;
+  /** Milliseconds, for the arrival time of pushed bytes; Date.now by default. */
+  clock?: () => number;
+}
+
+export const DEFAULT_MAX_HOLD_MS = 30;
+export const PEM_HOLD_LIMIT = 16 * 1024;
+/** Already released bytes kept before the held ones, so a match's left boundary is judged right. */
+const LEFT_CONTEXT = 64;
+
+const PEM_BEGIN = /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----/g;
+const PEM_END = /-----END[A-Z0-9 ]*PRIVATE KEY-----/g;
+
+export function holdBytesFor(detectors: Detector[]): number {
+  const longest = detectors.reduce((n, d) => Math.max(n, d.maxMatchLength), 0);
+  return Math.ceil((longest + 1) / 1024) * 1024;
+}
+
+interface Lane {
+  name: StreamName;
+  /** Released context, then held bytes. */
+  buf: Buffer;
+  /** How many bytes at the start of buf were already released. */
+  ctxLen: number;
+  /** Absolute stream offset of buf[0]. */
+  base: number;
+  /** End offset and arrival time of each push whose bytes are still held. */
+  arrivals: { end: number; t: number }[];
+  /** Absolute ranges of chunks judged binary, pruned as they leave buf. */
+  binary: [number, number][];
+  /** Absolute end of what was reported: a match starting before it was already reported. */
+  reportedTo: number;
+  /** Absolute offset of an open PEM block's BEGIN, or -1. */
+  pemAt: number;
+}
+
+interface ByteMatch {
+  start: number;
+  end: number;
+  m: Match;
+}
+
+export class StreamScanner {
+  readonly holdBytes: number;
+  readonly maxHoldMs: number;
+  readonly policy: EgressPolicy;
+  private readonly detectors: Detector[];
+  private readonly opts: StreamScannerOptions;
+  private readonly clock: () => number;
+  private readonly lanes: Record<StreamName, Lane>;
+  private stopped = false;
+
+  constructor(opts: StreamScannerOptions) {
+    this.opts = opts;
+    this.detectors = opts.detectors;
+    this.holdBytes = holdBytesFor(opts.detectors);
+    this.maxHoldMs = opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
+    this.policy = opts.policy ?? 'redact';
+    this.clock = opts.clock ?? Date.now;
+    const lane = (name: StreamName): Lane => ({
+      name,
+      buf: Buffer.alloc(0),
+      ctxLen: 0,
+      base: 0,
+      arrivals: [],
+      binary: [],
+      reportedTo: 0,
+      pemAt: -1,
+    });
+    this.lanes = { stdout: lane('stdout'), stderr: lane('stderr') };
+  }
+
+  /** Scans a chunk; returns what may be released now (redacted), nothing or one piece. */
+  push(stream: StreamName, chunk: Buffer): Released[] {
+    if (chunk.length === 0) return [];
+    const lane = this.lanes[stream];
+    const start = lane.base + lane.buf.length;
+    if (looksBinary(chunk)) lane.binary.push([start, start + chunk.length]);
+    lane.arrivals.push({ end: start + chunk.length, t: this.clock() });
+    lane.buf = lane.buf.length === 0 ? chunk : Buffer.concat([lane.buf, chunk]);
+    return this.process(lane, 'push');
+  }
+
+  /** Releases held bytes that have waited maxHoldMs or more (an open PEM block stays held). */
+  flushDue(now: number = this.clock()): Released[] {
+    const out: Released[] = [];
+    for (const lane of Object.values(this.lanes)) {
+      const due = this.dueAt(lane);
+      if (due !== null && due <= now) out.push(...this.process(lane, 'due'));
+    }
+    return out;
+  }
+
+  /** When flushDue next has something to release, or null when nothing is held (or only an open PEM block). */
+  nextDueAt(): number | null {
+    const dues = Object.values(this.lanes)
+      .map((l) => this.dueAt(l))
+      .filter((d): d is number => d !== null);
+    return dues.length ? Math.min(...dues) : null;
+  }
+
+  /** End of stream(s): releases everything held, an unterminated PEM block redacted to the end. */
+  flush(stream?: StreamName): Released[] {
+    const names: StreamName[] = stream ? [stream] : ['stdout', 'stderr'];
+    return names.flatMap((n) => this.process(this.lanes[n], 'end'));
+  }
+
+  /** Absolute offset below which no finding can be reported any more (for callers mapping offsets). */
+  windowStart(stream: StreamName): number {
+    return this.lanes[stream].base;
+  }
+
+  private dueAt(lane: Lane): number | null {
+    const first = lane.arrivals[0];
+    if (!first || lane.buf.length === lane.ctxLen) return null;
+    if (lane.pemAt >= 0 && lane.pemAt <= lane.base + lane.ctxLen) return null;
+    return first.t + this.maxHoldMs;
+  }
+
+  private process(lane: Lane, why: 'push' | 'due' | 'end'): Released[] {
+    const { buf, ctxLen, base } = lane;
+    const W = buf.length;
+    if (W === ctxLen) return [];
+    lane.binary = lane.binary.filter(([, e]) => e > base);
+    const latin1 = lane.binary.length > 0 || isAscii(buf);
+    const { text, byteAt } = latin1 ? latin1View(buf) : utf8View(buf);
+
+    const found: ByteMatch[] = [];
+    for (const d of this.detectors) {
+      for (const m of d.find(text)) {
+        const start = byteAt(m.start);
+        const end = byteAt(m.end);
+        if (end > ctxLen && end > start) found.push({ start, end, m });
+      }
+    }
+    // An open PEM block: hold from BEGIN until END, or redact what is held at the bound / the end.
+    let pemHold = -1;
+    PEM_BEGIN.lastIndex = 0;
+    for (let b = PEM_BEGIN.exec(text); b; b = PEM_BEGIN.exec(text)) {
+      const bStart = byteAt(b.index);
+      if (bStart < ctxLen) continue;
+      PEM_END.lastIndex = PEM_BEGIN.lastIndex;
+      const e = PEM_END.exec(text);
+      const pem = (end: number): ByteMatch => ({
+        start: bStart,
+        end: byteAt(end),
+        m: { detector: 'format', rule: 'private-key', title: 'Private key (PEM)', severity: 'critical', start: b.index, end },
+      });
+      if (e) {
+        found.push(pem(e.index + e[0].length));
+        PEM_BEGIN.lastIndex = e.index + e[0].length;
+        continue;
+      }
+      if (why === 'end' || W - bStart >= PEM_HOLD_LIMIT) found.push(pem(text.length));
+      else pemHold = bStart;
+      break;
+    }
+    found.sort((a, b) => a.start - b.start || b.end - a.end);
+
+    let R: number;
+    if (why === 'push') {
+      R = Math.max(ctxLen, W - this.holdBytes);
+      // A match starting before the release point is complete (it is shorter than the holdback):
+      // release it whole, redacted, rather than hold part of it.
+      for (const f of found) if (f.start < R) R = Math.max(R, f.end);
+    } else R = W;
+    if (pemHold >= 0) R = Math.min(R, pemHold);
+    lane.pemAt = pemHold >= 0 ? base + pemHold : -1;
+
+    const released = found.filter((f) => f.start < R);
+    const isBinary = (f: ByteMatch): boolean => lane.binary.some(([s, e]) => s < base + f.end && e > base + f.start);
+    let reportedTo = lane.reportedTo;
+    for (const f of released) {
+      if (base + f.start < lane.reportedTo) continue;
+      reportedTo = Math.max(reportedTo, base + f.end);
+      this.report(lane, f, text, isBinary(f));
+    }
+    lane.reportedTo = reportedTo;
+
+    const out =
+      R > ctxLen
+        ? redactBytes(
+            buf,
+            ctxLen,
+            R,
+            released.filter((f) => !isBinary(f)),
+          )
+        : null;
+
+    // Keep left context (more of it when little is held, so a secret cut by a timed release is
+    // still found with what follows), then the held bytes; copy so the pushed chunk is not pinned.
+    const keep = Math.max(LEFT_CONTEXT, this.holdBytes - (W - R));
+    const from = Math.max(0, R - keep);
+    lane.buf = Buffer.from(buf.subarray(from));
+    lane.base = base + from;
+    lane.ctxLen = R - from;
+    const releasedTo = base + R;
+    while (lane.arrivals.length && lane.arrivals[0]!.end <= releasedTo) lane.arrivals.shift();
+    if (!out || out.length === 0 || this.policy === 'block') return [];
+    return [{ stream: lane.name, data: out }];
+  }
+
+  private report(lane: Lane, f: ByteMatch, text: string, binary: boolean): void {
+    const finding: Finding = {
+      stream: lane.name,
+      rule: f.m.rule,
+      title: f.m.title,
+      detector: f.m.detector,
+      severity: f.m.severity,
+      offset: lane.base + f.start,
+      length: f.end - f.start,
+      preview: maskPreview(text.slice(f.m.start, f.m.end)),
+      binary,
+    };
+    this.opts.onFinding?.(finding);
+    if (this.policy === 'stop' && finding.severity === 'critical' && !this.stopped) {
+      this.stopped = true;
+      this.opts.onCritical?.(finding);
+    }
+  }
+}
+
+/** Released bytes [from, to) with matched ranges replaced by `[REDACTED:<rule>]` (overlaps merged). */
+function redactBytes(buf: Buffer, from: number, to: number, matches: ByteMatch[]): Buffer {
+  const parts: Buffer[] = [];
+  let at = from;
+  for (const f of matches) {
+    const s = Math.max(f.start, at);
+    const e = Math.min(f.end, to);
+    if (e <= s) continue;
+    parts.push(buf.subarray(at, s), Buffer.from(`[REDACTED:${f.m.rule}]`));
+    at = e;
+  }
+  parts.push(buf.subarray(at, to));
+  return Buffer.concat(parts);
+}
+
+function isAscii(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i]! > 0x7f) return false;
+  return true;
+}
+
+/** Binary: any NUL, or more invalid UTF-8 than a chunk cut mid-character at both ends explains. */
+function looksBinary(chunk: Buffer): boolean {
+  if (chunk.indexOf(0) !== -1) return true;
+  if (isUtf8(chunk)) return false;
+  let invalid = 0;
+  for (const c of chunk.toString('utf8')) if (c === '\ufffd') invalid++;
+  return invalid > Math.max(6, chunk.length / 100);
+}
+
+function latin1View(buf: Buffer): { text: string; byteAt: (i: number) => number } {
+  return { text: buf.toString('latin1'), byteAt: (i) => i };
+}
+
+/** UTF-8 decoded with each invalid byte as one U+FFFD, and the byte offset of every UTF-16 unit. */
+function utf8View(buf: Buffer): { text: string; byteAt: (i: number) => number } {
+  const len = buf.length;
+  const units = new Uint16Array(len);
+  const offs = new Int32Array(len + 1);
+  const cont = (i: number): boolean => i < len && (buf[i]! & 0xc0) === 0x80;
+  let n = 0;
+  for (let i = 0; i < len;) {
+    const b = buf[i]!;
+    let cp = -1;
+    let size = 1;
+    if (b < 0x80) cp = b;
+    else if (b >= 0xc2 && b <= 0xdf && cont(i + 1)) {
+      cp = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f);
+      size = 2;
+    } else if (b >= 0xe0 && b <= 0xef && cont(i + 1) && cont(i + 2)) {
+      const c = ((b & 0x0f) << 12) | ((buf[i + 1]! & 0x3f) << 6) | (buf[i + 2]! & 0x3f);
+      if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) [cp, size] = [c, 3];
+    } else if (b >= 0xf0 && b <= 0xf4 && cont(i + 1) && cont(i + 2) && cont(i + 3)) {
+      const c = ((b & 0x07) << 18) | ((buf[i + 1]! & 0x3f) << 12) | ((buf[i + 2]! & 0x3f) << 6) | (buf[i + 3]! & 0x3f);
+      if (c >= 0x10000 && c <= 0x10ffff) [cp, size] = [c, 4];
+    }
+    if (cp < 0) cp = 0xfffd;
+    if (cp > 0xffff) {
+      const v = cp - 0x10000;
+      offs[n] = i;
+      units[n++] = 0xd800 + (v >> 10);
+      offs[n] = i;
+      units[n++] = 0xdc00 + (v & 0x3ff);
+    } else {
+      offs[n] = i;
+      units[n++] = cp;
+    }
+    i += size;
+  }
+  offs[n] = len;
+  const text = Buffer.from(units.buffer, 0, n * 2).toString('utf16le');
+  return { text, byteAt: (i) => offs[Math.min(i, n)]! };
+}
