@@ -18,6 +18,7 @@ import { registerInstances } from './instances';
 import { listHistory, pruneCommand, type PruneFlags } from './history';
 import { registerHosts } from './hosts';
 import { runCommand, type RunFlags } from './run';
+import { registerScan } from './scan';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -201,6 +202,7 @@ registerAccounts(program);
 registerInstances(program);
 registerFirewall(program);
 registerHosts(program);
+registerScan(program);
 
 const images = program.command('images').description('sandbox images');
 images

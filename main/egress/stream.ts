@@ -18,6 +18,7 @@
 // - Memory per stream: the held bytes, a little released context, and the chunk being pushed.
 // A finding carries where the secret was and a masked preview, never the secret.
 import { isUtf8 } from 'node:buffer';
+import { detectAll } from './detect';
 import { maskPreview, type Detector, type DetectorKind, type Match, type Severity } from './types';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -178,12 +179,11 @@ export class StreamScanner {
     const { text, byteAt } = latin1 ? latin1View(buf) : utf8View(buf);
 
     const found: ByteMatch[] = [];
-    for (const d of this.detectors) {
-      for (const m of d.find(text)) {
-        const start = byteAt(m.start);
-        const end = byteAt(m.end);
-        if (end > ctxLen && end > start) found.push({ start, end, m });
-      }
+    // Overlapping matches of several detectors are one finding (detectAll merges them).
+    for (const m of detectAll(text, this.detectors)) {
+      const start = byteAt(m.start);
+      const end = byteAt(m.end);
+      if (end > ctxLen && end > start) found.push({ start, end, m });
     }
     // An open PEM block: hold from BEGIN until END, or redact what is held at the bound / the end.
     let pemHold = -1;
