@@ -54,7 +54,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           const secret = m[g];
           if (!span || secret === undefined) continue;
           if (looksFake(secret, rule.allowRepeats)) continue;
-          if (rule.validate && !rule.validate(secret)) continue;
+          if (rule.validate && !rule.validate(secret, m[0])) continue;
           out.push({
             detector: 'format',
             rule: rule.id,

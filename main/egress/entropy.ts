@@ -45,22 +45,45 @@ const HASH_LENGTHS = new Set([32, 40, 56, 64, 96, 128]);
 const TOKEN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,3}/g;
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGEST_PREFIX = /^(?:sha(?:1|224|256|384|512)|md5)[-_]/i;
-const IMAGE_MAGIC = /^(?:iVBORw0KGgo|\/9j\/|R0lGOD|UklGR|PHN2Zy|AAAA[A-Za-z0-9]{4}ZnR5c|JVBERi0)/;
+// Image/PDF payloads by their base64 magic, and SSH public key blobs (AAAAB3NzaC1yc2E…).
+const PAYLOAD_MAGIC = /^(?:iVBORw0KGgo|\/9j\/|R0lGOD|UklGR|PHN2Zy|AAAA[A-Za-z0-9]{4}ZnR5c|JVBERi0|AAAA[BCE][0-9A-Za-z]NzaC|AAAAE2VjZHNh)/;
+// Object ids with a type prefix (OpenAI, Anthropic, Stripe objects, request ids): identifiers that
+// are printed on purpose, not credentials.
+const OBJECT_ID =
+  /^(?:chatcmpl|cmpl|msg|msgbatch|req|request|resp|run|thread|asst|file|batch|toolu|call|ftjob|cus|pi|pm|ch|in|ii|sub|evt|prod|price|txn|seti|src|tok_test|acct|po|tr|re|cs_test|ord)[_-]/;
+// crypt(3)-style password hashes ($2b$12$…, $6$…, $argon2id$…): stored hashes, not secrets.
+const PASSWORD_HASH = /^\$(?:2[abxy]?|5|6|y|argon2(?:id|i|d)|pbkdf2(?:-sha\d+)?|scrypt)\$/;
+// Certificates and public keys are meant to be shared; their bodies are high-entropy base64.
+const PUBLIC_PEM =
+  /-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY BLOCK|PGP SIGNATURE|X509 CRL|CERTIFICATE REQUEST|NEW CERTIFICATE REQUEST|OPENSSH PUBLIC KEY|SSH2 PUBLIC KEY|PGP MESSAGE)-----[\s\S]*?(?:-----END [A-Z0-9 ]{3,40}-----|$)/g;
 
 /** Why the text just before a token makes it a payload or a digest. */
 function payloadContext(before: string): boolean {
   return (
     /;base64,$/.test(before) ||
-    /\b(?:sha(?:1|224|256|384|512)|md5)[:=]$/i.test(before) ||
+    /\b(?:sha(?:1|224|256|384|512)|md5|h1)[:=]$/i.test(before) ||
+    /\b(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d{3}|sk-ssh-ed25519@openssh\.com)\s$/.test(before) ||
     /"(?:data|image|content|payload|b64_json|bytes|blob|thumbnail)"\s*:\s*"$/i.test(before) ||
     /\b(?:integrity|checksum|digest|hash|etag)["']?\s*[:=]\s*["']?$/i.test(before)
   );
 }
 
+/**
+ * Identifiers made of words (CamelCase, snake_case, kebab-case) are mostly runs of three or more
+ * lowercase letters, optionally capitalised; random base62 is not (about a fifth of it is). Long
+ * lowercase runs are words too: random text has a run of ten with probability under 1%.
+ */
+function wordy(s: string): boolean {
+  if (/[a-z]{10,}/.test(s)) return true;
+  const covered = (s.match(/[A-Z]?[a-z]{3,}/g) ?? []).reduce((n, w) => n + w.length, 0);
+  return covered / s.length >= 0.5;
+}
+
 function judge(tok: string): { severity: Severity; entropy: number } | null {
   if (tok.length < MIN_TOKEN || tok.length > MAX_TOKEN) return null;
-  if (UUID_LIKE.test(tok) || DIGEST_PREFIX.test(tok) || IMAGE_MAGIC.test(tok)) return null;
-  const core = tok.replace(/=+$/, '');
+  if (UUID_LIKE.test(tok) || DIGEST_PREFIX.test(tok) || PAYLOAD_MAGIC.test(tok) || OBJECT_ID.test(tok)) return null;
+  // `node-modules-<sha256>`, `build_<sha1>`: a word prefix on a hash is still a hash.
+  const core = tok.replace(/=+$/, '').replace(/^(?:[A-Za-z]+[-_])+(?=[0-9a-f]{32,}$)/i, '');
   const h = shannon(core);
   if (/^[0-9a-f]+$/i.test(core)) {
     if (core.length < 32 || HASH_LENGTHS.has(core.length)) return null;
@@ -72,13 +95,12 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   const lower = /[a-z]/.test(core);
   const digits = (core.match(/[0-9]/g) ?? []).length;
   if (upper && lower && digits >= 2) {
-    // Identifiers made of words (CamelCase, snake_case) have long letter runs; random text does not.
-    if (/[A-Za-z]{14,}/.test(core)) return null;
+    if (wordy(core)) return null;
     const need = Math.min(4.6, 0.84 * Math.log2(core.length));
     if (h < need) return null;
     return { severity: core.length >= 32 ? 'medium' : 'low', entropy: h };
   }
-  if (!upper && lower && digits >= 4 && core.length >= 32 && !/[a-z]{10,}/.test(core)) {
+  if (!upper && lower && digits >= 4 && core.length >= 32 && !wordy(core)) {
     return h >= 4.2 ? { severity: 'low', entropy: h } : null;
   }
   return null;
@@ -86,11 +108,14 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
 
 export function findHighEntropy(text: string): EntropyHit[] {
   const hits: EntropyHit[] = [];
+  const publicBlocks = [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const);
   for (const m of text.matchAll(TOKEN)) {
     const start = m.index;
     const run = m[0];
+    if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
     if (run.length > MAX_TOKEN) continue;
-    if (payloadContext(text.slice(Math.max(0, start - 40), start))) continue;
+    const before = text.slice(Math.max(0, start - 40), start);
+    if (payloadContext(before) || PASSWORD_HASH.test(/\S*$/.exec(before)?.[0] ?? '')) continue;
     // A '/' inside a run is a path separator unless the run looks like padded/'+' base64.
     const pieces = run.includes('/') && !/[+]|=$/.test(run) ? splitKeep(run, '/') : [{ s: run, at: 0 }];
     for (const p of pieces) {

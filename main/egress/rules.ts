@@ -23,8 +23,8 @@ export interface Rule {
   keywords?: string[];
   /** The capture group that is the secret; the whole match when absent. */
   secretGroup?: number;
-  /** Runs on the secret; false drops the match. */
-  validate?: (secret: string) => boolean;
+  /** Runs on the secret (and the whole match, for rules that judge the name); false drops it. */
+  validate?: (secret: string, match: string) => boolean;
   /** Longest possible whole match, in UTF-16 code units. */
   maxLength: number;
   /** PEM blocks: BEGIN..END, not bounded by `maxLength`. */
@@ -38,7 +38,7 @@ export interface Rule {
 // Values that a human wrote to stand for a secret, not a secret: docs examples, placeholders,
 // redactions, template variables.
 const FAKE_WORDS =
-  /example|exmaple|dummy|placeholder|sample|redacted|changeme|change_me|your[_-]?(?:api|secret|token|key|password|pass)|insert|replace|xxxx|\*\*\*|<[^>]*>|\$\{|\{\{|%\(/i;
+  /example|exmaple|dummy|placeholder|sample|redacted|changeme|change_me|your[_-]?(?:api|secret|token|key|password|pass)|insert|replace|xxxx|\*\*\*|<[^>]*>|\$\{|\{\{|%\(|\.\.\.|…/i;
 // $HOME, $API_KEY: an environment reference (upper case only: `$production$` is a Braintree token).
 const ENV_REF = /\$[A-Z_]{3,}/;
 const REPEATS = /(.)\1{7,}/;
@@ -77,8 +77,9 @@ function prefixed(
 }
 
 // An assignment: `NAME = value`, `"name": "value"`, `name: value`, `--name value`, `NAME=value`.
-const ASSIGN = `[A-Za-z0-9_.-]{0,20}["']?\\s{0,3}(?:=|:|=>|:=|\\s)\\s{0,3}["']?`;
-const ASSIGN_MAX = 20 + 1 + 3 + 2 + 3 + 1 + 1;
+// `["']?\]?` also takes `os.environ['NAME'] = 'value'`.
+const ASSIGN = `[A-Za-z0-9_.-]{0,20}["']?\\]?\\s{0,3}(?:=|:|=>|:=|\\s)\\s{0,3}["']?`;
+const ASSIGN_MAX = 20 + 1 + 1 + 3 + 2 + 3 + 1 + 1;
 
 /** A value that is only a secret in the context of a name, e.g. `LINODE_TOKEN=<64 hex>`. */
 function named(
@@ -166,6 +167,7 @@ function urlWithPassword(id: string, family: string, title: string, schemes: str
 // code (a call, an attribute, an env lookup) and not a plain word or number.
 function genericValue(s: string): boolean {
   if (s.length < 8) return false;
+  if (/^[=~^<>!]/.test(s)) return false; // `tokenizers==2.20.14`: a comparison, not an assignment
   if (/[()[\]{}$<>]/.test(s)) return false;
   if (/^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(s)) return false; // self.token
   if (/^(?:true|false|null|none|nil|undefined|required|optional|string|env|os\.environ)$/i.test(s)) return false;
@@ -176,6 +178,11 @@ function genericValue(s: string): boolean {
   return true;
 }
 
+// Names that hold something about a secret, not the secret: `api_key_hash`, `token_count`,
+// `password_file`, `secret_name`.
+const NOT_A_SECRET_NAME =
+  /(?:hash|digest|checksum|fingerprint|sha\d*|md5|_id|count|length|len|limit|max|min|ttl|expir\w*|type|file|path|dir|url|uri|name|env|ref|version|size)["']?\s{0,3}(?:=|:|=>|:=)/i;
+
 function generic(id: string, title: string, names: string, keywords: string[]): Rule {
   return {
     id,
@@ -183,13 +190,13 @@ function generic(id: string, title: string, names: string, keywords: string[]): 
     title,
     severity: 'medium',
     pattern: new RegExp(
-      `(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,30}(?:${names})[A-Za-z0-9_]{0,10}["']?\\s{0,3}(?:=|:|=>|:=)\\s{0,3}["']?([^\\s"'\`,;]{8,100})`,
+      `(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,30}(?:${names})[A-Za-z0-9_]{0,10}["']?\\]?\\s{0,3}(?:=|:|=>|:=)\\s{0,3}["']?([^\\s"'\`,;]{8,100})`,
       'gi',
     ),
     keywords,
     secretGroup: 1,
-    validate: genericValue,
-    maxLength: 30 + 24 + 10 + 1 + 3 + 2 + 3 + 1 + 100,
+    validate: (secret, match) => genericValue(secret) && !NOT_A_SECRET_NAME.test(match),
+    maxLength: 30 + 24 + 10 + 1 + 1 + 3 + 2 + 3 + 1 + 100,
     generic: true,
   };
 }
