@@ -63,7 +63,6 @@ function prefixed(
   max: number,
   extra: Partial<Rule> = {},
 ): Rule {
-  const prefix = extra.keywords?.[0];
   return {
     id,
     family,
@@ -72,7 +71,6 @@ function prefixed(
     pattern: new RegExp(`${B}${body}${E}`, 'g'),
     maxLength: max,
     ...extra,
-    keywords: extra.keywords ?? (prefix ? [prefix] : []),
   };
 }
 
