@@ -5,28 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../main/sandbox/docker-engine';
-import { newExitNonce, programScript } from '../main/sandbox/bootstrap';
-import { hardenedCreateOptions, pidsLimitFor } from '../main/sandbox/profile';
-import { resolveImage } from '../main/sandbox/images';
-import { startRun } from '../main/sandbox/runner';
-import { SandboxTracker } from '../main/sandbox/tracker';
-import { findTemplate } from '../main/sandbox/templates';
+import { pidsLimitFor } from '../main/sandbox/profile';
 import { DEFAULT_LIMITS, Limits, MAX_PROCESSES } from '../shared/types';
+import { FORK_LOOP, runAtLoweredBackstop } from './helpers/backstop';
 import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, startServices } from './helpers/engine';
 
 const skip = skipUnlessReady(await engineUnavailableReason(), 'the process-limit tests');
-
-const FORK_LOOP = `import os, sys, time
-n = 0
-try:
-    while True:
-        if os.fork() == 0:
-            time.sleep(20)
-            os._exit(0)
-        n += 1
-except OSError as e:
-    print(f"fork failed after {n} children: {e}", flush=True)
-`;
 
 const THREAD_LOOP = `import threading, time
 n = 0
@@ -105,46 +89,9 @@ describe('the PID backstop', { skip }, () => {
   test('a sandbox killed by its PID backstop ends as process-limit, never exited', async () => {
     const engine = new DockerEngine();
     await engine.refresh();
-    const tracker = new SandboxTracker(engine, () => {});
-    const template = findTemplate('python')!;
-    const { image } = await resolveImage(engine.docker, template, { preferOfficial: true });
-    assert.ok(image);
-    // RLIMIT_NPROC far above what a backstop of 300 tasks lets gVisor reach (about 50 processes).
-    const limits: Limits = { ...DEFAULT_LIMITS, processes: 256, timeoutMs: 30_000, memoryMb: 2048 };
-    const pidsLimit = 300;
-    const key = tracker.begin();
-    const id = await engine.create(
-      hardenedCreateOptions({
-        template,
-        image,
-        runtime: engine.current.gvisorRuntime!,
-        limits,
-        runId: 'backstop',
-        sandboxKey: key,
-        pidsLimit,
-      }),
-    );
-    tracker.created(key, id, 'run');
-    try {
-      const nonce = newExitNonce();
-      const { done } = startRun({
-        engine,
-        runId: 'backstop',
-        containerId: id,
-        alreadyStarted: false,
-        script: programScript({ template, code: FORK_LOOP }, nonce),
-        exitNonce: nonce,
-        limits,
-        gvisor: true,
-        pidsLimit,
-        hooks: { onStarted: () => {}, onOutput: () => {}, onStats: () => {} },
-      });
-      const out = await done;
-      assert.equal(out.endReason, 'process-limit', `${out.endReason} (${out.exitCode}): ${out.error ?? ''}`);
-      assert.equal(out.exitCode, null);
-      assert.match(out.error ?? '', /limit of 300/);
-    } finally {
-      assert.equal(await tracker.remove(key), true);
-    }
+    const out = await runAtLoweredBackstop(engine);
+    assert.equal(out.endReason, 'process-limit', `${out.endReason} (${out.exitCode}): ${out.error ?? ''}`);
+    assert.equal(out.exitCode, null);
+    assert.match(out.error ?? '', /limit of 300/);
   });
 });

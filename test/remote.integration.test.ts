@@ -15,31 +15,19 @@ import { RemoteError } from '../main/remote/errors';
 import { endpointOf, hostAuth, type HostRecord } from '../main/remote/hosts';
 import { fetchHostKey, hostKeyInfo, MODERN_ALGORITHMS, SshConnection } from '../main/remote/ssh';
 import { newExitNonce, programScript } from '../main/sandbox/bootstrap';
-import { startRun } from '../main/sandbox/runner';
-import { SandboxTracker } from '../main/sandbox/tracker';
 import { DockerEngine, SshDockerEngine } from '../main/sandbox/docker-engine';
 import type { SandboxEngine } from '../main/sandbox/engine';
 import { resolveImage } from '../main/sandbox/images';
 import { hardenedCreateOptions } from '../main/sandbox/profile';
 import { findTemplate } from '../main/sandbox/templates';
 import { MoatError } from '../shared/errors';
-import { DEFAULT_LIMITS, type Limits, type RunRecord } from '../shared/types';
+import type { RunRecord } from '../shared/types';
 import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, startServices, tempDir } from './helpers/engine';
 import { keyringToolsMissing, runInKeyringSession } from './helpers/keyring-session';
 import { sshdUnavailableReason, startSshd, type TestSshd } from './helpers/sshd';
+import { runAtLoweredBackstop } from './helpers/backstop';
 
 const ROOT = join(import.meta.dirname, '..');
-const FORK_LOOP = `import os, sys, time
-n = 0
-try:
-    while True:
-        if os.fork() == 0:
-            time.sleep(20)
-            os._exit(0)
-        n += 1
-except OSError as e:
-    print(f"fork failed after {n} children: {e}", flush=True)
-`;
 const skip = skipUnlessReady((await engineUnavailableReason()) ?? sshdUnavailableReason(), 'the remote-host tests');
 const skipCli = skip || skipUnlessReady(keyringToolsMissing(), 'the remote-host CLI tests');
 
@@ -380,47 +368,10 @@ describe('sandboxes on a host over SSH (services API)', { skip }, () => {
   });
 
   test("a sandbox killed by its PID backstop on the host ends as process-limit (the host's cgroup watched over SSH)", async () => {
-    const tracker = new SandboxTracker(engine, () => {});
-    const template = findTemplate('python')!;
-    const { image } = await resolveImage(engine.docker, template, { preferOfficial: true });
-    assert.ok(image);
-    // As in process-limits.integration.test.ts: RLIMIT_NPROC far above what 300 tasks allow.
-    const limits: Limits = { ...DEFAULT_LIMITS, processes: 256, timeoutMs: 30_000, memoryMb: 2048 };
-    const pidsLimit = 300;
-    const key = tracker.begin();
-    const id = await engine.create(
-      hardenedCreateOptions({
-        template,
-        image,
-        runtime: engine.current.gvisorRuntime!,
-        limits,
-        runId: 'backstop',
-        sandboxKey: key,
-        pidsLimit,
-      }),
-    );
-    tracker.created(key, id, 'run');
-    try {
-      const nonce = newExitNonce();
-      const { done } = startRun({
-        engine,
-        runId: 'backstop',
-        containerId: id,
-        alreadyStarted: false,
-        script: programScript({ template, code: FORK_LOOP }, nonce),
-        exitNonce: nonce,
-        limits,
-        gvisor: true,
-        pidsLimit,
-        hooks: { onStarted: () => {}, onOutput: () => {}, onStats: () => {} },
-      });
-      const out = await done;
-      assert.equal(out.endReason, 'process-limit', `${out.endReason} (${out.exitCode}): ${out.error ?? ''}`);
-      assert.match(out.error ?? '', /limit of 300/);
-      assert.ok((out.peakTasks ?? 0) > 150, `peak tasks seen: ${out.peakTasks}`);
-    } finally {
-      assert.equal(await tracker.remove(key), true);
-    }
+    const out = await runAtLoweredBackstop(engine);
+    assert.equal(out.endReason, 'process-limit', `${out.endReason} (${out.exitCode}): ${out.error ?? ''}`);
+    assert.match(out.error ?? '', /limit of 300/);
+    assert.ok((out.peakTasks ?? 0) > 150, `peak tasks seen: ${out.peakTasks}`);
   });
 
   test('a host without a pin is refused with HOST_KEY_UNKNOWN carrying its fingerprint', async () => {
