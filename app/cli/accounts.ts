@@ -5,47 +5,17 @@
 // refused the key or could not be reached, 4 the OS keychain could not be used, 130 Ctrl-C at the
 // prompt, 1 anything else.
 import type { Command } from 'commander';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { AccountsService, type AccountView } from '../../main/accounts/accounts';
 import { AccountError, PROVIDER_NAMES, toAccountError } from '../../main/accounts/errors';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { isProviderKind } from '../../main/providers';
 import { defaultDataDir } from '../../main/services';
+import { ask, readStdin } from './prompt';
 import { UsageError, accountsService, reportFailure } from './provider-exit';
 
 /** Everything on stdin, with the line ending a pipe or `echo` adds taken off. */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').trim();
-}
 
 /** A prompt on the terminal that does not echo what is typed (the prompt goes to stderr). */
-async function readHidden(question: string): Promise<string> {
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (!muted) process.stderr.write(chunk);
-      cb();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  // In raw mode Ctrl-C reaches readline, not the process: without this the prompt would just pause.
-  rl.on('SIGINT', () => {
-    rl.close();
-    process.stderr.write('\n');
-    process.exit(130);
-  });
-  try {
-    process.stderr.write(question);
-    muted = true;
-    return (await new Promise<string>((resolve) => rl.question('', resolve))).trim();
-  } finally {
-    rl.close();
-    process.stderr.write('\n');
-  }
-}
 
 async function readKey(keyStdin: boolean | undefined, what: string): Promise<string> {
   if (keyStdin) return readStdin();
@@ -54,7 +24,7 @@ async function readKey(keyStdin: boolean | undefined, what: string): Promise<str
       `no key given: standard input is not a terminal, so Moat cannot prompt for the ${what}. Pipe it in with --key-stdin (keys are never accepted as arguments).`,
     );
   }
-  return readHidden(`${what} (not shown): `);
+  return (await ask(`${what} (not shown): `, true)).trim();
 }
 
 function line(a: AccountView): string {

@@ -11,7 +11,7 @@
 // 3 a provider refused or failed (an apply that failed and was rolled back included), 4 keychain,
 // 5 declined at the prompt, 130 Ctrl-C, 1 anything else.
 import type { Command } from 'commander';
-import { createInterface } from 'node:readline';
+import { confirm } from './prompt';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { FirewallService } from '../../main/firewall/service';
 import { toInstanceError } from '../../main/instances/errors';
@@ -123,21 +123,6 @@ function formatOutcome(o: ApplyOutcome): string {
     for (const l of o.leftAlone) out.push(`  left alone: ${l.ruleSet}: ${l.reason}`);
   }
   return out.join('\n');
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  rl.on('SIGINT', () => {
-    rl.close();
-    process.stderr.write('\n');
-    process.exit(EXIT.interrupted);
-  });
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export function registerFirewall(program: Command): void {

@@ -8,8 +8,6 @@
 // 130 Ctrl-C, 1 anything else.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { VaultError } from '../../main/credentials/errors';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { RemoteError, type RemoteReason } from '../../main/remote/errors';
@@ -21,6 +19,7 @@ import type { HostKeyInfo } from '../../main/remote/ssh';
 import { defaultDataDir } from '../../main/services';
 import { AuditLog } from '../../main/store/audit';
 import { MoatError } from '../../shared/errors';
+import { ask, confirm as confirmYes } from './prompt';
 import { EXIT, UsageError, accountsService, exitFor } from './provider-exit';
 
 /** Exit status when the user answers no at a trust prompt (as `moat firewall lock`). */
@@ -68,34 +67,9 @@ async function withService(f: (s: HostsService, declined: () => void) => Promise
 
 /** y or yes, else a no (recorded, for the exit status). */
 async function confirm(question: string, declined: () => void): Promise<boolean> {
-  const yes = /^y(es)?$/i.test((await ask(question)).trim());
+  const yes = await confirmYes(question);
   if (!yes) declined();
   return yes;
-}
-
-/** A line typed at the terminal; `hidden` does not echo it (prompts go to stderr). */
-async function ask(question: string, hidden = false): Promise<string> {
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (!muted) process.stderr.write(chunk);
-      cb();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  rl.on('SIGINT', () => {
-    rl.close();
-    process.stderr.write('\n');
-    process.exit(EXIT.interrupted);
-  });
-  try {
-    process.stderr.write(question);
-    muted = hidden;
-    return await new Promise<string>((resolve) => rl.question('', resolve));
-  } finally {
-    rl.close();
-    if (hidden) process.stderr.write('\n');
-  }
 }
 
 async function readStdinLine(): Promise<string> {

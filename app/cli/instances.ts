@@ -7,7 +7,7 @@
 // list: some account could not be listed, the others are still shown), 4 the OS keychain could
 // not be used, 130 Ctrl-C at the prompt, 1 anything else.
 import type { Command } from 'commander';
-import { createInterface } from 'node:readline';
+import { confirm } from './prompt';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { myAddresses } from '../../main/firewall/address';
 import { SettingsStore } from '../../main/store/settings';
@@ -16,7 +16,7 @@ import { InstanceError, toInstanceError } from '../../main/instances/errors';
 import { InstancesService, type InstanceView } from '../../main/instances/instances';
 import { describeRef } from '../../main/instances/references';
 import { defaultDataDir } from '../../main/services';
-import { EXIT, UsageError, accountsService, exitFor, reportFailure } from './provider-exit';
+import { UsageError, accountsService, exitFor, reportFailure } from './provider-exit';
 
 async function withService(f: (s: InstancesService) => Promise<void>): Promise<void> {
   const dataDir = defaultDataDir();
@@ -70,21 +70,6 @@ function row(cells: string[]): string {
 
 function statusText(i: InstanceView): string {
   return i.status === 'unknown' ? `?${i.rawStatus}` : i.status;
-}
-
-function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  rl.on('SIGINT', () => {
-    rl.close();
-    process.stderr.write('\n');
-    process.exit(EXIT.interrupted);
-  });
-  return new Promise((resolve) =>
-    rl.question(question, (a) => {
-      rl.close();
-      resolve(/^y(es)?$/i.test(a.trim()));
-    }),
-  );
 }
 
 export function registerInstances(program: Command): void {
