@@ -14,13 +14,14 @@
 import { createHash } from 'node:crypto';
 import type { LambdaClient, LambdaRuleBody } from '../providers/lambda/client';
 import type { LambdaFirewallRule, LambdaFirewallRuleset } from '../providers/lambda/schemas';
-import { ProviderError, type RetryNotice } from '../providers/provider';
+import { ProviderError } from '../providers/provider';
 import { ALL_PORTS, normalizeCidr, normalizeCidrList, normalizePorts, parseCidr, validPortRange } from './cidr';
 import {
   FirewallConflictError,
   FirewallLimitError,
   LIMITS,
   type FirewallApi,
+  type FirewallClientOptions,
   type NewRuleSet,
   type Protocol,
   type Rule,
@@ -122,13 +123,7 @@ export function lambdaVersion(rules: readonly Rule[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
-export interface LambdaFirewallOptions {
-  account?: string;
-  maxAttempts?: number;
-  backoff?: { baseMs: number; maxMs: number };
-  sleep?: (ms: number) => Promise<void>;
-  onRetry?: (n: RetryNotice) => void;
-}
+export type LambdaFirewallOptions = FirewallClientOptions;
 
 export class LambdaFirewall implements FirewallApi {
   readonly kind = 'lambda' as const;

@@ -22,7 +22,7 @@
 //   them ("22,80-90": no spaces, single ports bare) are written back exactly as read.
 import type { FirewallRuleBody, FirewallRulesBody, LinodeClient } from '../providers/linode/client';
 import type { LinodeFirewall, LinodeFirewallRule, LinodeFirewallRules } from '../providers/linode/schemas';
-import { ProviderError, type RetryNotice } from '../providers/provider';
+import { ProviderError } from '../providers/provider';
 import { normalizeCidrList, normalizePorts, normalizeRule, parseCidr, validPortRange } from './cidr';
 import {
   FirewallConflictError,
@@ -31,6 +31,7 @@ import {
   type Action,
   type Direction,
   type FirewallApi,
+  type FirewallClientOptions,
   type NewRuleSet,
   type PortRange,
   type Rule,
@@ -172,13 +173,7 @@ function policy(p: 'ACCEPT' | 'DROP'): Action {
   return p === 'ACCEPT' ? 'allow' : 'deny';
 }
 
-export interface LinodeFirewallOptions {
-  account?: string;
-  maxAttempts?: number;
-  backoff?: { baseMs: number; maxMs: number };
-  sleep?: (ms: number) => Promise<void>;
-  onRetry?: (n: RetryNotice) => void;
-}
+export type LinodeFirewallOptions = FirewallClientOptions;
 
 export class LinodeFirewallApi implements FirewallApi {
   readonly kind = 'linode' as const;

@@ -12,7 +12,7 @@
 // - Linode: a Cloud Firewall has its own inbound and outbound policies (ACCEPT/DROP), ordered rules
 //   (first match wins, accept or drop), IPv4 and IPv6, is enabled or disabled, and is attached to
 //   devices (Linodes). A Linode has at most one enabled firewall; with none it is open on every port.
-import type { ProviderKind } from '../providers/provider';
+import type { ProviderKind, RetryNotice } from '../providers/provider';
 
 export type Direction = 'inbound' | 'outbound';
 export type Action = 'allow' | 'deny';
@@ -126,6 +126,15 @@ export interface FirewallApi {
   detach(ref: RuleSetRef, instanceId: string): Promise<void>;
   /** Linode only: enable or disable a firewall. */
   setEnabled(ref: RuleSetRef, enabled: boolean): Promise<void>;
+}
+
+/** What both providers' FirewallApi take: the account label for RuleSetRefs, and the retry knobs. */
+export interface FirewallClientOptions {
+  account?: string;
+  maxAttempts?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  sleep?: (ms: number) => Promise<void>;
+  onRetry?: (n: RetryNotice) => void;
 }
 
 /** Lambda does not enforce its firewall rules in these regions (shared/specs/README.md). */
