@@ -7,21 +7,18 @@
 // Lambda's global rules become SSH from the /32 only; both end locked and the count drops to 0.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, addAccount, watchForErrors } from './browser';
-import { startAddressFake, type AddressFake } from './fakes/address';
-import { startLambdaFake, type LambdaFake } from './fakes/lambda';
-import { startLinodeFake, type LinodeFake } from './fakes/linode';
-import { startProviderHost, type ProviderHost } from './provider-host';
+import type { Page } from 'playwright-core';
+import { CHROMIUM } from './browser';
+import type { LambdaFake } from './fakes/lambda';
+import type { LinodeFake } from './fakes/linode';
+import { addAccounts, ME, SHOTS, startProviderSession, type ProviderSession } from './provider-session';
 import { skipUnlessReady } from '../test/helpers/engine';
 import { keyringToolsMissing } from '../test/helpers/keyring-session';
 
 const STATIC = join(process.cwd(), 'dist', 'renderer');
-const SHOTS = join(process.cwd(), 'test-results');
-const ME = '203.0.113.7';
 
 function missing(): string | null {
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}; run \`bash scripts/setup.sh --test\``;
@@ -70,64 +67,49 @@ async function lockWithWizard(page: Page, extra: string[]): Promise<void> {
 }
 
 describe('Firewall view and lock wizard in Chromium', { skip }, () => {
+  let session: ProviderSession;
   let lambda: LambdaFake;
   let linode: LinodeFake;
-  let address: AddressFake;
-  let host: ProviderHost;
-  let browser: Browser;
   let page: Page;
-  let errors: { assertNone(): void } | undefined;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    lambda = await startLambdaFake({ keys: [K.lambda] });
-    linode = await startLinodeFake({ tokens: { [K.linode]: '*' } });
-    // Instances the user already had, launched outside Moat.
-    lambda.state.instances.set(LAMBDA_ID, {
-      id: LAMBDA_ID,
-      name: 'legacy-1',
-      region: 'us-west-1',
-      type: 'gpu_1x_a10',
-      sshKey: 'theirs',
-      ip: '198.51.100.20',
-      launchedAt: Date.now() - 3_600_000,
-      terminatedAt: null,
+    session = await startProviderSession({
+      lambda: { keys: [K.lambda] },
+      linode: { tokens: { [K.linode]: '*' } },
+      // Instances the user already had, launched outside Moat.
+      seed: ({ lambda, linode }) => {
+        lambda.state.instances.set(LAMBDA_ID, {
+          id: LAMBDA_ID,
+          name: 'legacy-1',
+          region: 'us-west-1',
+          type: 'gpu_1x_a10',
+          sshKey: 'theirs',
+          ip: '198.51.100.20',
+          launchedAt: Date.now() - 3_600_000,
+          terminatedAt: null,
+        });
+        linode.state.instances.push({
+          id: LINODE_ID,
+          label: 'open-1',
+          region: 'us-east',
+          type: 'g1-gpu-rtx6000-1',
+          image: 'linode/ubuntu22.04',
+          createdAt: Date.now() - 3_600_000,
+          deletedAt: null,
+          ipv4: '192.0.2.50',
+        });
+      },
     });
-    linode.state.instances.push({
-      id: LINODE_ID,
-      label: 'open-1',
-      region: 'us-east',
-      type: 'g1-gpu-rtx6000-1',
-      image: 'linode/ubuntu22.04',
-      createdAt: Date.now() - 3_600_000,
-      deletedAt: null,
-      ipv4: '192.0.2.50',
-    });
-    address = await startAddressFake({ ipv4: ME, ipv6: null });
-    host = await startProviderHost({
-      lambdaUrl: lambda.url,
-      linodeUrl: linode.url,
-      addressUrls: { ipv4: address.url4, ipv6: address.url6 },
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    errors = watchForErrors(page);
-    await page.goto(host.url);
-    await page.getByTestId('nav-accounts').click();
-    await page.waitForSelector('[data-testid="keychain-status"][data-available="true"]', { timeout: 15_000 });
-    await addAccount(page, 'lambda', 'lam', K.lambda);
-    await page.waitForSelector('[data-testid="account-row"][data-label="lam"]', { timeout: 20_000 });
-    await addAccount(page, 'linode', 'lin', K.linode);
-    await page.waitForSelector('[data-testid="account-row"][data-label="lin"]', { timeout: 20_000 });
+    ({ lambda, linode, page } = session);
+    await page.goto(session.host.url);
+    await addAccounts(page, [
+      ['lambda', 'lam', K.lambda],
+      ['linode', 'lin', K.linode],
+    ]);
   });
-  afterEach(() => errors?.assertNone());
+  afterEach(() => session?.errors.assertNone());
   after(async () => {
-    await browser?.close();
-    await host?.stop();
-    await lambda?.close();
-    await linode?.close();
-    await address?.close();
-    if (host && !process.env.MOAT_KEEP_TEST_HOME) rmSync(host.home, { recursive: true, force: true });
+    await session?.close();
   });
 
   test('the Firewall view shows both instances exposed, in red, with findings and rule tables; the frame counts them', async () => {

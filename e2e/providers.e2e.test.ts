@@ -8,21 +8,20 @@
 // command line.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, addAccount, watchForErrors } from './browser';
-import { startAddressFake, type AddressFake } from './fakes/address';
-import { startLambdaFake, type LambdaFake } from './fakes/lambda';
-import { startLinodeFake, type LinodeFake } from './fakes/linode';
-import { startProviderHost, type ProviderHost } from './provider-host';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, addAccount } from './browser';
+import type { LambdaFake } from './fakes/lambda';
+import type { LinodeFake } from './fakes/linode';
+import type { ProviderHost } from './provider-host';
+import { ME, SHOTS, startProviderSession, type ProviderSession } from './provider-session';
 import { skipUnlessReady } from '../test/helpers/engine';
 import { keyringToolsMissing } from '../test/helpers/keyring-session';
 import { filesContaining } from '../test/helpers/leaks';
 
 const STATIC = join(process.cwd(), 'dist', 'renderer');
-const SHOTS = join(process.cwd(), 'test-results');
 
 function missing(): string | null {
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}; run \`bash scripts/setup.sh --test\``;
@@ -30,9 +29,6 @@ function missing(): string | null {
   return keyringToolsMissing();
 }
 const skip = skipUnlessReady(missing(), 'the provider end-to-end tests');
-
-/** The user's public address, as the address endpoint stand-in reports it. */
-const ME = '203.0.113.7';
 
 const K = {
   lambda: `secret_moat-e2e_${randomBytes(24).toString('hex')}`,
@@ -58,42 +54,29 @@ async function launch(page: Page, account: string, type: string, name: string): 
 const row = (account: string, name: string) => `[data-testid="instance-row"][data-account="${account}"][data-name="${name}"]`;
 
 describe('Provider accounts and instances in Chromium', { skip }, () => {
+  let session: ProviderSession;
   let lambda: LambdaFake;
   let linode: LinodeFake;
-  let address: AddressFake;
   let host: ProviderHost;
-  let browser: Browser;
   let page: Page;
-  let errors: { assertNone(): void } | undefined;
   /** Every WebSocket frame the page received from the host. */
   const received: string[] = [];
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    lambda = await startLambdaFake({ keys: [K.lambda], bootMs: 4000 });
-    linode = await startLinodeFake({ tokens: { [K.linode]: '*' }, provisioningMs: 2000, bootingMs: 2000 });
-    address = await startAddressFake({ ipv4: ME, ipv6: null });
-    host = await startProviderHost({
-      lambdaUrl: lambda.url,
-      linodeUrl: linode.url,
-      addressUrls: { ipv4: address.url4, ipv6: address.url6 },
+    session = await startProviderSession({
+      lambda: { keys: [K.lambda], bootMs: 4000 },
+      linode: { tokens: { [K.linode]: '*' }, provisioningMs: 2000, bootingMs: 2000 },
+      viewport: { width: 1400, height: 900 },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    errors = watchForErrors(page);
+    ({ lambda, linode, host, page } = session);
     page.on('websocket', (ws) =>
       ws.on('framereceived', (f) => received.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('utf8'))),
     );
     await page.goto(host.url);
   });
-  afterEach(() => errors?.assertNone());
+  afterEach(() => session?.errors.assertNone());
   after(async () => {
-    await browser?.close();
-    await host?.stop();
-    await lambda?.close();
-    await linode?.close();
-    await address?.close();
-    if (host && !process.env.MOAT_KEEP_TEST_HOME) rmSync(host.home, { recursive: true, force: true });
+    await session?.close();
   });
 
   test('the Accounts view shows the keychain; a wrong key gets the provider reason and saves nothing; right keys are added', async () => {

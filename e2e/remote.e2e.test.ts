@@ -6,22 +6,19 @@
 // only: this machine's dockerd is never touched), run code on it, watch its usage chart, then
 // terminate it.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, addAccount, watchForErrors } from './browser';
-import { startAddressFake, type AddressFake } from './fakes/address';
-import { startLambdaFake, type LambdaFake } from './fakes/lambda';
-import { startLinodeFake, type LinodeFake } from './fakes/linode';
-import { startProviderHost, type ProviderHost } from './provider-host';
+import type { Page } from 'playwright-core';
+import { CHROMIUM } from './browser';
+import type { LinodeFake } from './fakes/linode';
+import { addAccounts, SHOTS, startProviderSession, type ProviderSession } from './provider-session';
 import { engineUnavailableReason, skipUnlessReady } from '../test/helpers/engine';
 import { keyringToolsMissing } from '../test/helpers/keyring-session';
 import { sshdUnavailableReason, startSshd, type TestSshd } from '../test/helpers/sshd';
 
 const STATIC = join(process.cwd(), 'dist', 'renderer');
-const SHOTS = join(process.cwd(), 'test-results');
 const INSTANCE_IP = '127.0.0.2';
 
 async function missing(): Promise<string | null> {
@@ -34,45 +31,26 @@ const skip = skipUnlessReady(await missing(), 'the remote-sandbox end-to-end tes
 const K = { lambda: `secret_moat-rme2e_${randomBytes(24).toString('hex')}`, linode: randomBytes(32).toString('hex') };
 
 describe('An instance as a sandbox target, in Chromium', { skip }, () => {
-  let lambda: LambdaFake;
+  let session: ProviderSession;
   let linode: LinodeFake;
-  let address: AddressFake;
   let sshd: TestSshd;
-  let host: ProviderHost;
-  let browser: Browser;
   let page: Page;
-  let errors: { assertNone(): void } | undefined;
   let hostName = '';
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    lambda = await startLambdaFake({ keys: [K.lambda] });
-    linode = await startLinodeFake({ tokens: { [K.linode]: '*' }, ipv4: INSTANCE_IP, provisioningMs: 1000, bootingMs: 1000 });
-    address = await startAddressFake({ ipv4: '203.0.113.7', ipv6: null });
     sshd = await startSshd({ address: INSTANCE_IP, port: 22 });
-    host = await startProviderHost({
-      lambdaUrl: lambda.url,
-      linodeUrl: linode.url,
-      addressUrls: { ipv4: address.url4, ipv6: address.url6 },
+    session = await startProviderSession({
+      lambda: { keys: [K.lambda] },
+      linode: { tokens: { [K.linode]: '*' }, ipv4: INSTANCE_IP, provisioningMs: 1000, bootingMs: 1000 },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    errors = watchForErrors(page);
-    await page.goto(host.url);
-    await page.getByTestId('nav-accounts').click();
-    await page.waitForSelector('[data-testid="keychain-status"][data-available="true"]', { timeout: 15_000 });
-    await addAccount(page, 'linode', 'lin', K.linode);
-    await page.waitForSelector('[data-testid="account-row"][data-label="lin"]', { timeout: 20_000 });
+    ({ linode, page } = session);
+    await page.goto(session.host.url);
+    await addAccounts(page, [['linode', 'lin', K.linode]]);
   });
-  afterEach(() => errors?.assertNone());
+  afterEach(() => session?.errors.assertNone());
   after(async () => {
-    await browser?.close();
-    await host?.stop();
+    await session?.close();
     await sshd?.close();
-    await lambda?.close();
-    await linode?.close();
-    await address?.close();
-    if (host && !process.env.MOAT_KEEP_TEST_HOME) rmSync(host.home, { recursive: true, force: true });
   });
 
   test('launch an instance and make it a target after confirming its host key', async () => {
