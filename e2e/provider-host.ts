@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UNLOCK_KEYRING_SH } from '../test/helpers/keyring-session';
 import { startAddressFake } from './fakes/address';
 import { startLambdaFake } from './fakes/lambda';
 import { startLinodeFake } from './fakes/linode';
@@ -74,9 +75,8 @@ export async function startProviderHost(o: {
     KEYRING_PW: randomBytes(8).toString('hex'),
     ...((o.dockerHost ?? process.env.DOCKER_HOST) ? { DOCKER_HOST: o.dockerHost ?? process.env.DOCKER_HOST } : {}),
   };
-  const unlock = 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
   const serve = `exec "${process.execPath}" "${join(ROOT, 'bin', 'moat.js')}" serve --port 0 --no-pool`;
-  const child: ChildProcess = spawn('dbus-run-session', ['--', 'sh', '-c', `${unlock} && ${serve}`], {
+  const child: ChildProcess = spawn('dbus-run-session', ['--', 'sh', '-c', `${UNLOCK_KEYRING_SH} && ${serve}`], {
     env,
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { HttpClient, retryAfterMs, type Classified, type HttpResponse } from '../main/providers/http';
+import { VaultError } from '../main/credentials/errors';
 import { ProviderError, type RetryNotice } from '../main/providers/provider';
 
 const KEY = 'secret-key-0123456789abcdef';
@@ -117,4 +118,24 @@ test('Retry-After: seconds or an HTTP date; anything else is no hint', () => {
   assert.equal(retryAfterMs(h(new Date(10_000).toUTCString()), 4_000), 6_000);
   assert.equal(retryAfterMs(h('soon')), undefined);
   assert.equal(retryAfterMs(new Headers()), undefined);
+});
+
+test('a key the vault cannot give is said as such: no request, no retry, not "could not reach the provider"', async () => {
+  const notices: RetryNotice[] = [];
+  const locked = new VaultError('LOCKED', 'The keyring is locked.', 'Unlock it.');
+  const c = new HttpClient({
+    provider: 'linode',
+    baseUrl: base,
+    key: async () => {
+      throw locked;
+    },
+    classify,
+    onRetry: (n) => notices.push(n),
+    maxAttempts: 4,
+    sleep: async () => {},
+  });
+  const before = seenAuth.length;
+  await assert.rejects(c.request({ method: 'GET', path: '/ok' }), (err: unknown) => err === locked);
+  assert.equal(seenAuth.length, before, 'nothing was sent');
+  assert.deepEqual(notices, [], 'nothing was retried');
 });

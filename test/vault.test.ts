@@ -12,7 +12,7 @@ import { VaultError } from '../main/credentials/errors';
 import { interpretLocked, NO_SERVICE, type BackendStatus } from '../main/credentials/backend';
 import { FileVault } from '../main/credentials/file-vault';
 import type { KeyInfo } from '../main/credentials/vault';
-import { keyringToolsMissing } from './helpers/keyring-session';
+import { keyringToolsMissing, UNLOCK_KEYRING_SH } from './helpers/keyring-session';
 import { skipUnlessReady, tempDir } from './helpers/engine';
 import { filesContaining } from './helpers/leaks';
 
@@ -85,7 +85,7 @@ function runScenario(mode: Mode, scenario: string) {
     VAULT_TEST_SECRET2: secret2,
   };
   const node = `exec "${process.execPath}" --import tsx "${FIXTURE}" ${scenario}`;
-  const unlock = 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
+  const unlock = UNLOCK_KEYRING_SH;
   // Lock the login keyring through the Secret Service itself, as a screen lock would.
   const lock =
     'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null';

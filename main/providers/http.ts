@@ -47,8 +47,11 @@ export class HttpClient {
     for (let attempt = 1; ; attempt++) {
       let outcome: Classified;
       let res: HttpResponse | null = null;
+      // The key comes from the vault: a keychain that is locked or not answering is said as such,
+      // never retried or reported as the provider being unreachable.
+      const key = await this.o.key();
       try {
-        res = await this.once(call);
+        res = await this.once(call, key);
         outcome = this.o.classify(res);
         if (outcome.ok) return res;
       } catch (err) {
@@ -64,8 +67,7 @@ export class HttpClient {
     }
   }
 
-  private async once(call: HttpCall): Promise<HttpResponse> {
-    const key = await this.o.key();
+  private async once(call: HttpCall, key: string): Promise<HttpResponse> {
     const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${key}`, ...call.headers };
     if (call.body !== undefined) headers['Content-Type'] = 'application/json';
     const r = await fetch(this.o.baseUrl.replace(/\/+$/, '') + call.path, {

@@ -15,6 +15,18 @@ export interface KeyringSessionRun {
   result: Record<string, unknown>;
 }
 
+/**
+ * Starts gnome-keyring unlocked with $KEYRING_PW, then waits (up to 5 s) until it owns the Secret
+ * Service name on the bus. Without the wait, a first request can come before the daemon has
+ * claimed the name; D-Bus then activates a second daemon whose keyring is locked, and requests
+ * after it fail as "locked".
+ */
+export const UNLOCK_KEYRING_SH =
+  'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null && ' +
+  'i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus ' +
+  'org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; do ' +
+  'i=$((i+1)); if [ $i -gt 100 ]; then break; fi; sleep 0.05; done';
+
 export async function runInKeyringSession(o: {
   /** The repository root (the child's working directory). */
   root: string;
@@ -34,9 +46,8 @@ export async function runInKeyringSession(o: {
     }),
   );
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...dirs, MOAT_DATA_DIR: o.dataDir, KEYRING_PW: randomBytes(8).toString('hex') };
-  const unlock = 'printf %s "$KEYRING_PW" | gnome-keyring-daemon --unlock --components=secrets >/dev/null';
   const node = `exec "${process.execPath}" --import tsx "${o.fixture}"`;
-  const child = spawn('dbus-run-session', ['--', 'sh', '-c', `${unlock} && ${node}`], {
+  const child = spawn('dbus-run-session', ['--', 'sh', '-c', `${UNLOCK_KEYRING_SH} && ${node}`], {
     env,
     cwd: o.root,
     stdio: ['pipe', 'pipe', 'pipe'],
