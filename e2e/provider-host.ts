@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UNLOCK_KEYRING_SH } from '../test/helpers/keyring-session';
+import { keyringSessionArgv } from '../test/helpers/keyring-session';
 import { startAddressFake } from './fakes/address';
 import { startLambdaFake } from './fakes/lambda';
 import { startLinodeFake } from './fakes/linode';
@@ -76,7 +76,8 @@ export async function startProviderHost(o: {
     ...((o.dockerHost ?? process.env.DOCKER_HOST) ? { DOCKER_HOST: o.dockerHost ?? process.env.DOCKER_HOST } : {}),
   };
   const serve = `exec "${process.execPath}" "${join(ROOT, 'bin', 'moat.js')}" serve --port 0 --no-pool`;
-  const child: ChildProcess = spawn('dbus-run-session', ['--', 'sh', '-c', `${UNLOCK_KEYRING_SH} && ${serve}`], {
+  const [cmd, ...args] = keyringSessionArgv(home, serve);
+  const child: ChildProcess = spawn(cmd!, args, {
     env,
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ import { VaultError } from '../main/credentials/errors';
 import { interpretLocked, NO_SERVICE, type BackendStatus } from '../main/credentials/backend';
 import { FileVault } from '../main/credentials/file-vault';
 import type { KeyInfo } from '../main/credentials/vault';
-import { keyringToolsMissing, UNLOCK_KEYRING_SH } from './helpers/keyring-session';
+import { BARE_BUS_CONFIG, keyringSessionArgv, keyringToolsMissing } from './helpers/keyring-session';
 import { skipUnlessReady, tempDir } from './helpers/engine';
 import { filesContaining } from './helpers/leaks';
 
@@ -28,18 +28,6 @@ const skip = skipUnlessReady(keyringToolsMissing(), 'the Secret Service vault te
 // silent-bus: a bus whose policy lets no reply through, so every call to it hangs.
 type Mode = 'unlocked' | 'locked' | 'none' | 'bare-bus' | 'empty' | 'silent-bus';
 
-const BARE_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`;
 
 interface Attempt {
   value?: unknown;
@@ -85,19 +73,19 @@ function runScenario(mode: Mode, scenario: string) {
     VAULT_TEST_SECRET2: secret2,
   };
   const node = `exec "${process.execPath}" --import tsx "${FIXTURE}" ${scenario}`;
-  const unlock = UNLOCK_KEYRING_SH;
   // Lock the login keyring through the Secret Service itself, as a screen lock would.
   const lock =
     'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null';
   const busConfig = join(home.path, 'bus.conf');
   writeFileSync(busConfig, mode === 'silent-bus' ? BARE_BUS_CONFIG.replace(/<policy[^]*<\/policy>/, SILENT_POLICY) : BARE_BUS_CONFIG);
-  const script = { unlocked: `${unlock} && ${node}`, locked: `${unlock} && ${lock} && ${node}`, empty: node };
   const args =
     mode === 'none'
       ? ['sh', '-c', node] // DBUS_SESSION_BUS_ADDRESS is not in env
       : mode === 'bare-bus' || mode === 'silent-bus'
         ? ['dbus-run-session', `--config-file=${busConfig}`, '--', 'sh', '-c', node]
-        : ['dbus-run-session', '--', 'sh', '-c', script[mode]];
+        : mode === 'empty'
+          ? ['dbus-run-session', '--', 'sh', '-c', node] // the default bus: gnome-keyring is activated on demand
+          : keyringSessionArgv(home.path, mode === 'locked' ? `${lock} && ${node}` : node);
   const t0 = Date.now();
   const r = spawnSync(args[0]!, args.slice(1), { env, cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 60_000 });
   const elapsed = Date.now() - t0;
