@@ -3,11 +3,13 @@ import { NavRail } from './components/NavRail';
 import { StatusBar, SystemAlerts } from './components/StatusBar';
 import { useNavStore } from './stores/nav';
 import { AccountsView } from './views/accounts/AccountsView';
+import { AlertsView } from './views/alerts/AlertsView';
 import { AuditView } from './views/audit/AuditView';
 import { FirewallView } from './views/firewall/FirewallView';
 import { HostsView } from './views/hosts/HostsView';
 import { InstancesView } from './views/instances/InstancesView';
 import { SandboxesView } from './views/sandboxes/SandboxesView';
+import { SettingsView } from './views/settings/SettingsView';
 
 export function App() {
   const view = useNavStore((s) => s.view);
@@ -28,6 +30,8 @@ export function App() {
           {view === 'accounts' && <AccountsView />}
           {view === 'audit' && <AuditView />}
           {view === 'firewall' && <FirewallView />}
+          {view === 'alerts' && <AlertsView />}
+          {view === 'settings' && <SettingsView />}
         </main>
       </div>
     </div>

@@ -1,6 +1,7 @@
 // Wires the chosen transport to the stores: every store subscribes to its events, loads its
 // data, and reloads it after the headless host's socket comes back.
 import { useAccountsStore } from './stores/accounts';
+import { reloadAlerts, useAlertsStore } from './stores/alerts';
 import { useAuditStore } from './stores/audit';
 import { useConnectionStore } from './stores/connection';
 import { reloadEditorData, useEditorStore } from './stores/editor';
@@ -10,6 +11,7 @@ import { useInstancesStore } from './stores/instances';
 import { useLaunchStore } from './stores/launch';
 import { useNavStore } from './stores/nav';
 import { useRunsStore } from './stores/runs';
+import { useSettingsStore } from './stores/settings';
 import { useStatsStore } from './stores/stats';
 import { useSystemStore } from './stores/system';
 import { useTargetsStore } from './stores/targets';
@@ -33,6 +35,9 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
   useFirewallStore.getState().init();
   useHostPrepStore.getState().init();
   useUsageStore.getState().init();
+  // The alert counter is in the app frame from the start; the run form needs the egress settings.
+  useAlertsStore.getState().init();
+  void useSettingsStore.getState().load();
   // The run form's target picker needs the targets from the start.
   void useTargetsStore.getState().load();
   // The status bar's exposed count: one overview now if there are accounts, then every 5 minutes.
@@ -48,6 +53,8 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
       void useRunsStore.getState().resync();
       void useTargetsStore.getState().load();
       reloadEditorData();
+      reloadAlerts(useNavStore.getState().view === 'alerts');
+      void useSettingsStore.getState().load();
       reloadOpenView();
     }
   });

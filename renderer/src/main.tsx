@@ -7,6 +7,7 @@ import './styles/panels.css';
 import './styles/providers.css';
 import './styles/firewall.css';
 import './styles/hosts.css';
+import './styles/egress.css';
 import { App } from './App';
 import { startApp } from './bootstrap';
 import { chooseTransport } from './transport';

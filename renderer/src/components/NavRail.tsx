@@ -1,11 +1,11 @@
-// Left navigation. Alerts is listed, disabled, so the shape of the app is visible
-// without pretending they work.
+// Left navigation, with the count of unacknowledged alerts on Alerts.
 import type { ComponentType } from 'react';
+import { useAlertsStore } from '../stores/alerts';
 import { useNavStore, type ViewId } from '../stores/nav';
-import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, HostsIcon, InstancesIcon, SandboxIcon } from './icons';
+import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, HostsIcon, InstancesIcon, SandboxIcon, SettingsIcon } from './icons';
 
 interface NavItem {
-  id: ViewId | 'alerts';
+  id: ViewId;
   label: string;
   Icon: ComponentType;
 }
@@ -18,9 +18,24 @@ const ITEMS: readonly NavItem[] = [
   { id: 'audit', label: 'Audit', Icon: AuditIcon },
   { id: 'firewall', label: 'Firewall', Icon: FirewallIcon },
   { id: 'alerts', label: 'Alerts', Icon: AlertsIcon },
+  { id: 'settings', label: 'Settings', Icon: SettingsIcon },
 ];
 
-const READY: ReadonlySet<NavItem['id']> = new Set<ViewId>(['sandboxes', 'hosts', 'instances', 'accounts', 'audit', 'firewall']);
+function AlertCount() {
+  const counts = useAlertsStore((s) => s.counts);
+  if (!counts || counts.unacknowledged === 0) return null;
+  const critical = (counts.bySeverity.critical ?? 0) > 0;
+  return (
+    <span
+      className={critical ? 'nav-count critical' : 'nav-count'}
+      data-testid="nav-alert-count"
+      data-count={counts.unacknowledged}
+      title={`${counts.unacknowledged} not acknowledged`}
+    >
+      {counts.unacknowledged > 999 ? '999+' : counts.unacknowledged}
+    </span>
+  );
+}
 
 export function NavRail() {
   const view = useNavStore((s) => s.view);
@@ -29,24 +44,22 @@ export function NavRail() {
     <nav className="nav-rail" aria-label="Views">
       <ul>
         {ITEMS.map(({ id, label, Icon }) => {
-          const ready = READY.has(id);
           const active = id === view;
           return (
             <li key={id}>
               <button
                 type="button"
                 className={active ? 'nav-item active' : 'nav-item'}
-                disabled={!ready}
                 aria-current={active ? 'page' : undefined}
-                title={ready ? label : `${label}: coming soon`}
+                title={label}
                 data-testid={`nav-${id}`}
-                onClick={ready ? () => show(id as ViewId) : undefined}
+                onClick={() => show(id)}
               >
                 <span className="nav-icon">
                   <Icon />
                 </span>
                 <span className="nav-label">{label}</span>
-                {!ready && <span className="nav-soon">coming soon</span>}
+                {id === 'alerts' && <AlertCount />}
               </button>
             </li>
           );

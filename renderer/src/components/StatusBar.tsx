@@ -1,7 +1,9 @@
-// The strip across the top: engine, gVisor, warm pool and live runs at a glance.
+// The strip across the top: engine, gVisor, warm pool, live runs and new alerts at a glance.
 import { useShallow } from 'zustand/react/shallow';
 import { exposedText } from '../lib/firewall';
 import { formatRate, totalBurnRate } from '../lib/money';
+import { counterText } from '../lib/alerts';
+import { useAlertsStore } from '../stores/alerts';
 import { useFirewallStore } from '../stores/firewall';
 import { useInstancesStore } from '../stores/instances';
 import { useNavStore } from '../stores/nav';
@@ -135,6 +137,31 @@ function ExposedStatus() {
   );
 }
 
+/** Egress-filter alerts not yet acknowledged (live from 'alerts.counts'). */
+function AlertsStatus() {
+  const counts = useAlertsStore((s) => s.counts);
+  const show = useNavStore((s) => s.show);
+  if (!counts) return null;
+  const n = counts.unacknowledged;
+  const critical = counts.bySeverity.critical ?? 0;
+  return (
+    <button
+      type="button"
+      className={n === 0 ? 'pill pill-button' : critical > 0 ? 'pill pill-alarm pill-button' : 'pill pill-bad pill-button'}
+      data-testid="status-alerts"
+      data-count={n}
+      title={
+        n === 0
+          ? 'No unacknowledged egress alerts: open Alerts'
+          : `${counterText(n)} not acknowledged${critical > 0 ? `, ${critical} critical` : ''}: open Alerts`
+      }
+      onClick={() => show('alerts')}
+    >
+      {n === 0 ? 'no new alerts' : `${counterText(n)} new`}
+    </button>
+  );
+}
+
 export function StatusBar() {
   return (
     <header className="status-bar">
@@ -146,6 +173,7 @@ export function StatusBar() {
         <LiveRuns />
         <BurnRate />
         <ExposedStatus />
+        <AlertsStatus />
       </div>
     </header>
   );

@@ -67,3 +67,10 @@ export const AuditIcon = () => (
     <path d="M9.5 10h6M9.5 13.5h6M9.5 17h4" />
   </Icon>
 );
+
+export const SettingsIcon = () => (
+  <Icon>
+    <circle cx="12" cy="12" r="3" />
+    <path d="M12 2.5v3M12 18.5v3M2.5 12h3M18.5 12h3M5.3 5.3l2.1 2.1M16.6 16.6l2.1 2.1M5.3 18.7l2.1-2.1M16.6 7.4l2.1-2.1" />
+  </Icon>
+);

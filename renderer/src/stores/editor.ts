@@ -8,6 +8,7 @@ import { api } from '../transport/client';
 import { toDisplayError } from '../lib/errors';
 import { sizeProblem } from '../lib/requestSize';
 import { formFromLimits, limitsFromForm, type EditedFields, type LimitField, type LimitsForm } from '../lib/limits';
+import { egressRequestPart, useEgressFormStore } from './egressForm';
 
 export type RunRequestParams = ParamsOf<'sandbox.run'>;
 
@@ -110,7 +111,9 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     if (tooLarge) return { ok: false, message: tooLarge };
     const parsed = limitsFromForm(s.limits, s.edited);
     if (!parsed.ok) return { ok: false, message: Object.values(parsed.errors).join('. ') + '.' };
-    const request: RunRequestParams = { template, code };
+    const egress = egressRequestPart(useEgressFormStore.getState());
+    if (!egress.ok) return egress;
+    const request: RunRequestParams = { template, code, ...egress.part };
     if (s.stdin !== '') request.stdin = s.stdin;
     if (Object.keys(parsed.limits).length > 0) request.limits = parsed.limits;
     // The opt-in only exists while this machine's engine lacks gVisor; it is never sent otherwise

@@ -5,8 +5,24 @@ import type { RunStatus } from '../../../../shared/types';
 import { useRunOutput } from '../../stores/runs';
 import { VIEW_CAP_CHARS, type OutputBlock } from '../../stores/outputBuffer';
 import { formatBytes } from '../../lib/format';
+import { redactionTitle, splitRedactions } from '../../lib/egress';
 
 const STICK_PX = 32;
+
+/** A segment's text with each `[REDACTED:rule]` marked in place (the text itself is unchanged). */
+function SegmentText({ data }: { data: string }) {
+  const parts = splitRedactions(data);
+  if (parts.length === 1 && parts[0]!.kind === 'text') return data;
+  return parts.map((p, i) =>
+    p.kind === 'text' ? (
+      p.text
+    ) : (
+      <mark key={i} className="redaction" data-testid="redaction" data-rule={p.rule} title={redactionTitle(p.rule)}>
+        {p.text}
+      </mark>
+    ),
+  );
+}
 
 /** Closed blocks never change, so memo skips them and only the growing last block re-renders. */
 const Block = memo(function Block({ block }: { block: OutputBlock }) {
@@ -14,7 +30,7 @@ const Block = memo(function Block({ block }: { block: OutputBlock }) {
     <div className="output-block">
       {block.segments.map((seg, i) => (
         <span key={i} className={i === 0 && block.continues ? `${seg.stream} cont` : seg.stream}>
-          {seg.data}
+          <SegmentText data={seg.data} />
         </span>
       ))}
     </div>

@@ -1,7 +1,9 @@
-// Left column: template, code, where to run, limits, the runc opt-in and the run controls.
+// Left column: template, code, where to run, limits, egress (output filter, environment, network),
+// the runc opt-in and the run controls.
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useEditorStore } from '../../stores/editor';
 import { CodeArea } from './CodeArea';
+import { EgressForm } from './EgressForm';
 import { LimitsForm } from './LimitsForm';
 import { RunControls } from './RunControls';
 import { RuncOptIn } from './RuncOptIn';
@@ -22,6 +24,7 @@ export function RunForm() {
       <StdinInput />
       <TargetPicker />
       <LimitsForm />
+      <EgressForm />
       <RuncOptIn />
       <RunControls />
     </div>

@@ -3,6 +3,7 @@ import type { RunRecord } from '../../../../shared/types';
 import { formatBytes, formatDuration } from '../../lib/format';
 import { runTargetLabel } from '../../lib/targets';
 import { endReasonDetail, endReasonLabel, endReasonTone } from './endReason';
+import { RunEgress } from './RunEgress';
 
 interface Props {
   runId: string;
@@ -61,6 +62,7 @@ export function RunSummary({ runId, run }: Props) {
           {endReasonDetail(run)}
         </div>
       )}
+      {run && <RunEgress run={run} />}
       {run?.truncated && <div className="end-detail tone-warn">Output past the {formatBytes(run.limits.outputBytes)} cap was dropped.</div>}
     </div>
   );
