@@ -23,6 +23,7 @@ import { ownerId } from './sandbox/labels';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
 import { TEMPLATES } from './sandbox/templates';
+import { AlertStore } from './store/alerts';
 import { AuditLog } from './store/audit';
 import { RunStore } from './store/runs';
 import { SettingsStore } from './store/settings';
@@ -71,6 +72,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   // Retention is read from the settings each time, so changing it applies at the next prune.
   const store = new RunStore(opts.dataDir, { retention: () => settings.get().retention, log });
   const audit = new AuditLog(opts.dataDir);
+  const alerts = new AlertStore(opts.dataDir);
   const engine = opts.engine ?? createEngine({ kind: 'local', ...(opts.dockerSocket ? { socketPath: opts.dockerSocket } : {}) });
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const emit = <E extends EventName>(event: E, payload: EventOf<E>): void => {
@@ -151,11 +153,15 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       });
   }
 
+  // The keys Moat holds, for the egress filter's context detector; only asked for when accounts exist.
+  const ownSecrets = async (): Promise<string[]> => (accounts.list().length ? accounts.heldKeys() : []);
   const makeManager = (engineFor: SandboxEngine, remote: boolean): SandboxManager =>
     new SandboxManager({
       engine: engineFor,
       store,
       audit,
+      alerts,
+      ownSecrets,
       pool: opts.pool ?? true,
       log,
       ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
@@ -166,6 +172,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
           warmPoolSize: s.warmPoolSize,
           preferOfficialImages: s.preferOfficialImages,
           maxConcurrentRuns: s.maxConcurrentRuns,
+          egressPolicy: s.egressPolicy,
+          templateAllowNet: s.templateAllowNet,
         };
       },
       events: {
@@ -173,6 +181,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
         updated: (run) => emit('run.updated', run),
         stats: (sample) => emit('run.stats', sample),
         status: () => (remote ? undefined : emit('system.status', systemStatus())),
+        alert: (a) => {
+          emit('alerts.appended', a);
+          emit('alerts.counts', alerts.counts());
+        },
       },
     });
   const manager: SandboxManager = makeManager(engine, false);
@@ -313,6 +325,40 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       pushFirewall();
       return out;
     },
+    'alerts.list': async (f) => alerts.list(f ?? {}),
+    'alerts.counts': async () => alerts.counts(),
+    'alerts.ack': async ({ ids }) => {
+      const acknowledged = alerts.acknowledge(ids);
+      emit('alerts.counts', alerts.counts());
+      return { acknowledged };
+    },
+    'alerts.suppressions': async () => alerts.suppressed(),
+    'alerts.suppress': async ({ rule, reason }) => {
+      const list = alerts.suppress({ rule, ...(reason ? { reason } : {}), t: Date.now(), by: ownerId() });
+      audit.record({ action: 'alerts.suppress', by: ownerId(), details: { rule, ...(reason ? { reason } : {}) } });
+      emit('alerts.suppressions', list);
+      return list;
+    },
+    'alerts.unsuppress': async ({ rule }) => {
+      if (!alerts.unsuppress(rule)) throw new MoatError('NOT_FOUND', `The rule "${rule}" is not suppressed.`);
+      audit.record({ action: 'alerts.unsuppress', by: ownerId(), details: { rule } });
+      const list = alerts.suppressed();
+      emit('alerts.suppressions', list);
+      return list;
+    },
+    'egress.allowForTemplate': async ({ template, entry }) => {
+      if (!TEMPLATES.some((t) => t.id === template)) throw new MoatError('NOT_FOUND', `Unknown template "${template}".`);
+      const current = settings.get().templateAllowNet;
+      const list = current[template] ?? [];
+      const next = list.includes(entry)
+        ? settings.get()
+        : settings.update({ templateAllowNet: { ...current, [template]: [...list, entry] } });
+      audit.record({ action: 'egress.allow-for-template', by: ownerId(), details: { template, entry } });
+      return next;
+    },
+    'egress.test': async () => {
+      throw new MoatError('INVALID_REQUEST', 'The egress self-test is not available in this build.');
+    },
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {
       const next = settings.update(patch);
@@ -346,6 +392,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await manager.close();
       store.close();
       audit.close();
+      alerts.close();
       listeners.clear();
     },
   };

@@ -32,7 +32,8 @@ import {
   LaunchRequest,
   ProviderKind,
 } from './providers';
-import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template } from './types';
+import { AllowEntry, Alert, AlertCounts, AlertFilter, EgressTestReport, Suppression } from './egress';
+import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template, TemplateId } from './types';
 
 const Empty = z.object({}).strict().optional();
 
@@ -120,6 +121,30 @@ export const methods = {
       .optional(),
     result: z.array(AuditEntry),
   },
+  /** Egress-filter alerts, newest first, filtered. */
+  'alerts.list': { params: AlertFilter.optional(), result: z.array(Alert) },
+  /** How many alerts are not yet acknowledged (the app frame's counter). */
+  'alerts.counts': { params: Empty, result: AlertCounts },
+  'alerts.ack': {
+    params: z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(5000) }).strict(),
+    result: z.object({ acknowledged: z.number().int() }),
+  },
+  /** Rules whose findings are neither alerted nor redacted (each change is in the audit log). */
+  'alerts.suppressions': { params: Empty, result: z.array(Suppression) },
+  'alerts.suppress': {
+    params: z.object({ rule: z.string().min(1).max(100), reason: z.string().max(500).optional() }).strict(),
+    result: z.array(Suppression),
+  },
+  'alerts.unsuppress': { params: z.object({ rule: z.string().min(1).max(100) }).strict(), result: z.array(Suppression) },
+  /** Adds a destination to a template's allowlist (Settings templateAllowNet): "allow this destination for this template". */
+  'egress.allowForTemplate': { params: z.object({ template: TemplateId, entry: AllowEntry }).strict(), result: Settings },
+  /** Runs the egress probes in a sandbox with this allowlist and reports declared against enforced. */
+  'egress.test': {
+    params: z
+      .object({ template: TemplateId.optional(), allowNet: z.array(AllowEntry).max(256), target: z.string().max(200).optional() })
+      .strict(),
+    result: EgressTestReport,
+  },
 } as const;
 
 export type Methods = typeof methods;
@@ -142,6 +167,11 @@ export const events = {
   'hosts.prepare': PrepareProgress,
   /** The accounts, after any add, rotate or remove (so every open window agrees). */
   'accounts.updated': z.array(Account),
+  /** Each alert as it is raised. */
+  'alerts.appended': Alert,
+  /** The counter, after any alert is raised or acknowledged. */
+  'alerts.counts': AlertCounts,
+  'alerts.suppressions': z.array(Suppression),
 } as const;
 
 export type Events = typeof events;

@@ -23,6 +23,14 @@ export const METHOD_NAMES = [
   'instances.launch',
   'instances.terminate',
   'audit.list',
+  'alerts.list',
+  'alerts.counts',
+  'alerts.ack',
+  'alerts.suppressions',
+  'alerts.suppress',
+  'alerts.unsuppress',
+  'egress.allowForTemplate',
+  'egress.test',
   'firewall.overview',
   'firewall.show',
   'firewall.detectAddress',
@@ -52,6 +60,9 @@ export const EVENT_NAMES = [
   'firewall.updated',
   'usage.sample',
   'hosts.prepare',
+  'alerts.appended',
+  'alerts.counts',
+  'alerts.suppressions',
 ] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

@@ -1,6 +1,7 @@
 // Domain types with their zod schemas side by side. Every request is parsed with these at the
 // boundary; responses and events are typed by them.
 import { z } from 'zod';
+import { AllowEntry, EgressPolicy, EgressRecord, EnvRecord, EnvVar } from './egress';
 
 export const TemplateId = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'template id: lowercase letters, digits, -');
 
@@ -63,6 +64,12 @@ export const STDIN_MAX_BYTES = 1024 * 1024;
 export const ARGV_MAX_ITEMS = 1024;
 export const ARG_MAX_BYTES = 64 * 1024;
 export const ARGV_MAX_BYTES = 1024 * 1024;
+/** env: at most this many variables, names and values together at most ENV_MAX_BYTES. */
+export const ENV_MAX_ITEMS = 256;
+export const ENV_MAX_BYTES = 256 * 1024;
+/** allowNet: at most this many entries (each at most ALLOW_ENTRY_MAX_BYTES). */
+export const ALLOW_MAX_ITEMS = 256;
+export const ALLOW_ENTRY_MAX_BYTES = 300;
 
 /** Bytes of `s` in UTF-8, as TextEncoder and Buffer count them (a lone surrogate is U+FFFD, 3 bytes). */
 export function utf8ByteLength(s: string): number {
@@ -118,6 +125,19 @@ export const RunRequest = z
       .string()
       .regex(/^[\x21-\x7e]{1,200}$/, 'a target is a host name or an instance reference (printable, no spaces)')
       .optional(),
+    /** Environment variables for the program; those marked secret are looked for in its output and never stored. */
+    env: z
+      .array(EnvVar)
+      .max(ENV_MAX_ITEMS)
+      .refine((vars) => new Set(vars.map((v) => v.name)).size === vars.length, 'each environment variable once')
+      .superRefine((vars, ctx) => checkSize(utf8ByteLength(vars.map((v) => v.name + v.value).join('')), ENV_MAX_BYTES, ctx))
+      .optional(),
+    /** Scan the output for secrets (default true; false is recorded with the run). */
+    egressFilter: z.boolean().optional(),
+    /** What a finding does (default: Settings egressPolicy). */
+    egressPolicy: EgressPolicy.optional(),
+    /** Network destinations the run may reach through Moat's egress proxy (default none: no network). */
+    allowNet: z.array(AllowEntry).max(ALLOW_MAX_ITEMS).optional(),
   })
   .strict()
   .refine((r) => (r.code === undefined) !== (r.argv === undefined), {
@@ -132,7 +152,8 @@ export type RunStatus = z.infer<typeof RunStatus>;
  * How a run ended. `exited` only when the program's exit was seen (the bootstrap's marker);
  * `process-limit` when the sandbox's PID backstop killed the whole sandbox.
  */
-export const EndReason = z.enum(['exited', 'timeout', 'oom', 'cancelled', 'output-limit', 'process-limit', 'failed']);
+/** `secret-found`: stopped at the first critical finding of the egress filter (policy `stop`). */
+export const EndReason = z.enum(['exited', 'timeout', 'oom', 'cancelled', 'output-limit', 'process-limit', 'secret-found', 'failed']);
 export type EndReason = z.infer<typeof EndReason>;
 
 export const Runtime = z.object({
@@ -178,6 +199,10 @@ export const RunRecord = z.object({
   keep: z.boolean().optional(),
   /** Where it ran: the engine's id (`ssh:<host>`); absent for the local engine. */
   target: z.string().optional(),
+  /** Its environment: names, and the values of variables not marked secret. */
+  env: z.array(EnvRecord).optional(),
+  /** The egress filter's settings and results for this run. */
+  egress: EgressRecord.optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
@@ -317,6 +342,10 @@ export const Settings = z.object({
   providerApiUrls: ProviderApiUrls,
   /** The public-address detection endpoints of the firewall wizard. */
   addressDetectUrls: AddressDetectUrls,
+  /** What an egress-filter finding does in runs that do not say (redact and alert by default). */
+  egressPolicy: EgressPolicy,
+  /** Destinations each template's runs may reach (added by "allow for this template"). */
+  templateAllowNet: z.record(z.string(), z.array(AllowEntry).max(256)),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -328,4 +357,6 @@ export const DEFAULT_SETTINGS: Settings = {
   retention: DEFAULT_RETENTION,
   providerApiUrls: DEFAULT_PROVIDER_API_URLS,
   addressDetectUrls: DEFAULT_ADDRESS_DETECT_URLS,
+  egressPolicy: 'redact',
+  templateAllowNet: {},
 };

@@ -9,7 +9,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
-import { ARG_MAX_BYTES, ARGV_MAX_BYTES, ARGV_MAX_ITEMS, CODE_MAX_BYTES, STDIN_MAX_BYTES } from '../shared/types';
+import {
+  ALLOW_MAX_ITEMS,
+  ARG_MAX_BYTES,
+  ARGV_MAX_BYTES,
+  ARGV_MAX_ITEMS,
+  CODE_MAX_BYTES,
+  ENV_MAX_BYTES,
+  ENV_MAX_ITEMS,
+  RunRequest,
+  STDIN_MAX_BYTES,
+} from '../shared/types';
+import { shortestEnvName } from '../app/host/frame-limit';
 import { createClient } from '../shared/client';
 import { MoatError } from '../shared/errors';
 import { MAX_PAYLOAD_BYTES, startHost, type Host } from '../app/host/server';
@@ -33,6 +44,20 @@ function largestArgv(): string[] {
   const words = Array.from({ length: n }, () => CTRL.repeat(each));
   words[0] += CTRL.repeat(ARGV_MAX_BYTES - headBytes - each * n);
   return [...head, ...words];
+}
+
+/** The largest valid environment: ENV_MAX_ITEMS variables, shortest names, control-byte values filling ENV_MAX_BYTES. */
+function largestEnv(): { name: string; value: string; secret: boolean }[] {
+  const names = Array.from({ length: ENV_MAX_ITEMS }, (_, i) => shortestEnvName(i));
+  const room = ENV_MAX_BYTES - names.join('').length;
+  const each = Math.floor(room / names.length);
+  return names.map((name, i) => ({ name, value: CTRL.repeat(each + (i === 0 ? room - each * names.length : 0)), secret: false }));
+}
+
+/** The longest valid allowlist: `*.` + a 253-character name + a port, ALLOW_MAX_ITEMS times. */
+function largestAllowNet(): string[] {
+  const domain = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
+  return Array.from({ length: ALLOW_MAX_ITEMS }, () => `*.${domain}:65535`);
 }
 
 function frame(id: number, params: unknown): string {
@@ -96,8 +121,14 @@ async function connect(): Promise<{
 }
 
 test('the frame limit is the largest valid request with worst-case escaping, derived from the limits', { skip }, () => {
-  const codeFrame = Buffer.byteLength(frame(-1.2345678901234567e-6, { template: 'python', code: LARGEST_CODE, stdin: LARGEST_STDIN }));
-  const argvFrame = Buffer.byteLength(frame(1, { template: 'shell', argv: largestArgv(), stdin: LARGEST_STDIN }));
+  // Every other field at its longest too: the environment and the allowlist.
+  const egress = { env: largestEnv(), egressFilter: false, egressPolicy: 'redact', allowNet: largestAllowNet() };
+  const codeParams = { template: 'python', code: LARGEST_CODE, stdin: LARGEST_STDIN, ...egress };
+  const argvParams = { template: 'shell', argv: largestArgv(), stdin: LARGEST_STDIN, ...egress };
+  assert.ok(RunRequest.safeParse(codeParams).success, 'the largest code request is valid');
+  assert.ok(RunRequest.safeParse(argvParams).success, 'the largest argv request is valid');
+  const codeFrame = Buffer.byteLength(frame(-1.2345678901234567e-6, codeParams));
+  const argvFrame = Buffer.byteLength(frame(1, argvParams));
   assert.equal(Buffer.byteLength(LARGEST_CODE), CODE_MAX_BYTES);
   assert.equal(Buffer.byteLength(largestArgv().join('')), ARGV_MAX_BYTES);
   assert.ok(largestArgv().every((w) => Buffer.byteLength(w) <= ARG_MAX_BYTES));

@@ -1,4 +1,4 @@
-// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, hosts, images.
+// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, hosts, images, scan, alerts.
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { listHistory, pruneCommand, type PruneFlags } from './history';
 import { registerHosts } from './hosts';
 import { runCommand, type RunFlags } from './run';
 import { registerScan } from './scan';
+import { registerAlerts } from './alerts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -74,6 +75,11 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+/** Commander: a repeatable option's values, in order. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 // package.json's version, read at run time so `moat --version` can never drift from the package.
@@ -139,6 +145,25 @@ program
     '--on <target>',
     'run on a host added with `moat hosts add`, or an instance added with `moat hosts add-instance` (its ID, ID prefix or ACCOUNT/NAME); default: this machine',
   )
+  .option('--env <K=V>', 'environment variable for the program (repeatable)', collect, [])
+  .option(
+    '--secret-env <K=V|K>',
+    "secret environment variable (repeatable): never stored, looked for in the output; K alone takes the value from Moat's own environment",
+    collect,
+    [],
+  )
+  .addOption(
+    new Option('--egress-policy <policy>', 'what a secret found in the output does (default: Settings)').choices([
+      'redact',
+      'block',
+      'stop',
+    ]),
+  )
+  .option('--no-egress-filter', 'do not scan the output for secrets (recorded with the run)')
+  .option(
+    '--allow-net <dest...>',
+    'destinations the program may reach through the egress proxy: DOMAIN[:PORT], *.DOMAIN, CIDR[:PORT], @package-indexes',
+  )
   .action(async (command: string[], flags: RunFlags) => {
     process.exitCode = await runCommand(flags, command);
   });
@@ -203,6 +228,7 @@ registerInstances(program);
 registerFirewall(program);
 registerHosts(program);
 registerScan(program);
+registerAlerts(program);
 
 const images = program.command('images').description('sandbox images');
 images

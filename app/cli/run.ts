@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { MoatError } from '../../shared/errors';
+import { ALLOW_PRESETS, EgressPolicy, EnvName, parseAllowEntry, type EnvVar } from '../../shared/egress';
 import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { fileLogger } from '../../main/log';
@@ -31,6 +32,65 @@ export interface RunFlags {
   json?: boolean;
   /** A host added with `moat hosts add`: the sandbox runs there, over SSH. */
   on?: string;
+  env?: string[];
+  secretEnv?: string[];
+  egressPolicy?: string;
+  /** false with --no-egress-filter. */
+  egressFilter?: boolean;
+  allowNet?: string[];
+}
+
+/** `--env K=V` / `--secret-env K=V` (or `K`, the value taken from Moat's own environment). */
+export function parseEnvFlags(plain: string[], secret: string[], from: NodeJS.ProcessEnv = process.env): EnvVar[] {
+  const out: EnvVar[] = [];
+  const one = (text: string, isSecret: boolean): EnvVar => {
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    const flag = isSecret ? '--secret-env' : '--env';
+    if (!EnvName.safeParse(name).success)
+      throw new Error(`${flag} ${JSON.stringify(name)}: a name is letters, digits and _ (not first), then =VALUE`);
+    if (eq === -1) {
+      if (!isSecret) throw new Error(`--env ${name}: give NAME=VALUE`);
+      const v = from[name];
+      if (v === undefined)
+        throw new Error(`--secret-env ${name}: ${name} is not set in this environment (give ${name}=VALUE, or export it)`);
+      return { name, value: v, secret: true };
+    }
+    return { name, value: text.slice(eq + 1), ...(isSecret ? { secret: true } : {}) };
+  };
+  for (const t of plain) out.push(one(t, false));
+  for (const t of secret) out.push(one(t, true));
+  const seen = new Set<string>();
+  for (const v of out) {
+    if (seen.has(v.name)) throw new Error(`${v.name} is given twice (--env/--secret-env)`);
+    seen.add(v.name);
+  }
+  return out;
+}
+
+/** `--allow-net` entries, presets (`@package-indexes`) expanded; each checked with the reason when bad. */
+export function parseAllowNet(entries: string[]): string[] {
+  const out: string[] = [];
+  for (const e of entries
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    if (e.startsWith('@')) {
+      const preset = ALLOW_PRESETS[e.slice(1)];
+      if (!preset)
+        throw new Error(
+          `--allow-net ${e}: no such preset (presets: ${Object.keys(ALLOW_PRESETS)
+            .map((k) => '@' + k)
+            .join(', ')})`,
+        );
+      out.push(...preset.entries);
+    } else if (parseAllowEntry(e) === null) {
+      throw new Error(
+        `--allow-net ${e}: not a destination; give DOMAIN[:PORT] (*.example.com for subdomains), an IPv4 CIDR like 10.0.0.0/8[:PORT], or [IPv6]/bits[:PORT]`,
+      );
+    } else out.push(e);
+  }
+  return [...new Set(out)];
 }
 
 /** Exit status for runs that did not end by themselves (documented in the README). */
@@ -41,6 +101,7 @@ export const EXIT_CODES: Record<Exclude<EndReason, 'exited'>, number> = {
   oom: 137,
   'output-limit': 141,
   'process-limit': 135,
+  'secret-found': 133,
 };
 
 export function exitStatusOf(run: RunRecord): number {
@@ -69,6 +130,8 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
   if (code !== undefined && argv.length > 0) throw new Error('give either code (--file/--code) or a command after --, not both');
   if (flags.input === '-' && flags.file === '-') throw new Error('stdin cannot be both the code (--file -) and the input (--input -)');
   const stdin = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8') : undefined;
+  const env = parseEnvFlags(flags.env ?? [], flags.secretEnv ?? []);
+  const allowNet = parseAllowNet(flags.allowNet ?? []);
   const req = {
     template: templateFor(flags, argv),
     ...(code !== undefined ? { code } : { argv }),
@@ -77,6 +140,10 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
     ...(flags.allowRunc ? { allowRunc: true } : {}),
     ...(flags.warm === false ? { warm: false } : {}),
     ...(flags.keep === false ? { keep: false } : {}),
+    ...(env.length ? { env } : {}),
+    ...(flags.egressPolicy ? { egressPolicy: EgressPolicy.parse(flags.egressPolicy) } : {}),
+    ...(flags.egressFilter === false ? { egressFilter: false } : {}),
+    ...(allowNet.length ? { allowNet } : {}),
   };
   const parsed = RunRequest.safeParse(req);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
@@ -141,6 +208,15 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
       const why = done.endReason === 'failed' ? `failed: ${done.error ?? 'unknown error'}` : describeEnd(done);
       process.stderr.write(`moat: run ${done.id} ${why}\n`);
     }
+    if (!flags.json && done.egress) {
+      const e = done.egress;
+      if (e.blocked)
+        process.stderr.write(
+          `moat: output withheld (egress policy block): ${e.findings} secret finding(s); see \`moat alerts\` or the Alerts view\n`,
+        );
+      else if (e.findings > 0)
+        process.stderr.write(`moat: the egress filter redacted ${e.findings} finding(s) (${e.critical} critical) in the output\n`);
+    }
     if (!done.runtime.gvisor && !flags.json) process.stderr.write('moat: note: this run used runc (opted in), not gVisor\n');
     return exitStatusOf(done);
   } catch (err) {
@@ -170,6 +246,8 @@ function describeEnd(r: RunRecord): string {
       return `was stopped: output passed ${r.limits.outputBytes} bytes`;
     case 'process-limit':
       return `was killed: ${r.error ?? `its processes and threads reached the sandbox's limit (${r.limits.processes})`}`;
+    case 'secret-found':
+      return `was stopped: ${r.error ?? 'the egress filter found a critical secret in its output'}`;
     default:
       return `ended: ${r.endReason}`;
   }

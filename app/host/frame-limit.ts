@@ -6,7 +6,17 @@
 // escapes, and the longest escape is a control byte: one byte becomes six (\u0001). A lone
 // surrogate (3 bytes counted) becomes six too, `"` and `\` become two. So a string of n bytes
 // costs at most 6n bytes plus its quotes on the wire.
-import { ARGV_MAX_BYTES, ARGV_MAX_ITEMS, CODE_MAX_BYTES, STDIN_MAX_BYTES, type RunRequest } from '../../shared/types';
+import {
+  ALLOW_ENTRY_MAX_BYTES,
+  ALLOW_MAX_ITEMS,
+  ARGV_MAX_BYTES,
+  ARGV_MAX_ITEMS,
+  CODE_MAX_BYTES,
+  ENV_MAX_BYTES,
+  ENV_MAX_ITEMS,
+  STDIN_MAX_BYTES,
+  type RunRequest,
+} from '../../shared/types';
 
 /** The most bytes JSON.stringify writes for one UTF-8 byte of a string: a control byte is `\u00XX`. */
 export const JSON_ESCAPE_FACTOR = 6;
@@ -38,8 +48,32 @@ export function runFrameSkeleton(): { type: 'call'; id: number; method: 'sandbox
     keep: false,
     // At its longest, printable ASCII only, every character one JSON escapes (`\"`).
     target: '"'.repeat(200),
+    // Every variable's skeleton, its shortest name and an empty value; the values are counted below.
+    env: Array.from({ length: ENV_MAX_ITEMS }, (_, i) => ({ name: shortestEnvName(i), value: '', secret: false })),
+    egressFilter: false,
+    egressPolicy: 'redact',
+    // The longest valid entry: `*.` and a 253-character name, with a port (nothing in it is escaped).
+    allowNet: Array.from({ length: ALLOW_MAX_ITEMS }, () => 'a'.repeat(LONGEST_ALLOW_ENTRY)),
   };
   return { type: 'call', id: LONGEST_NUMBER, method: 'sandbox.run', params };
+}
+
+/** The longest valid allowNet entry: `*.` + a 253-character domain + `:65535`. */
+const LONGEST_ALLOW_ENTRY = Math.min(ALLOW_ENTRY_MAX_BYTES, 2 + 253 + 6);
+
+/** The i-th shortest distinct environment variable name (A..Z, a..z, _, then two characters). */
+export function shortestEnvName(i: number): string {
+  const first = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_';
+  const next = first + '0123456789';
+  if (i < first.length) return first[i]!;
+  const j = i - first.length;
+  return first[Math.floor(j / next.length)]! + next[j % next.length]!;
+}
+
+/** Env names and values share ENV_MAX_BYTES: the frame is largest when the names are shortest and the values fill the rest. */
+function envValuesWireBytes(): number {
+  const names = Array.from({ length: ENV_MAX_ITEMS }, (_, i) => shortestEnvName(i)).join('').length;
+  return JSON_ESCAPE_FACTOR * (ENV_MAX_BYTES - names);
 }
 
 /** Wire bytes of the longest valid argv: each word quoted, commas between, brackets around. */
@@ -53,5 +87,5 @@ export function maxRequestFrameBytes(): number {
   const code = JSON_ESCAPE_FACTOR * CODE_MAX_BYTES;
   // `"argv":` and its comma replace nothing in the skeleton, so they count with it.
   const argv = argvWireBytes() + Buffer.byteLength('"argv":,');
-  return skeleton + Math.max(code, argv) + JSON_ESCAPE_FACTOR * STDIN_MAX_BYTES;
+  return skeleton + Math.max(code, argv) + JSON_ESCAPE_FACTOR * STDIN_MAX_BYTES + envValuesWireBytes();
 }

@@ -167,6 +167,19 @@ export class AccountsService {
     });
   }
 
+  /**
+   * Every provider key Moat holds, for the egress filter to find when a sandbox echoes one back.
+   * Keys the vault cannot give (locked, missing) are left out: the filter still runs without them.
+   */
+  async heldKeys(): Promise<string[]> {
+    const out: string[] = [];
+    for (const a of this.store.list()) {
+      const key = await this.o.vault.get(a.keychainAccount).catch(() => null);
+      if (key) out.push(key);
+    }
+    return out;
+  }
+
   close(): void {
     if (this.ownsAudit) this.audit.close();
   }

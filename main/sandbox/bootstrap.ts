@@ -28,6 +28,10 @@ export interface ProgramSpec {
    * even if no Moat is left to do it (see programScript).
    */
   deadlineMs?: number;
+  /** Environment variables for the program (sent in the script over stdin, never in the container's config). */
+  env?: { name: string; value: string }[];
+  /** Shell lines run before the program (the egress forwarder, when the run has network). */
+  prelude?: string[];
 }
 
 /** Where the run's standard input is kept inside the sandbox (tmpfs). */
@@ -72,6 +76,8 @@ const SLICE_BYTES = 32 * 1024;
  */
 export function programScript(p: ProgramSpec, exitNonce: string): string {
   const lines = ['cd /work || exit 125'];
+  for (const v of p.env ?? []) lines.push(`${v.name}=${shQuote(v.value)}; export ${v.name}`);
+  lines.push(...(p.prelude ?? []));
   if (p.code !== undefined) lines.push(...writeFileLines(`/work/${p.template.codeFile}`, p.code));
   if (p.stdin !== undefined) lines.push(...writeFileLines(STDIN_FILE, p.stdin));
   let wrap = '';

@@ -16,6 +16,8 @@ export interface EngineState {
   error?: string;
   /** Name of a runtime whose binary is gVisor's runsc, if any. */
   gvisorRuntime?: string;
+  /** Name of a runsc runtime registered with --network=none --host-uds=open (runs with network egress). */
+  egressRuntime?: string;
 }
 
 export const GVISOR_FIX =

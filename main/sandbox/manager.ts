@@ -6,7 +6,11 @@
 // Nothing here may reject unobserved: every background task catches and logs.
 import { randomBytes } from 'node:crypto';
 import { MoatError } from '../../shared/errors';
+import type { Alert, EgressPolicy } from '../../shared/egress';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
+import { RunFilter } from '../egress/run-filter';
+import type { Finding } from '../egress/stream';
+import type { AlertStore } from '../store/alerts';
 import type { AuditLog } from '../store/audit';
 import type { RunStore } from '../store/runs';
 import { newExitNonce, programArgv, programScript } from './bootstrap';
@@ -27,6 +31,8 @@ export interface ManagerEvents {
   updated(run: RunRecord): void;
   stats(sample: StatsSample): void;
   status(): void;
+  /** An egress-filter alert was raised for one of this manager's runs. */
+  alert?(a: Alert): void;
 }
 
 export interface ManagerOptions {
@@ -34,7 +40,18 @@ export interface ManagerOptions {
   store: RunStore;
   audit: AuditLog;
   events: ManagerEvents;
-  defaults: () => { limits: Limits; warmPoolSize: number; preferOfficialImages: boolean; maxConcurrentRuns: number };
+  defaults: () => {
+    limits: Limits;
+    warmPoolSize: number;
+    preferOfficialImages: boolean;
+    maxConcurrentRuns: number;
+    egressPolicy?: EgressPolicy;
+    templateAllowNet?: Record<string, string[]>;
+  };
+  /** Where egress-filter alerts go, and which rules are suppressed (none kept without it). */
+  alerts?: AlertStore;
+  /** The keys Moat holds (provider API keys): the filter finds them when a sandbox echoes one. */
+  ownSecrets?: () => Promise<string[]>;
   /** Keep warm sandboxes (off for one-shot CLI use). */
   pool: boolean;
   log: (msg: string) => void;
@@ -47,6 +64,15 @@ const MAX_SAMPLES = 2000;
 const RECONCILE_EVERY = 8;
 /** How long a found image is trusted without asking the engine again. */
 const IMAGE_CACHE_MS = 30_000;
+/** Alerts raised per run; past it findings are counted in the run's record, and one alert says how many more. */
+export const MAX_ALERTS_PER_RUN = 100;
+
+/** What execute needs to build the run's egress filter. */
+interface EgressSetup {
+  filter: boolean;
+  policy: EgressPolicy;
+  secrets: string[];
+}
 
 interface LiveRun {
   record: RunRecord;
@@ -56,6 +82,7 @@ interface LiveRun {
   control: RunControl | null;
   cancelRequested: boolean;
   done: Promise<void>;
+  egress: EgressSetup;
 }
 
 export function newRunId(): string {
@@ -152,11 +179,26 @@ export class SandboxManager {
       );
     }
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
+    const env = req.env ?? [];
+    const allowNet = [...new Set([...(req.allowNet ?? []), ...(defaults.templateAllowNet?.[template.id] ?? [])])];
+    if (allowNet.length > 0) {
+      throw new MoatError(
+        'INVALID_REQUEST',
+        `Network egress is not available in this version of Moat: the run asks for ${allowNet.join(', ')}. Runs have no network.`,
+      );
+    }
+    const egress: EgressSetup = {
+      filter: req.egressFilter !== false,
+      policy: req.egressPolicy ?? defaults.egressPolicy ?? 'redact',
+      // The run's own secrets and the keys Moat holds, looked for when echoed back.
+      secrets: req.egressFilter === false ? [] : [...env.filter((v) => v.secret).map((v) => v.value), ...(await this.heldSecrets())],
+    };
     const spec = {
       template,
       ...(req.code !== undefined ? { code: req.code } : {}),
       ...(req.argv ? { argv: req.argv } : {}),
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+      ...(env.length ? { env: env.map((v) => ({ name: v.name, value: v.value })) } : {}),
       // Moat stops the run at its timeout; the sandbox's own backstop follows after the engine's grace.
       deadlineMs: limits.timeoutMs + engine.deadlines.graceMs,
     };
@@ -183,21 +225,55 @@ export class SandboxManager {
       stdoutBytes: 0,
       stderrBytes: 0,
       truncated: false,
+      // Names always; values only of variables not marked secret, and not for runs that are not kept.
+      ...(env.length
+        ? {
+            env: env.map((v) => ({
+              name: v.name,
+              secret: v.secret === true,
+              ...(v.secret || req.keep === false ? {} : { value: v.value }),
+            })),
+          }
+        : {}),
+      egress: { filter: egress.filter, policy: egress.policy, findings: 0, critical: 0, blocked: false, allowNet, refused: 0 },
     };
     this.o.store.put(record);
     if (record.runcOptIn) {
       this.o.audit.record({ action: 'run.runc-opt-in', by: ownerId(), details: { run: record.id, template: template.id, image } });
     }
+    if (!egress.filter) {
+      this.o.audit.record({ action: 'run.egress-filter-off', by: ownerId(), details: { run: record.id, template: template.id } });
+    }
     // Code and stdin are the store's to keep (or not); the live record and events carry neither.
     delete record.code;
     delete record.stdin;
     this.o.events.updated({ ...record });
-    const live: LiveRun = { record, leaveQueue: null, samples: [], control: null, cancelRequested: false, done: Promise.resolve() };
+    const live: LiveRun = {
+      record,
+      leaveQueue: null,
+      samples: [],
+      control: null,
+      cancelRequested: false,
+      done: Promise.resolve(),
+      egress,
+    };
     this.live.set(record.id, live);
     this.o.events.status();
     const exitNonce = newExitNonce();
     live.done = this.execute(live, programScript(spec, exitNonce), exitNonce, profile, req.warm !== false);
     return { ...record };
+  }
+
+  private heldCache: { at: number; keys: Promise<string[]> } | null = null;
+
+  /** The keys Moat holds, read once a minute at most (each read may ask the OS keychain). */
+  private async heldSecrets(): Promise<string[]> {
+    const read = this.o.ownSecrets;
+    if (!read) return [];
+    if (!this.heldCache || Date.now() - this.heldCache.at > 60_000) {
+      this.heldCache = { at: Date.now(), keys: read().catch(() => []) };
+    }
+    return this.heldCache.keys;
   }
 
   /** Stops a live run; false if it is not running (finished or unknown). */
@@ -302,7 +378,9 @@ export class SandboxManager {
           return;
         }
       }
+      const filter = live.egress.filter ? this.runFilter(live, containerId) : undefined;
       const { control, done } = startRun({
+        ...(filter ? { filter } : {}),
         engine,
         runId: record.id,
         containerId,
@@ -331,11 +409,19 @@ export class SandboxManager {
       } catch (err) {
         this.o.log(`could not save output of ${record.id}: ${(err as Error).message}`);
       }
+      const first = filter?.firstCritical;
+      const error =
+        out.endReason === 'secret-found' && first
+          ? `the egress filter found a critical secret (${first.title}, ${first.preview}) in ${first.stream} at byte ${first.offset}`
+          : out.error;
       update({
         status: 'finished',
         endReason: out.endReason,
         exitCode: out.exitCode,
-        ...(out.error ? { error: out.error } : {}),
+        ...(error ? { error } : {}),
+        ...(record.egress && filter
+          ? { egress: { ...record.egress, findings: filter.findings, critical: filter.critical, blocked: filter.blocked } }
+          : {}),
         ...(out.startedAt ? { startedAt: out.startedAt } : {}),
         endedAt: out.endedAt,
         durationMs: out.endedAt - (out.startedAt ?? record.createdAt),
@@ -354,6 +440,69 @@ export class SandboxManager {
       if (slot) this.queue.release();
       this.live.delete(record.id);
       this.o.events.status();
+    }
+  }
+
+  /** The run's egress filter: findings become alerts (at most MAX_ALERTS_PER_RUN, then one saying how many more). */
+  private runFilter(live: LiveRun, containerId: string): RunFilter {
+    const { record, egress } = live;
+    const alerts = this.o.alerts;
+    let raised = 0;
+    let unlisted = 0;
+    const base = {
+      runId: record.id,
+      template: record.template,
+      target: this.o.engine.id,
+      sandbox: containerId.slice(0, 12),
+    };
+    const filter = new RunFilter({
+      policy: egress.policy,
+      secrets: egress.secrets,
+      suppressed: alerts?.suppressedRules() ?? new Set(),
+      capBytes: record.limits.outputBytes,
+      onFinding: (f: Finding) => {
+        if (!alerts) return;
+        if (raised >= MAX_ALERTS_PER_RUN) {
+          unlisted++;
+          return;
+        }
+        raised++;
+        this.raise(alerts, {
+          ...base,
+          kind: 'secret',
+          severity: f.severity,
+          detector: f.detector,
+          rule: f.rule,
+          title: f.title,
+          stream: f.stream,
+          offset: f.offset,
+          length: f.length,
+          preview: f.preview,
+          ...(f.binary ? { binary: true } : {}),
+        });
+      },
+      // After the last output: one alert for the findings past the per-run cap.
+      onEnd: () => {
+        if (!alerts || unlisted === 0) return;
+        this.raise(alerts, {
+          ...base,
+          kind: 'secret',
+          severity: 'high',
+          detector: 'format',
+          rule: 'more-findings',
+          title: `${unlisted} more findings in this run (alerts are kept for the first ${MAX_ALERTS_PER_RUN})`,
+        });
+        unlisted = 0;
+      },
+    });
+    return filter;
+  }
+
+  private raise(alerts: AlertStore, a: Parameters<AlertStore['append']>[0]): void {
+    try {
+      this.o.events.alert?.(alerts.append(a));
+    } catch (err) {
+      this.o.log(`could not record an alert: ${(err as Error).message}`);
     }
   }
 

@@ -6,7 +6,7 @@
 // without the marker did not see its program exit, so such a run is never `exited`.
 import type { EndReason } from '../../shared/types';
 
-export type StopReason = Extract<EndReason, 'timeout' | 'cancelled' | 'output-limit'>;
+export type StopReason = Extract<EndReason, 'timeout' | 'cancelled' | 'output-limit' | 'secret-found'>;
 
 export type FirstEvent =
   { kind: 'marker'; status: number | null } | { kind: 'engine'; status: number } | { kind: 'stop'; reason: StopReason };

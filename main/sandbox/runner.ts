@@ -8,6 +8,7 @@ import type { EndReason, Limits, StatsSample, StreamName } from '../../shared/ty
 import { sampleSandbox } from '../metrics/container-stats';
 import { engineErrorMessage, isConnectionError, type SandboxEngine } from './engine';
 import { ExitMarker } from './exit-marker';
+import type { RunFilter } from '../egress/run-filter';
 import { DockerDemuxer, OutputSink, type CapturedOutput } from './output';
 import { EndRace, decideOutcome, type StopReason } from './outcome';
 
@@ -43,6 +44,8 @@ export interface RunInput {
   /** The sandbox's cgroup PID limit (profile.ts), to tell a backstop kill. */
   pidsLimit: number;
   hooks: RunHooks;
+  /** The egress filter between the sandbox's streams and the sink; absent when the run opted out. */
+  filter?: RunFilter;
 }
 
 /** A handle to stop a run early. */
@@ -107,6 +110,40 @@ async function execute(
       if (limits.onOutputLimit === 'stop') requestStop('output-limit');
     },
   });
+  // Output goes through the egress filter when there is one: what it releases (redacted) is all
+  // the sink, and so every viewer, the history and the caller, ever get. Held bytes are released
+  // by a timer at most the filter's hold time after they arrived.
+  const filter = input.filter;
+  let filterTimer: NodeJS.Timeout | null = null;
+  const toSink = (released: { stream: StreamName; data: Buffer }[]): void => {
+    for (const r of released) sink.write(r.stream, r.data);
+  };
+  const armFilterTimer = (): void => {
+    if (!filter || filterTimer !== null) return;
+    const due = filter.nextDueAt();
+    if (due === null) return;
+    filterTimer = setTimeout(
+      () => {
+        filterTimer = null;
+        toSink(filter.flushDue());
+        armFilterTimer();
+      },
+      Math.max(0, due - Date.now()),
+    );
+  };
+  let outputClosed = false;
+  const write = (s: StreamName, data: Buffer): void => {
+    if (outputClosed) return;
+    if (!filter) {
+      sink.write(s, data);
+      return;
+    }
+    toSink(filter.push(s, data));
+    armFilterTimer();
+  };
+  filter?.onStop((why) => {
+    if (why === 'secret-found' || limits.onOutputLimit === 'stop') requestStop(why);
+  });
 
   try {
     stream = await engine.attach(id);
@@ -119,7 +156,7 @@ async function execute(
     });
     const demux = new DockerDemuxer((s, chunk) => {
       const data = marker.filter(s, chunk);
-      if (data.length > 0) sink.write(s, data);
+      if (data.length > 0) write(s, data);
     });
     // Always keep reading, even past the cap: a stalled attach stream can make `docker kill` hang.
     const attached = stream;
@@ -189,7 +226,7 @@ async function execute(
       await Promise.race([streamEnded, delay(DRAIN_MS)]);
       for (const s of ['stdout', 'stderr'] as const) {
         const held = marker.drain(s);
-        if (held.length > 0) sink.write(s, held);
+        if (held.length > 0) write(s, held);
       }
       if (race.stopReason === null) {
         const state = await engine.inspect(id).catch((err: unknown) => {
@@ -252,6 +289,10 @@ async function execute(
   }
 
   function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'peakTasks'>): RunOutcome {
+    if (filterTimer !== null) clearTimeout(filterTimer);
+    filterTimer = null;
+    if (filter && !outputClosed) toSink(filter.flush());
+    outputClosed = true;
     const tasks = Math.max(pids.peak, peakStatsTasks);
     return { ...o, output: sink.close(), ...(peak > 0 ? { peakMemoryBytes: peak } : {}), ...(tasks > 0 ? { peakTasks: tasks } : {}) };
   }

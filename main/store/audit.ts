@@ -28,7 +28,13 @@ export interface AuditEntry {
     | 'host.trust'
     | 'host.prepare'
     | 'host.idle-rule'
-    | 'host.idle';
+    | 'host.idle'
+    // The egress filter: a run that opted out of it, rules suppressed or restored, destinations
+    // allowed for a template.
+    | 'run.egress-filter-off'
+    | 'alerts.suppress'
+    | 'alerts.unsuppress'
+    | 'egress.allow-for-template';
   /** Who did it: the Moat process (host:pid:start). */
   by: string;
   details: Record<string, string | number | boolean | string[]>;

@@ -16,6 +16,7 @@ export function endReasonTone(run: RunRecord): Tone {
     case 'oom':
     case 'output-limit':
     case 'process-limit':
+    case 'secret-found':
       return 'warn';
     default:
       return 'neutral';
@@ -29,6 +30,7 @@ const SHORT: Record<EndReason, string> = {
   cancelled: 'cancelled',
   'output-limit': 'output limit',
   'process-limit': 'process limit',
+  'secret-found': 'secret found',
   failed: 'failed',
 };
 
@@ -52,6 +54,8 @@ export function endReasonDetail(run: RunRecord): string {
       // The program's own limit gives it a clean fork error; a kill means the sandbox's backstop
       // above that limit was reached, which also counts gVisor's own threads.
       return `Killed: ${run.error ?? `too many processes and threads: the sandbox reached its backstop above the ${run.limits.processes}-process limit`}`;
+    case 'secret-found':
+      return `Stopped: ${run.error ?? 'the egress filter found a critical secret in the output'}`;
     case 'failed':
       return `Failed: ${run.error ?? 'no reason given'}`;
     default:
