@@ -8,6 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { MoatError } from '../../shared/errors';
 import type { Alert, EgressPolicy } from '../../shared/egress';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
+import { parseAllowEntry, type AllowRule } from '../../shared/egress';
+import { openEgressNet } from '../egress/net/open';
+import type { EgressNet } from '../egress/net/types';
 import { RunFilter } from '../egress/run-filter';
 import type { Finding } from '../egress/stream';
 import type { AlertStore } from '../store/alerts';
@@ -72,6 +75,8 @@ interface EgressSetup {
   filter: boolean;
   policy: EgressPolicy;
   secrets: string[];
+  /** The run's and its template's allowed destinations; empty: no network. */
+  allow: AllowRule[];
 }
 
 interface LiveRun {
@@ -83,6 +88,8 @@ interface LiveRun {
   cancelRequested: boolean;
   done: Promise<void>;
   egress: EgressSetup;
+  /** Network alerts raised for this run (capped like findings). */
+  netAlerts: number;
 }
 
 export function newRunId(): string {
@@ -181,17 +188,29 @@ export class SandboxManager {
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
     const env = req.env ?? [];
     const allowNet = [...new Set([...(req.allowNet ?? []), ...(defaults.templateAllowNet?.[template.id] ?? [])])];
-    if (allowNet.length > 0) {
-      throw new MoatError(
-        'INVALID_REQUEST',
-        `Network egress is not available in this version of Moat: the run asks for ${allowNet.join(', ')}. Runs have no network.`,
-      );
+    const allow = allowNet.map((e) => parseAllowEntry(e)).filter((r): r is AllowRule => r !== null);
+    if (allow.length > 0) {
+      if (engine.id !== 'local') {
+        throw new MoatError(
+          'INVALID_REQUEST',
+          `Network egress (${allowNet.join(', ')}) is available for sandboxes on this machine only; ${engine.id.replace(/^ssh:/, '')} runs without network.`,
+          'Run it locally, or without --allow-net.',
+        );
+      }
+      if (!engine.current.egressRuntime) {
+        throw new MoatError(
+          'GVISOR_UNAVAILABLE',
+          `This run may reach ${allowNet.join(', ')}, which needs the "runsc-egress" Docker runtime (gVisor with --network=none --host-uds=open); this engine has none.`,
+          'Run `bash scripts/setup.sh` (it registers the runtime in /etc/docker/daemon.json and builds the forwarder), or run without --allow-net.',
+        );
+      }
     }
     const egress: EgressSetup = {
       filter: req.egressFilter !== false,
       policy: req.egressPolicy ?? defaults.egressPolicy ?? 'redact',
       // The run's own secrets and the keys Moat holds, looked for when echoed back.
       secrets: req.egressFilter === false ? [] : [...env.filter((v) => v.secret).map((v) => v.value), ...(await this.heldSecrets())],
+      allow,
     };
     const spec = {
       template,
@@ -202,7 +221,8 @@ export class SandboxManager {
       // Moat stops the run at its timeout; the sandbox's own backstop follows after the engine's grace.
       deadlineMs: limits.timeoutMs + engine.deadlines.graceMs,
     };
-    const profile: PoolProfile = { template, image, runtime, limits };
+    // A run with network runs under the egress runtime, in a sandbox of its own (never a warm one).
+    const profile: PoolProfile = { template, image, runtime: allow.length ? engine.current.egressRuntime! : runtime, limits };
 
     const record: RunRecord = {
       id: newRunId(),
@@ -256,11 +276,12 @@ export class SandboxManager {
       cancelRequested: false,
       done: Promise.resolve(),
       egress,
+      netAlerts: 0,
     };
     this.live.set(record.id, live);
     this.o.events.status();
     const exitNonce = newExitNonce();
-    live.done = this.execute(live, programScript(spec, exitNonce), exitNonce, profile, req.warm !== false);
+    live.done = this.execute(live, spec, exitNonce, profile, req.warm !== false && allow.length === 0);
     return { ...record };
   }
 
@@ -338,7 +359,13 @@ export class SandboxManager {
     }
   }
 
-  private async execute(live: LiveRun, script: string, exitNonce: string, profile: PoolProfile, allowWarm: boolean): Promise<void> {
+  private async execute(
+    live: LiveRun,
+    spec: Parameters<typeof programScript>[0],
+    exitNonce: string,
+    profile: PoolProfile,
+    allowWarm: boolean,
+  ): Promise<void> {
     const { record } = live;
     const engine = this.o.engine;
     const update = (patch: Partial<RunRecord>): void => {
@@ -348,6 +375,7 @@ export class SandboxManager {
     };
     let slot = false;
     let sandboxKey: string | null = null;
+    let net: EgressNet | null = null;
     try {
       slot = await this.queue.acquire((leave) => (live.leaveQueue = leave));
       live.leaveQueue = null;
@@ -367,9 +395,29 @@ export class SandboxManager {
         sandboxKey = warm.key;
         containerId = warm.id;
       } else {
+        if (live.egress.allow.length > 0) {
+          try {
+            net = await openEgressNet({
+              runId: record.id,
+              allow: live.egress.allow,
+              onRefused: (ev) => this.refused(live, ev),
+              log: this.o.log,
+            });
+          } catch (err) {
+            update({
+              status: 'finished',
+              endReason: 'failed',
+              error: `Could not start the egress proxy: ${(err as Error).message}`,
+              endedAt: Date.now(),
+            });
+            return;
+          }
+        }
         sandboxKey = this.tracker.begin();
         try {
-          containerId = await engine.create(hardenedCreateOptions({ ...profile, runId: record.id, sandboxKey }));
+          containerId = await engine.create(
+            hardenedCreateOptions({ ...profile, runId: record.id, sandboxKey, ...(net ? { mounts: net.mounts } : {}) }),
+          );
           this.tracker.created(sandboxKey, containerId, 'run');
         } catch (err) {
           this.tracker.abandon(sandboxKey);
@@ -385,7 +433,7 @@ export class SandboxManager {
         runId: record.id,
         containerId,
         alreadyStarted: warm !== null,
-        script,
+        script: programScript({ ...spec, ...(net ? { prelude: net.prelude } : {}) }, exitNonce),
         exitNonce,
         limits: record.limits,
         gvisor: record.runtime.gvisor,
@@ -419,8 +467,14 @@ export class SandboxManager {
         endReason: out.endReason,
         exitCode: out.exitCode,
         ...(error ? { error } : {}),
-        ...(record.egress && filter
-          ? { egress: { ...record.egress, findings: filter.findings, critical: filter.critical, blocked: filter.blocked } }
+        ...(record.egress
+          ? {
+              egress: {
+                ...record.egress,
+                ...(filter ? { findings: filter.findings, critical: filter.critical, blocked: filter.blocked } : {}),
+                refused: net?.refused() ?? 0,
+              },
+            }
           : {}),
         ...(out.startedAt ? { startedAt: out.startedAt } : {}),
         endedAt: out.endedAt,
@@ -437,6 +491,7 @@ export class SandboxManager {
     } finally {
       // The result is recorded; the removal (short deadline, retried by reconcile) comes after it.
       if (sandboxKey) await this.tracker.remove(sandboxKey);
+      await net?.close().catch((err: unknown) => this.o.log(`egress proxy of ${record.id}: ${(err as Error).message}`));
       if (slot) this.queue.release();
       this.live.delete(record.id);
       this.o.events.status();
@@ -496,6 +551,27 @@ export class SandboxManager {
       },
     });
     return filter;
+  }
+
+  /** A connection the egress proxy refused: an alert with the destination and port. */
+  private refused(live: LiveRun, ev: { destination: string; port: number; reason: string }): void {
+    const alerts = this.o.alerts;
+    if (!alerts || live.netAlerts >= MAX_ALERTS_PER_RUN) return;
+    live.netAlerts++;
+    const { record } = live;
+    this.raise(alerts, {
+      kind: 'network',
+      runId: record.id,
+      template: record.template,
+      target: this.o.engine.id,
+      severity: 'high',
+      detector: 'egress-proxy',
+      rule: 'net-refused',
+      title: `Connection refused: ${ev.destination}:${ev.port}`,
+      destination: ev.destination,
+      port: ev.port,
+      reason: ev.reason,
+    });
   }
 
   private raise(alerts: AlertStore, a: Parameters<AlertStore['append']>[0]): void {

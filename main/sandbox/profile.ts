@@ -40,6 +40,8 @@ export interface ProfileInput {
   sandboxKey: string;
   /** Overrides the PID backstop (pidsLimitFor); a lower one is how the backstop itself is tested. */
   pidsLimit?: number;
+  /** Bind mounts a run with network egress needs (its proxy socket's directory, the forwarder); none otherwise. */
+  mounts?: { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }[];
 }
 
 export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreateOptions {
@@ -90,7 +92,7 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
       LogConfig: { Type: 'none', Config: {} },
       AutoRemove: false,
       Binds: [],
-      Mounts: [],
+      Mounts: p.mounts ?? [],
       Devices: [],
       IpcMode: 'private',
       PidMode: '',
