@@ -36,6 +36,8 @@ export interface Services {
   sandboxes: SandboxManager;
   /** Every target's manager (remote hosts and instances), for in-process callers. */
   targets: TargetsService;
+  /** A port of Moat's own on this machine (the headless host's): refused to every sandbox's egress proxy. */
+  protectPort?(port: number): void;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
 
   // The keys Moat holds, for the egress filter's context detector; only asked for when accounts exist.
   const ownSecrets = async (): Promise<string[]> => (accounts.list().length ? accounts.heldKeys() : []);
+  const ownPorts = new Set<number>();
   const makeManager = (engineFor: SandboxEngine, remote: boolean): SandboxManager =>
     new SandboxManager({
       engine: engineFor,
@@ -162,6 +165,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       audit,
       alerts,
       ownSecrets,
+      protectedPorts: () => [...ownPorts],
       pool: opts.pool ?? true,
       log,
       ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
@@ -378,6 +382,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     handlers,
     sandboxes: manager,
     targets,
+    protectPort: (port) => ownPorts.add(port),
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -264,6 +264,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   server.on('error', (err) => log(`server error: ${describe(err)}`));
 
   const port = (server.address() as AddressInfo).port;
+  // Sandboxes with network egress may never reach the host's own API, whatever their allowlist says.
+  services.protectPort?.(port);
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   allowedOrigins = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
   headers = securityHeaders(contentSecurityPolicy([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]));

@@ -55,6 +55,8 @@ export interface ManagerOptions {
   alerts?: AlertStore;
   /** The keys Moat holds (provider API keys): the filter finds them when a sandbox echoes one. */
   ownSecrets?: () => Promise<string[]>;
+  /** Ports of Moat's own listeners on this machine, refused to every egress proxy. */
+  protectedPorts?: () => number[];
   /** Keep warm sandboxes (off for one-shot CLI use). */
   pool: boolean;
   log: (msg: string) => void;
@@ -400,6 +402,7 @@ export class SandboxManager {
             net = await openEgressNet({
               runId: record.id,
               allow: live.egress.allow,
+              protectedPorts: this.o.protectedPorts?.() ?? [],
               onRefused: (ev) => this.refused(live, ev),
               log: this.o.log,
             });
