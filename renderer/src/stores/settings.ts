@@ -60,8 +60,10 @@ async function update(patch: Partial<Settings>): Promise<void> {
   }
 }
 
-/** The template's own allowlist (settings), empty when none. */
-export function templateAllowNet(settings: Settings | null, template: string | null): string[] {
-  if (!settings || !template) return [];
-  return settings.templateAllowNet?.[template] ?? [];
+const NONE: readonly string[] = Object.freeze([]);
+
+/** The template's own allowlist (settings), empty when none: the same array each time, so it can be a selector's result. */
+export function templateAllowNet(settings: Settings | null, template: string | null): readonly string[] {
+  if (!settings || !template) return NONE;
+  return settings.templateAllowNet?.[template] ?? NONE;
 }
