@@ -12,6 +12,7 @@ export function AllowNetEditor() {
     useShallow((s) => ({ preset: s.preset, custom: s.custom, setPreset: s.setPreset, addEntry: s.addEntry, removeEntry: s.removeEntry })),
   );
   const template = useEditorStore((s) => s.selectedId);
+  const remote = useEditorStore((s) => s.target !== 'local');
   const fromTemplate = useSettingsStore((s) => templateAllowNet(s.settings, template));
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
@@ -80,6 +81,11 @@ export function AllowNetEditor() {
           Add
         </button>
       </div>
+      {remote && entries.length > 0 && (
+        <div className="field-error" data-testid="allow-remote">
+          Network egress is for sandboxes on this machine only: a run on another host is refused with an allowlist.
+        </div>
+      )}
       {problem && (
         <div id="allow-error" className="field-error" data-testid="allow-error" role="alert">
           {problem}
