@@ -22,7 +22,7 @@ import { contentTypeFor, lookupStaticFile } from '../common/static-files';
 import { maxRequestFrameBytes } from './frame-limit';
 
 /** All the host needs of the services; it never closes them (the caller owns them). */
-export type HostServices = Pick<Services, 'handlers' | 'onEvent'>;
+export type HostServices = Pick<Services, 'handlers' | 'onEvent' | 'protectPort'>;
 
 export interface HostOptions {
   services: HostServices;
