@@ -5,6 +5,12 @@
 //
 // Secrets shorter than MIN_SECRET_LENGTH are ignored: a 4-character password occurs by chance in
 // ordinary output, so flagging it would bury real findings (and redacting it would mangle output).
+//
+// Speed: a text is first probed every few characters: at each probe, the next Q non-whitespace
+// characters are looked up in a bitmap of every Q-character piece of every form. An echo of a
+// form of length L puts a probe within its first L - Q + 1 characters, so probing every
+// (shortest form - Q + 1) characters cannot miss one, whitespace or not. Only around probes that
+// hit is the whitespace-tolerant match run.
 import type { Detector, Match } from './types';
 
 export const MIN_SECRET_LENGTH = 8;
@@ -52,33 +58,99 @@ function base64Needles(bytes: Buffer): string[] {
   return out;
 }
 
+/** Characters per probe. */
+const Q = 4;
+const BITS = 20;
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function gramHash(a: number, b: number, c: number, d: number): number {
+  return (Math.imul(Math.imul(Math.imul(a, 0x2f) ^ b, 0x2f) ^ c, 0x2f) ^ d ^ (a << 9)) & ((1 << BITS) - 1);
+}
+
 export function contextDetector(secrets: string[]): Detector {
   const needles = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).flatMap(encodedForms))];
   const longest = needles.reduce((n, s) => Math.max(n, s.length), 0);
+  const shortest = needles.reduce((n, s) => Math.min(n, s.length), Infinity);
+  const grams = new Uint8Array(1 << BITS);
+  for (const f of needles) {
+    for (let i = 0; i + Q <= f.length; i++)
+      grams[gramHash(f.charCodeAt(i), f.charCodeAt(i + 1), f.charCodeAt(i + 2), f.charCodeAt(i + 3))] = 1;
+  }
+  const step = Math.max(1, shortest - Q + 1);
+  // Around a probe that hits: the longest echo (a form and as much whitespace) either side.
+  const reach = 2 * longest + Q;
+  const exact = (text: string): Match[] => findExact(text, needles);
   return {
     kind: 'context',
     // A form plus at most as much whitespace as it has characters (see withinGaps).
     maxMatchLength: 2 * longest,
     find(text: string): Match[] {
       if (needles.length === 0) return [];
-      const { compact, index } = stripWhitespace(text);
+      if (shortest < Q) return exact(text);
+      const n = text.length;
       const found: Match[] = [];
-      for (const needle of needles) {
-        for (let at = compact.indexOf(needle); at !== -1; at = compact.indexOf(needle, at + 1)) {
-          if (!withinGaps(index, at, needle.length)) continue;
-          found.push({
-            detector: 'context',
-            rule: RULE,
-            title: TITLE,
-            severity: 'critical',
-            start: index[at]!,
-            end: index[at + needle.length - 1]! + 1,
-          });
+      let winA = -1;
+      let winB = -1;
+      const flush = (): void => {
+        if (winA < 0) return;
+        for (const m of exact(text.slice(winA, winB))) found.push({ ...m, start: m.start + winA, end: m.end + winA });
+      };
+      for (let p = 0; p < n; p += step) {
+        // The next Q non-whitespace characters from p (an echo's gaps are at most MAX_GAP wide).
+        let a = -1;
+        let b = -1;
+        let c = -1;
+        let d = -1;
+        for (let i = p, got = 0, gap = 0; i < n && got < Q; i++) {
+          const ch = text.charCodeAt(i);
+          if (isSpace(ch)) {
+            if (++gap > MAX_GAP) break;
+            continue;
+          }
+          gap = 0;
+          if (got === 0) a = ch;
+          else if (got === 1) b = ch;
+          else if (got === 2) c = ch;
+          else d = ch;
+          got++;
+        }
+        if (d < 0 || grams[gramHash(a, b, c, d)] === 0) continue;
+        const from = Math.max(0, p - reach);
+        const to = Math.min(n, p + reach);
+        if (winA >= 0 && from <= winB) winB = to;
+        else {
+          flush();
+          winA = from;
+          winB = to;
         }
       }
+      flush();
       return mergeOverlaps(found);
     },
   };
+}
+
+/** The whitespace-tolerant match of every form over the whole of `text`. */
+function findExact(text: string, needles: string[]): Match[] {
+  const { compact, index } = stripWhitespace(text);
+  const found: Match[] = [];
+  for (const needle of needles) {
+    for (let at = compact.indexOf(needle); at !== -1; at = compact.indexOf(needle, at + 1)) {
+      if (!withinGaps(index, at, needle.length)) continue;
+      found.push({
+        detector: 'context',
+        rule: RULE,
+        title: TITLE,
+        severity: 'critical',
+        start: index[at]!,
+        end: index[at + needle.length - 1]! + 1,
+      });
+    }
+  }
+  return mergeOverlaps(found);
 }
 
 /** The text without whitespace, and for each of its characters the index in the original text. */

@@ -4,9 +4,17 @@
 // matches (so every character any detector flagged is redacted) and takes its label from the
 // strongest: most severe first, then format over context over entropy, then a vendor rule over a
 // generic assignment, then the longest, then the rule listed first in RULES.
+//
+// Speed (the format detector): one pass over the text with an Aho-Corasick automaton of every
+// rule's keywords (case-insensitive) finds where each rule could match; a rule's regex then runs
+// only over windows around its keyword hits (the hit ± the rule's maxLength, merged, widened to
+// whitespace so the regex's boundary assertions see what they would in the whole text). A rule
+// whose windows cover most of the text runs once over all of it. Unbounded rules (PEM blocks) run
+// from their first hit to the end of the text. Text without any keyword costs one pass and no regex.
 
 import { findHighEntropy, MAX_TOKEN } from './entropy';
 import { looksFake, RULES, type Rule } from './rules';
+import { contextDetector } from './context';
 import type { Detector, DetectorKind, Match, Severity } from './types';
 
 /**
@@ -21,53 +29,279 @@ const KIND_RANK: Record<DetectorKind, number> = { format: 3, context: 2, entropy
 
 interface Compiled {
   rule: Rule;
-  index: number;
   re: RegExp;
+  /** The match starts at the name: re-find the name prefix for `validate` (Rule.scan). */
+  namePrefix: boolean;
 }
 
-function compile(rules: Rule[]): Compiled[] {
-  return rules.map((rule, index) => {
-    const flags = new Set(rule.pattern.flags.split(''));
-    flags.add('g');
-    flags.add('d');
-    return { rule, index, re: new RegExp(rule.pattern.source, [...flags].join('')) };
+function compileRule(rule: Rule): Compiled {
+  const pattern = rule.scan?.pattern ?? rule.pattern;
+  const flags = new Set(pattern.flags.split(''));
+  flags.add('g');
+  flags.add('d');
+  return { rule, re: new RegExp(pattern.source, [...flags].join('')), namePrefix: Boolean(rule.scan?.namePrefix) };
+}
+
+const PREFIX_CHAR = /[A-Za-z0-9_.-]/;
+const ALNUM = /[A-Za-z0-9]/;
+
+/** Where a generic rule's whole match starts: the leftmost allowed start of its name prefix. */
+function prefixStart(text: string, at: number): number {
+  let best = at;
+  for (let s = at; s >= Math.max(0, at - 30); s--) {
+    if (s < at && !PREFIX_CHAR.test(text[s]!)) break;
+    if (s === 0 || !ALNUM.test(text[s - 1]!)) best = s;
+  }
+  return best;
+}
+
+/**
+ * Keywords too common in ordinary output to gate anything ('.', '/', 'sk', 'ac'): a rule gated
+ * only by these runs over the whole text, which for their regexes (a literal or a narrow class
+ * first) is cheaper than tracking every hit. Its keyword is part of its pattern, so nothing changes.
+ */
+const DENSE = new Set(['.', '/', 'sk', 'ac']);
+
+/**
+ * Aho-Corasick over case-folded characters: every keyword of every rule in one pass. States are
+ * stored as row offsets (state << SHIFT) so a step is one lookup; OUT marks a state where a
+ * keyword ends.
+ */
+interface KeywordAutomaton {
+  /** Character code -> class; 0 for characters in no keyword (and anything above 0xff). */
+  cls: Uint8Array;
+  /** next[row + class] = next row, with OUT set when a keyword ends there. */
+  next: Int32Array;
+  /** Per state: first index into `out`, or -1 when no keyword ends here. */
+  outAt: Int32Array;
+  /** Keyword ids, each list ended by -1. */
+  out: Int32Array;
+  length: Int32Array;
+  /** Keyword id -> indexes of the rules it gates: gated[gatedAt[id]] up to gatedAt[id + 1]. */
+  gatedAt: Int32Array;
+  gated: Int32Array;
+}
+
+const SHIFT = 6;
+const OUT = 1 << 30;
+const ROW = OUT - 1;
+
+function buildAutomaton(rules: Rule[]): KeywordAutomaton {
+  const ids = new Map<string, number>();
+  const length: number[] = [];
+  const gated: number[][] = [];
+  rules.forEach((r, ri) => {
+    for (const k0 of r.keywords ?? []) {
+      const k = k0.toLowerCase();
+      // Keywords outside latin1 never occur in the scanned views (they are never written).
+      if (!k || DENSE.has(k) || [...k].some((ch) => ch.charCodeAt(0) > 0xff)) continue;
+      let id = ids.get(k);
+      if (id === undefined) {
+        id = length.length;
+        ids.set(k, id);
+        length.push(k.length);
+        gated.push([]);
+      }
+      if (!gated[id]!.includes(ri)) gated[id]!.push(ri);
+    }
   });
+  const cls = new Uint8Array(0x10000);
+  let classes = 1;
+  for (const k of ids.keys()) {
+    for (const ch of k) {
+      const c = ch.charCodeAt(0);
+      if (cls[c] !== 0) continue;
+      cls[c] = classes;
+      const up = ch.toUpperCase().charCodeAt(0);
+      if (up <= 0xff && up !== c) cls[up] = classes;
+      classes++;
+    }
+  }
+  if (classes > 1 << SHIFT) throw new Error(`too many keyword characters (${classes})`);
+  const goto: Map<number, number>[] = [new Map()];
+  const outs: number[][] = [[]];
+  for (const [k, id] of ids) {
+    let s = 0;
+    for (const ch of k) {
+      const c = cls[ch.charCodeAt(0)]!;
+      let t = goto[s]!.get(c);
+      if (t === undefined) {
+        t = goto.length;
+        goto.push(new Map());
+        outs.push([]);
+        goto[s]!.set(c, t);
+      }
+      s = t;
+    }
+    outs[s]!.push(id);
+  }
+  const n = goto.length;
+  const W = 1 << SHIFT;
+  const to = new Int32Array(n * W);
+  const fail = new Int32Array(n);
+  const queue: number[] = [];
+  for (let c = 0; c < W; c++) {
+    const t = goto[0]!.get(c);
+    to[c] = t ?? 0;
+    if (t !== undefined) queue.push(t);
+  }
+  for (let q = 0; q < queue.length; q++) {
+    const s = queue[q]!;
+    const f = fail[s]!;
+    for (const o of outs[f]!) if (!outs[s]!.includes(o)) outs[s]!.push(o);
+    for (let c = 0; c < W; c++) {
+      const t = goto[s]!.get(c);
+      if (t === undefined) to[s * W + c] = to[f * W + c]!;
+      else {
+        fail[t] = to[f * W + c]!;
+        to[s * W + c] = t;
+        queue.push(t);
+      }
+    }
+  }
+  const next = new Int32Array(n * W);
+  for (let i = 0; i < to.length; i++) next[i] = (to[i]! << SHIFT) | (outs[to[i]!]!.length ? OUT : 0);
+  const outAt = new Int32Array(n).fill(-1);
+  const out: number[] = [];
+  for (let s = 0; s < n; s++) {
+    if (outs[s]!.length === 0) continue;
+    outAt[s] = out.length;
+    out.push(...outs[s]!, -1);
+  }
+  const gatedAt = new Int32Array(gated.length + 1);
+  gated.forEach((g, i) => (gatedAt[i + 1] = gatedAt[i]! + g.length));
+  return { cls, next, outAt, out: Int32Array.from(out), length: Int32Array.from(length), gatedAt, gated: Int32Array.from(gated.flat()) };
+}
+
+/** How far a window may be widened to reach whitespace. */
+const WIDEN = 256;
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function widenStart(text: string, s: number): number {
+  for (let j = s - 1; j >= Math.max(0, s - WIDEN); j--) if (isSpace(text.charCodeAt(j))) return j + 1;
+  return s <= WIDEN ? 0 : s;
+}
+
+function widenEnd(text: string, e: number): number {
+  const n = text.length;
+  for (let j = e; j < Math.min(n, e + WIDEN); j++) if (isSpace(text.charCodeAt(j))) return j;
+  return n - e <= WIDEN ? n : e;
 }
 
 const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
 const genericRules = new Set(RULES.filter((r) => r.generic).map((r) => r.id));
 
+let defaultCompiled: { compiled: Compiled[]; ac: KeywordAutomaton } | null = null;
+
 export function formatDetector(rules: Rule[] = RULES): Detector {
-  const compiled = compile(rules);
+  // The default rules are compiled once (their regexes are reset before every use).
+  const built =
+    rules === RULES
+      ? (defaultCompiled ??= { compiled: rules.map(compileRule), ac: buildAutomaton(rules) })
+      : { compiled: rules.map(compileRule), ac: buildAutomaton(rules) };
+  const { compiled, ac } = built;
+  const R = rules.length;
+  // A rule's window around a keyword hit: from (hit end - maxLength) to (hit start + maxLength),
+  // or to the end of the text for unbounded rules.
+  const reach = Int32Array.from(rules.map((r) => r.maxLength));
+  const unbounded = Uint8Array.from(rules.map((r) => (r.unbounded ? 1 : 0)));
+  const gatedRules = new Set(ac.gated);
+  const ungated = rules.map((_, i) => i).filter((i) => !gatedRules.has(i));
+  const winStart = new Int32Array(R);
+  const winEnd = new Int32Array(R);
+  const windows: number[][] = rules.map(() => []);
   return {
     kind: 'format',
     maxMatchLength: Math.max(...rules.filter((r) => !r.unbounded).map((r) => r.maxLength)),
     find(text: string): Match[] {
-      const lower = text.toLowerCase();
+      const n = text.length;
       const out: Match[] = [];
-      for (const { rule, re } of compiled) {
-        if (rule.keywords?.length && !rule.keywords.some((k) => lower.includes(k))) continue;
-        re.lastIndex = 0;
-        for (const m of text.matchAll(re)) {
-          const g = rule.secretGroup ?? 0;
-          const span = m.indices?.[g];
-          const secret = m[g];
-          if (!span || secret === undefined) continue;
-          if (looksFake(secret, rule.allowRepeats)) continue;
-          if (rule.validate && !rule.validate(secret, m[0])) continue;
-          out.push({
-            detector: 'format',
-            rule: rule.id,
-            title: rule.title,
-            severity: rule.severity,
-            start: span[0],
-            end: span[1],
-          });
+      // Per rule: its merged windows as [start, end, start, end, ...]; `touched` lists the rules hit.
+      const touched: number[] = [];
+      winStart.fill(-1);
+      const { cls, next, outAt, out: outs, length, gatedAt, gated } = ac;
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s = next[(s & ROW) + cls[text.charCodeAt(i)]!]!;
+        if (s < OUT) continue;
+        for (let k = outAt[(s & ROW) >> SHIFT]!; outs[k]! >= 0; k++) {
+          const kw = outs[k]!;
+          const ks = i + 1 - length[kw]!;
+          for (let g = gatedAt[kw]!, gEnd = gatedAt[kw + 1]!; g < gEnd; g++) {
+            const ri = gated[g]!;
+            const ws = i + 1 - reach[ri]! > 0 ? i + 1 - reach[ri]! : 0;
+            const we = unbounded[ri] === 1 || ks + reach[ri]! > n ? n : ks + reach[ri]!;
+            if (winStart[ri]! >= 0 && ws <= winEnd[ri]!) {
+              if (we > winEnd[ri]!) winEnd[ri] = we;
+            } else {
+              if (winStart[ri]! >= 0) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
+              else {
+                touched.push(ri);
+                windows[ri]!.length = 0;
+              }
+              winStart[ri] = ws;
+              winEnd[ri] = we;
+            }
+          }
         }
+      }
+      for (const ri of touched) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
+      for (const ri of ungated) scan(compiled[ri]!, text, 0, n, out);
+      touched.sort((x, y) => x - y);
+      for (const ri of touched) {
+        const w = windows[ri]!;
+        let covered = 0;
+        for (let j = 0; j < w.length; j += 2) covered += w[j + 1]! - w[j]!;
+        if (covered * 2 >= n) {
+          scan(compiled[ri]!, text, 0, n, out);
+          continue;
+        }
+        // Widened windows that now touch are scanned as one.
+        let a = widenStart(text, w[0]!);
+        let b = widenEnd(text, w[1]!);
+        for (let j = 2; j < w.length; j += 2) {
+          const a2 = widenStart(text, w[j]!);
+          const b2 = widenEnd(text, w[j + 1]!);
+          if (a2 <= b) b = Math.max(b, b2);
+          else {
+            scan(compiled[ri]!, text, a, b, out);
+            [a, b] = [a2, b2];
+          }
+        }
+        scan(compiled[ri]!, text, a, b, out);
       }
       return out;
     },
   };
+}
+
+/** Runs one rule over text[from, to), appending its matches with offsets into the whole text. */
+function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to: number, out: Match[]): void {
+  const t = from === 0 && to === text.length ? text : text.slice(from, to);
+  re.lastIndex = 0;
+  const g = rule.secretGroup ?? 0;
+  for (let m = re.exec(t); m; m = re.exec(t)) {
+    if (m[0].length === 0) re.lastIndex++;
+    const span = m.indices?.[g];
+    const secret = m[g];
+    if (!span || secret === undefined) continue;
+    if (looksFake(secret, rule.allowRepeats)) continue;
+    if (rule.validate) {
+      const whole = namePrefix ? t.slice(prefixStart(t, m.index), m.index + m[0].length) : m[0];
+      if (!rule.validate(secret, whole)) continue;
+    }
+    out.push({
+      detector: 'format',
+      rule: rule.id,
+      title: rule.title,
+      severity: rule.severity,
+      start: span[0] + from,
+      end: span[1] + from,
+    });
+  }
 }
 
 export function entropyDetector(): Detector {
@@ -85,6 +319,13 @@ export function entropyDetector(): Detector {
       }));
     },
   };
+}
+
+/** The egress filter's detectors: format rules, high-entropy tokens, and echoes of the run's own secrets. */
+export function defaultDetectors(secrets: string[] = []): Detector[] {
+  const ds = [formatDetector(), entropyDetector()];
+  if (secrets.length) ds.push(contextDetector(secrets));
+  return ds;
 }
 
 /** Positive when `a` should label a merged finding over `b`. */

@@ -15,6 +15,12 @@
 // rule), base64 data URLs and image payloads, runs longer than MAX_TOKEN (payloads, not keys),
 // path-like runs (split at '/' unless the run has base64 padding or '+'), version strings and
 // hostnames (a '.' ends a token).
+//
+// Speed: token runs are found by probing every MIN_TOKEN-th character (a run of MIN_TOKEN or more
+// must contain a probe), so most of the text is never looked at; a run is judged by one pass over
+// its characters (cheap rejections first: too few digits and hex characters to be anything), and
+// the text before it (payload and digest contexts, public PEM blocks) is examined only for runs
+// that would otherwise be reported.
 
 import type { Severity } from './types';
 
@@ -27,6 +33,24 @@ export interface EntropyHit {
   end: number;
   severity: Severity;
   entropy: number;
+}
+
+const counts = new Int32Array(128);
+
+/** shannon() for ASCII text, without allocating. */
+function shannonAscii(s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) counts[s.charCodeAt(i) & 127]!++;
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) & 127;
+    const k = counts[c]!;
+    if (k === 0) continue;
+    const p = k / n;
+    h -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  return h;
 }
 
 export function shannon(s: string): number {
@@ -42,7 +66,13 @@ export function shannon(s: string): number {
 
 const HASH_LENGTHS = new Set([32, 40, 56, 64, 96, 128]);
 // '=' only as trailing padding: inside a run it is an assignment (NAME=value).
-const TOKEN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,3}/g;
+// What findHighEntropy reads as a token: runs of these characters, by a lookup table.
+const RUN_REST = /[A-Za-z0-9+/_-]*/y;
+// 0: not a token character; 1: digit; 2: hex letter; 3: other token character.
+const TOKEN_CHAR = new Uint8Array(0x10000);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') {
+  TOKEN_CHAR[c.charCodeAt(0)] = /[0-9]/.test(c) ? 1 : /[a-fA-F]/.test(c) ? 2 : 3;
+}
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGEST_PREFIX = /^(?:sha(?:1|224|256|384|512)|md5)[-_]/i;
 // Image/PDF payloads by their base64 magic, and SSH public key blobs (AAAAB3NzaC1yc2E…).
@@ -80,11 +110,29 @@ function wordy(s: string): boolean {
 }
 
 function judge(tok: string): { severity: Severity; entropy: number } | null {
-  if (tok.length < MIN_TOKEN || tok.length > MAX_TOKEN) return null;
+  const n = tok.length;
+  if (n < MIN_TOKEN || n > MAX_TOKEN) return null;
+  // Cheap first: every verdict needs two digits (mixed case), four (lowercase) or 32 hex characters.
+  let digits = 0;
+  let hex = 0;
+  for (let i = 0; i < n; i++) {
+    const c = tok.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      digits++;
+      hex++;
+    } else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hex++;
+  }
+  if (digits < 2 && hex < 32) return null;
+  if (hex === n) {
+    // Plain hex: no prefix, padding, UUID or payload shape applies.
+    if (n < 32 || HASH_LENGTHS.has(n)) return null;
+    const h = shannonAscii(tok);
+    return h >= 3.4 ? { severity: 'low', entropy: h } : null;
+  }
   if (UUID_LIKE.test(tok) || DIGEST_PREFIX.test(tok) || PAYLOAD_MAGIC.test(tok) || OBJECT_ID.test(tok)) return null;
   // `node-modules-<sha256>`, `build_<sha1>`: a word prefix on a hash is still a hash.
   const core = tok.replace(/=+$/, '').replace(/^(?:[A-Za-z]+[-_])+(?=[0-9a-f]{32,}$)/i, '');
-  const h = shannon(core);
+  const h = shannonAscii(core);
   if (/^[0-9a-f]+$/i.test(core)) {
     if (core.length < 32 || HASH_LENGTHS.has(core.length)) return null;
     return h >= 3.4 ? { severity: 'low', entropy: h } : null;
@@ -93,14 +141,14 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   if (/^[0-9a-f]+(?:[-_][0-9a-f]+)+$/i.test(core)) return null;
   const upper = /[A-Z]/.test(core);
   const lower = /[a-z]/.test(core);
-  const digits = (core.match(/[0-9]/g) ?? []).length;
-  if (upper && lower && digits >= 2) {
+  const coreDigits = (core.match(/[0-9]/g) ?? []).length;
+  if (upper && lower && coreDigits >= 2) {
     if (wordy(core)) return null;
     const need = Math.min(4.6, 0.84 * Math.log2(core.length));
     if (h < need) return null;
     return { severity: core.length >= 32 ? 'medium' : 'low', entropy: h };
   }
-  if (!upper && lower && digits >= 4 && core.length >= 32 && !wordy(core)) {
+  if (!upper && lower && coreDigits >= 4 && core.length >= 32 && !wordy(core)) {
     return h >= 4.2 ? { severity: 'low', entropy: h } : null;
   }
   return null;
@@ -108,25 +156,85 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
 
 export function findHighEntropy(text: string): EntropyHit[] {
   const hits: EntropyHit[] = [];
-  const publicBlocks = [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const);
-  for (const m of text.matchAll(TOKEN)) {
-    const start = m.index;
-    const run = m[0];
-    if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
-    if (run.length > MAX_TOKEN) continue;
-    const before = text.slice(Math.max(0, start - 40), start);
-    if (payloadContext(before) || PASSWORD_HASH.test(/\S*$/.exec(before)?.[0] ?? '')) continue;
+  const n = text.length;
+  let publicBlocks: (readonly [number, number])[] | null = null;
+  // Maximal runs of token characters, MIN_TOKEN or longer: each contains a probe position.
+  for (let j = MIN_TOKEN - 1; j < n;) {
+    if (TOKEN_CHAR[text.charCodeAt(j)] === 0) {
+      j += MIN_TOKEN;
+      continue;
+    }
+    let start = j;
+    while (start > 0 && TOKEN_CHAR[text.charCodeAt(start - 1)] !== 0) start--;
+    // The rest of the run by the regex engine: long runs (payloads) are common and skipped whole.
+    RUN_REST.lastIndex = j;
+    RUN_REST.exec(text);
+    const end = RUN_REST.lastIndex;
+    j = end + MIN_TOKEN;
+    const len = end - start;
+    if (len < MIN_TOKEN || len > MAX_TOKEN) continue;
+    // No piece of this run can be judged a secret (see judge): too few digits and hex characters,
+    // or plain hex of a digest's length.
+    let digits = 0;
+    let hex = 0;
+    let plus = false;
+    // The longest '/'-separated piece: a path's pieces are judged one by one.
+    let piece = 0;
+    let longest = 0;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      const k = TOKEN_CHAR[c]!;
+      if (k === 1) digits++;
+      if (k <= 2) hex++;
+      if (c === 47) {
+        if (piece > longest) longest = piece;
+        piece = 0;
+      } else {
+        piece++;
+        if (c === 43) plus = true;
+      }
+    }
+    if (piece > longest) longest = piece;
+    if (digits < 2 && hex < 32) continue;
+    if (longest < MIN_TOKEN && !plus && text.charCodeAt(end) !== 61) continue;
+    if (hex === len && (len < 32 || HASH_LENGTHS.has(len)) && text.charCodeAt(end) !== 61) continue;
+    if (len === 36 && hex === 32 && isUuidShape(text, start)) continue;
+    // Up to three '=' of base64 padding belong to the token.
+    let e = end;
+    while (e < n && e - end < 3 && text.charCodeAt(e) === 61) e++;
+    if (e - start > MAX_TOKEN) continue;
+    const run = text.slice(start, e);
     // A '/' inside a run is a path separator unless the run looks like padded/'+' base64.
     const pieces = run.includes('/') && !/[+]|=$/.test(run) ? splitKeep(run, '/') : [{ s: run, at: 0 }];
+    const found: EntropyHit[] = [];
     for (const p of pieces) {
+      if (p.s.length < MIN_TOKEN) continue;
       // Trim separators at the ends so "--foo" and "key_" do not change the verdict.
       const lead = p.s.length - p.s.replace(/^[-_/]+/, '').length;
       const tok = p.s.slice(lead).replace(/[-_/]+$/, '');
       const verdict = judge(tok);
-      if (verdict) hits.push({ start: start + p.at + lead, end: start + p.at + lead + tok.length, ...verdict });
+      if (verdict) found.push({ start: start + p.at + lead, end: start + p.at + lead + tok.length, ...verdict });
     }
+    if (found.length === 0) continue;
+    publicBlocks ??= [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const);
+    if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
+    const before = text.slice(Math.max(0, start - 40), start);
+    if (payloadContext(before) || PASSWORD_HASH.test(lastWord(before))) continue;
+    hits.push(...found);
   }
   return hits;
+}
+
+/** Hex in 8-4-4-4-12 groups (the caller counted 32 hex characters in 36). */
+function isUuidShape(text: string, at: number): boolean {
+  return [8, 13, 18, 23].every((k) => text.charCodeAt(at + k) === 45);
+}
+
+/** The non-whitespace characters at the end of `s`. */
+function lastWord(s: string): string {
+  let i = s.length;
+  while (i > 0 && !/\s/.test(s[i - 1]!)) i--;
+  return s.slice(i);
 }
 
 function splitKeep(s: string, sep: string): { s: string; at: number }[] {

@@ -33,6 +33,14 @@ export interface Rule {
   generic?: boolean;
   /** Skip the shared fake-value check (for formats whose real values contain long repeats). */
   allowRepeats?: boolean;
+  /**
+   * The same rule in a form that is faster to search, used by `detect.ts` instead of `pattern`: it
+   * starts at a literal (the secret-sounding name, `://`) and checks what the pattern has before
+   * that literal in a lookbehind. It reports the same secret group. With `namePrefix`, the match
+   * starts at the name: the detector re-finds the name prefix (up to 30 of [A-Za-z0-9_.-] after a
+   * non-alphanumeric) to hand `validate` the whole match.
+   */
+  scan?: { pattern: RegExp; namePrefix?: boolean };
 }
 
 // Values that a human wrote to stand for a secret, not a secret: docs examples, placeholders,
@@ -146,6 +154,8 @@ function pem(id: string, title: string, label: string): Rule {
   };
 }
 
+const URL_REST = `[^\\s:/@"'<>]{1,64}:([^\\s@/"'<>]{3,128})@[A-Za-z0-9.-]{1,253}`;
+
 /** `scheme://user:password@host`: the password is the secret. */
 function urlWithPassword(id: string, family: string, title: string, schemes: string, keywords: string[]): Rule {
   return {
@@ -153,7 +163,8 @@ function urlWithPassword(id: string, family: string, title: string, schemes: str
     family,
     title,
     severity: 'high',
-    pattern: new RegExp(`(?<![A-Za-z0-9+.-])(?:${schemes})://[^\\s:/@"'<>]{1,64}:([^\\s@/"'<>]{3,128})@[A-Za-z0-9.-]{1,253}`, 'gi'),
+    pattern: new RegExp(`(?<![A-Za-z0-9+.-])(?:${schemes})://${URL_REST}`, 'gi'),
+    scan: { pattern: new RegExp(`://(?<=(?<![A-Za-z0-9+.-])(?:${schemes})://)${URL_REST}`, 'gi') },
     keywords,
     secretGroup: 1,
     validate: (s) => !/^(?:password|pass|passwd|pwd|secret|\*+|x+)$/i.test(s),
@@ -181,16 +192,19 @@ function genericValue(s: string): boolean {
 const NOT_A_SECRET_NAME =
   /(?:hash|digest|checksum|fingerprint|sha\d*|md5|_id|count|length|len|limit|max|min|ttl|expir\w*|type|file|path|dir|url|uri|name|env|ref|version|size)["']?\s{0,3}(?:=|:|=>|:=)/i;
 
+const GENERIC_REST = `[A-Za-z0-9_]{0,10}["']?\\]?\\s{0,3}(?:=|:|=>|:=)\\s{0,3}["']?([^\\s"'\`,;]{8,100})`;
+
 function generic(id: string, title: string, names: string, keywords: string[]): Rule {
   return {
     id,
     family: 'generic',
     title,
     severity: 'medium',
-    pattern: new RegExp(
-      `(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,30}(?:${names})[A-Za-z0-9_]{0,10}["']?\\]?\\s{0,3}(?:=|:|=>|:=)\\s{0,3}["']?([^\\s"'\`,;]{8,100})`,
-      'gi',
-    ),
+    pattern: new RegExp(`(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,30}(?:${names})${GENERIC_REST}`, 'gi'),
+    scan: {
+      pattern: new RegExp(`(?:${names})(?<=(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,30}(?:${names}))${GENERIC_REST}`, 'gi'),
+      namePrefix: true,
+    },
     keywords,
     secretGroup: 1,
     validate: (secret, match) => genericValue(secret) && !NOT_A_SECRET_NAME.test(match),
@@ -224,7 +238,7 @@ export const RULES: Rule[] = [
     40,
     '[A-Za-z0-9/+=]{100,1024}',
     1024,
-    ['session', 'security-token'],
+    ['session_token', 'session-token', 'session.token', 'sessiontoken', 'security-token'],
   ),
   prefixed('aws-mws-key', 'aws', 'Amazon MWS auth token', 'high', `amzn\\.mws\\.${UUID}`, 45, { keywords: ['amzn.mws.'] }),
   {

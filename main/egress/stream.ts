@@ -15,9 +15,16 @@
 //   the detectors, and redaction replaces only matched bytes). A chunk that is not text (NULs or
 //   many invalid sequences) is scanned through its latin1 view and alerted on, but released
 //   unchanged: rewriting binary output would corrupt it.
-// - Memory per stream: the held bytes, a little released context, and the chunk being pushed.
+// - Scanning: a push is only appended while less than `holdBytes` is held; once that much is held
+//   the window (released context + held bytes) is scanned and released down to the longest match
+//   (`keepBytes`), so a byte is scanned about holdBytes / (holdBytes - keepBytes + push size) times,
+//   once for large pushes. Pure-ASCII windows are scanned through their latin1 view, valid UTF-8
+//   (a character cut at either end of the window aside) through Node's decoder, anything else
+//   through a per-byte decoder.
+// - Memory per stream: the held bytes, a little released context, and the chunk being pushed, in
+//   one buffer reused from push to push.
 // A finding carries where the secret was and a masked preview, never the secret.
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { detectAll } from './detect';
 import { maskPreview, type Detector, type DetectorKind, type Match, type Severity } from './types';
 
@@ -60,6 +67,8 @@ export const DEFAULT_MAX_HOLD_MS = 30;
 export const PEM_HOLD_LIMIT = 16 * 1024;
 /** Already released bytes kept before the held ones, so a match's left boundary is judged right. */
 const LEFT_CONTEXT = 64;
+/** Held at least this much after a scan, so a PEM BEGIN line is never released in part. */
+const PEM_LINE = 64;
 
 const PEM_BEGIN = /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----/g;
 const PEM_END = /-----END[A-Z0-9 ]*PRIVATE KEY-----/g;
@@ -71,8 +80,9 @@ export function holdBytesFor(detectors: Detector[]): number {
 
 interface Lane {
   name: StreamName;
-  /** Released context, then held bytes. */
-  buf: Buffer;
+  /** Released context, then held bytes: store[0, len). */
+  store: Buffer;
+  len: number;
   /** How many bytes at the start of buf were already released. */
   ctxLen: number;
   /** Absolute stream offset of buf[0]. */
@@ -95,6 +105,8 @@ interface ByteMatch {
 
 export class StreamScanner {
   readonly holdBytes: number;
+  /** Held back after a scan: the longest match plus one (at least a PEM BEGIN line), at most holdBytes. */
+  readonly keepBytes: number;
   readonly maxHoldMs: number;
   readonly policy: EgressPolicy;
   private readonly detectors: Detector[];
@@ -107,12 +119,15 @@ export class StreamScanner {
     this.opts = opts;
     this.detectors = opts.detectors;
     this.holdBytes = holdBytesFor(opts.detectors);
+    const longest = opts.detectors.reduce((n, d) => Math.max(n, d.maxMatchLength), 0);
+    this.keepBytes = Math.min(this.holdBytes, Math.max(longest + 1, PEM_LINE));
     this.maxHoldMs = opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
     this.policy = opts.policy ?? 'redact';
     this.clock = opts.clock ?? Date.now;
     const lane = (name: StreamName): Lane => ({
       name,
-      buf: Buffer.alloc(0),
+      store: Buffer.alloc(0),
+      len: 0,
       ctxLen: 0,
       base: 0,
       arrivals: [],
@@ -127,10 +142,12 @@ export class StreamScanner {
   push(stream: StreamName, chunk: Buffer): Released[] {
     if (chunk.length === 0) return [];
     const lane = this.lanes[stream];
-    const start = lane.base + lane.buf.length;
+    const start = lane.base + lane.len;
     if (looksBinary(chunk)) lane.binary.push([start, start + chunk.length]);
     lane.arrivals.push({ end: start + chunk.length, t: this.clock() });
-    lane.buf = lane.buf.length === 0 ? chunk : Buffer.concat([lane.buf, chunk]);
+    append(lane, chunk);
+    // Nothing has to be released before holdBytes are held (the timer releases earlier).
+    if (lane.len - lane.ctxLen < this.holdBytes) return [];
     return this.process(lane, 'push');
   }
 
@@ -165,18 +182,19 @@ export class StreamScanner {
 
   private dueAt(lane: Lane): number | null {
     const first = lane.arrivals[0];
-    if (!first || lane.buf.length === lane.ctxLen) return null;
+    if (!first || lane.len === lane.ctxLen) return null;
     if (lane.pemAt >= 0 && lane.pemAt <= lane.base + lane.ctxLen) return null;
     return first.t + this.maxHoldMs;
   }
 
   private process(lane: Lane, why: 'push' | 'due' | 'end'): Released[] {
-    const { buf, ctxLen, base } = lane;
+    const { ctxLen, base } = lane;
+    const buf = lane.store.subarray(0, lane.len);
     const W = buf.length;
     if (W === ctxLen) return [];
     lane.binary = lane.binary.filter(([, e]) => e > base);
     const latin1 = lane.binary.length > 0 || isAscii(buf);
-    const { text, byteAt } = latin1 ? latin1View(buf) : utf8View(buf);
+    const { text, byteAt } = latin1 ? latin1View(buf) : textView(buf);
 
     const found: ByteMatch[] = [];
     // Overlapping matches of several detectors are one finding (detectAll merges them).
@@ -211,7 +229,7 @@ export class StreamScanner {
 
     let R: number;
     if (why === 'push') {
-      R = Math.max(ctxLen, W - this.holdBytes);
+      R = Math.max(ctxLen, W - this.keepBytes);
       // A match starting before the release point is complete (it is shorter than the holdback):
       // release it whole, redacted, rather than hold part of it.
       for (const f of found) if (f.start < R) R = Math.max(R, f.end);
@@ -240,10 +258,12 @@ export class StreamScanner {
         : null;
 
     // Keep left context (more of it when little is held, so a secret cut by a timed release is
-    // still found with what follows), then the held bytes; copy so the pushed chunk is not pinned.
+    // still found with what follows), then the held bytes, at the front of the lane's buffer.
     const keep = Math.max(LEFT_CONTEXT, this.holdBytes - (W - R));
     const from = Math.max(0, R - keep);
-    lane.buf = Buffer.from(buf.subarray(from));
+    lane.store.copyWithin(0, from, W);
+    lane.len = W - from;
+    if (lane.store.length > 4 * Math.max(lane.len, 64 * 1024)) lane.store = Buffer.from(lane.store.subarray(0, lane.len));
     lane.base = base + from;
     lane.ctxLen = R - from;
     const releasedTo = base + R;
@@ -272,6 +292,18 @@ export class StreamScanner {
   }
 }
 
+/** Appends a chunk to the lane's buffer, growing it by doubling. */
+function append(lane: Lane, chunk: Buffer): void {
+  const need = lane.len + chunk.length;
+  if (need > lane.store.length) {
+    const grown = Buffer.allocUnsafe(Math.max(need, 2 * lane.store.length, 4096));
+    lane.store.copy(grown, 0, 0, lane.len);
+    lane.store = grown;
+  }
+  chunk.copy(lane.store, lane.len);
+  lane.len = need;
+}
+
 /** Released bytes [from, to) with matched ranges replaced by `[REDACTED:<rule>]` (overlaps merged). */
 function redactBytes(buf: Buffer, from: number, to: number, matches: ByteMatch[]): Buffer {
   const parts: Buffer[] = [];
@@ -284,25 +316,65 @@ function redactBytes(buf: Buffer, from: number, to: number, matches: ByteMatch[]
     at = e;
   }
   parts.push(buf.subarray(at, to));
+  // Always a copy: `buf` is the lane's buffer, reused by the next push.
   return Buffer.concat(parts);
-}
-
-function isAscii(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) if (buf[i]! > 0x7f) return false;
-  return true;
 }
 
 /** Binary: any NUL, or more invalid UTF-8 than a chunk cut mid-character at both ends explains. */
 function looksBinary(chunk: Buffer): boolean {
   if (chunk.indexOf(0) !== -1) return true;
   if (isUtf8(chunk)) return false;
+  const text = chunk.toString('utf8');
   let invalid = 0;
-  for (const c of chunk.toString('utf8')) if (c === '\ufffd') invalid++;
+  for (let at = text.indexOf('\ufffd'); at !== -1; at = text.indexOf('\ufffd', at + 1)) invalid++;
   return invalid > Math.max(6, chunk.length / 100);
 }
 
 function latin1View(buf: Buffer): { text: string; byteAt: (i: number) => number } {
   return { text: buf.toString('latin1'), byteAt: (i) => i };
+}
+
+/**
+ * utf8View's text and offsets, by Node's decoder when the window is valid UTF-8 but for a character
+ * cut at either end (each of those bytes is one U+FFFD, as utf8View has them); byte offsets are
+ * computed only for the indexes asked, in increasing order mostly.
+ */
+function textView(buf: Buffer): { text: string; byteAt: (i: number) => number } {
+  const len = buf.length;
+  let lead = 0;
+  while (lead < 3 && lead < len && (buf[lead]! & 0xc0) === 0x80) lead++;
+  let tail = 0;
+  for (let k = 1; k <= 3 && len - k >= lead; k++) {
+    const b = buf[len - k]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const size = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 1;
+    if (size > k) tail = k;
+    break;
+  }
+  if (!isUtf8(buf.subarray(lead, len - tail))) return utf8View(buf);
+  const mid = buf.toString('utf8', lead, len - tail);
+  const text = '\ufffd'.repeat(lead) + mid + '\ufffd'.repeat(tail);
+  let atUnit = 0;
+  let atByte = 0;
+  const midBytes = len - tail - lead;
+  return {
+    text,
+    byteAt: (i) => {
+      if (i <= lead) return i;
+      let j = i - lead;
+      if (j >= mid.length) return lead + midBytes + Math.min(j - mid.length, tail);
+      // Both units of a surrogate pair sit at the start of their 4-byte sequence.
+      const c = mid.charCodeAt(j - 1);
+      if (c >= 0xd800 && c <= 0xdbff) j--;
+      if (j < atUnit) {
+        atUnit = 0;
+        atByte = 0;
+      }
+      atByte += Buffer.byteLength(mid.slice(atUnit, j), 'utf8');
+      atUnit = j;
+      return lead + atByte;
+    },
+  };
 }
 
 /** UTF-8 decoded with each invalid byte as one U+FFFD, and the byte offset of every UTF-16 unit. */
