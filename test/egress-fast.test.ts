@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { contextDetector, encodedForms, MIN_SECRET_LENGTH } from '../main/egress/context';
-import { defaultDetectors, detectAll, entropyDetector, formatDetector } from '../main/egress/detect';
+import { defaultDetectors, detectAll, entropyDetector, formatDetector, redact } from '../main/egress/detect';
 import { findHighEntropy } from '../main/egress/entropy';
 import { looksFake, RULES } from '../main/egress/rules';
 import { StreamScanner, type Finding, type Released } from '../main/egress/stream';
@@ -217,6 +217,7 @@ function counting(d: Detector): { d: Detector; chars: () => number } {
         n += text.length;
         return d.find(text);
       },
+      ...(d.holdFor ? { holdFor: (text: string) => d.holdFor!(text) } : {}),
     },
     chars: () => n,
   };
@@ -224,11 +225,11 @@ function counting(d: Detector): { d: Detector; chars: () => number } {
 
 test('each byte is scanned a bounded number of times, for small pushes and large', () => {
   const f = new Fake(24);
-  const input = Buffer.from(corpus.join('\n').repeat(3));
+  const input = Buffer.from(benign.join('\n').repeat(6));
   const cases: [string, number, number][] = [
-    ['100-byte pushes', 100, 12],
-    ['4 KiB pushes', 4096, 2],
-    ['64 KiB pushes', 65536, 1.2],
+    ['100-byte pushes', 100, 1.5],
+    ['4 KiB pushes', 4096, 1.3],
+    ['64 KiB pushes', 65536, 1.1],
   ];
   for (const [name, size, bound] of cases) {
     const c = counting(formatDetector());
@@ -310,4 +311,34 @@ test('defaultDetectors: format, entropy, and context when there are secrets', ()
     detectAll('echo mo4t-run-s3cret-Vq9XzL2pT7', ds).map((m) => m.rule),
     ['context-echo'],
   );
+});
+
+test('positives of every rule, cut at every position where the scanner releases, are redacted whole', () => {
+  const f = new Fake(27);
+  const fmt = [formatDetector(), entropyDetector()];
+  const filler = 'the quick brown fox jumps over the lazy dog\n'.repeat(80);
+  assert.equal(detectAll(filler, fmt).length, 0, 'filler is clean');
+  let cuts = 0;
+  // Plus tokens only the entropy detector flags.
+  const tokens = Array.from({ length: 6 }, (_, i) => ({
+    id: `entropy-${i}`,
+    pos: [`value ${`Q7${f.s(AN, 30 + 20 * i)}`.replace(/[a-z]{3,}/g, 'x9Z')} end`],
+  }));
+  for (const rule of [...RULES.map((r) => ({ id: r.id, pos: SAMPLES[r.id]!(f).pos })), ...tokens]) {
+    for (const sample of rule.pos) {
+      const whole = `${filler}${sample}\n${filler}`;
+      const want = redact(whole, detectAll(whole, fmt));
+      assert.notEqual(want, whole, `${rule.id}: positive control`);
+      const step = Math.max(1, Math.floor(sample.length / 40));
+      for (let k = 1; k < sample.length; k += step) {
+        cuts++;
+        const s = new StreamScanner({ detectors: fmt });
+        // The first push ends inside the sample and is large enough to be scanned and released.
+        const first = Buffer.from(whole.slice(0, filler.length + k));
+        const out = [...s.push('stdout', first), ...s.push('stdout', Buffer.from(whole.slice(filler.length + k))), ...s.flush()];
+        assert.equal(Buffer.concat(out.map((r) => r.data)).toString(), want, `${rule.id} cut at ${k}`);
+      }
+    }
+  }
+  assert.ok(cuts > 1000, String(cuts));
 });

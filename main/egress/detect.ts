@@ -12,7 +12,7 @@
 // whose windows cover most of the text runs once over all of it. Unbounded rules (PEM blocks) run
 // from their first hit to the end of the text. Text without any keyword costs one pass and no regex.
 
-import { findHighEntropy, MAX_TOKEN } from './entropy';
+import { entropyHoldFor, findHighEntropy, MAX_TOKEN } from './entropy';
 import { looksFake, RULES, type Rule } from './rules';
 import { contextDetector } from './context';
 import type { Detector, DetectorKind, Match, Severity } from './types';
@@ -213,6 +213,13 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   const winStart = new Int32Array(R);
   const winEnd = new Int32Array(R);
   const windows: number[][] = rules.map(() => []);
+  // For holdFor: per rule, the start of its first keyword hit within maxLength of the end.
+  const recentHit = new Int32Array(R);
+  // Only for rules whose every keyword the automaton tracks (not the dense ones).
+  const tracked = (k: string): boolean => !DENSE.has(k.toLowerCase()) && [...k].every((ch) => ch.charCodeAt(0) <= 0xff);
+  const keywordAt = rules.map((r) => (r.keywords?.length && r.keywords.every(tracked) ? r.keywordAt : undefined));
+  const longestKeyword = rules.map((r) => Math.max(0, ...(r.keywords ?? []).map((k) => k.length)));
+  let lastText: string | null = null;
   return {
     kind: 'format',
     maxMatchLength: Math.max(...rules.filter((r) => !r.unbounded).map((r) => r.maxLength)),
@@ -222,6 +229,8 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       // Per rule: its merged windows as [start, end, start, end, ...]; `touched` lists the rules hit.
       const touched: number[] = [];
       winStart.fill(-1);
+      recentHit.fill(-1);
+      lastText = text;
       const { cls, next, outAt, out: outs, length, gatedAt, gated } = ac;
       let s = 0;
       for (let i = 0; i < n; i++) {
@@ -232,6 +241,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           const ks = i + 1 - length[kw]!;
           for (let g = gatedAt[kw]!, gEnd = gatedAt[kw + 1]!; g < gEnd; g++) {
             const ri = gated[g]!;
+            if (recentHit[ri]! < 0 && ks >= n - reach[ri]!) recentHit[ri] = ks;
             const ws = i + 1 - reach[ri]! > 0 ? i + 1 - reach[ri]! : 0;
             const we = unbounded[ri] === 1 || ks + reach[ri]! > n ? n : ks + reach[ri]!;
             if (winStart[ri]! >= 0 && ws <= winEnd[ri]!) {
@@ -275,6 +285,31 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       }
       return out;
     },
+    holdFor(text: string): number {
+      if (text !== lastText) this.find(text);
+      const n = text.length;
+      let hold = 0;
+      for (let ri = 0; ri < R; ri++) {
+        const r = rules[ri]!;
+        const at = keywordAt[ri];
+        if (r.unbounded) {
+          // A block (PGP, a key in JSON) seen begun near the end is held from its start; the
+          // stream scanner caps this at holdBytes.
+          const h = at === undefined ? r.maxLength : recentHit[ri]! >= 0 ? n - recentHit[ri]! + at : at + longestKeyword[ri]!;
+          if (h > hold) hold = h;
+          continue;
+        }
+        // A match still open at the end began within maxLength; with its keyword inside, at most
+        // keywordAt before the keyword, which is either seen (recentHit) or not complete yet.
+        let h = r.maxLength;
+        if (at !== undefined) {
+          h = Math.min(h, at + longestKeyword[ri]!);
+          if (recentHit[ri]! >= 0) h = Math.max(h, Math.min(r.maxLength, n - recentHit[ri]! + at));
+        }
+        if (h > hold) hold = h;
+      }
+      return Math.min(hold, n);
+    },
   };
 }
 
@@ -308,6 +343,7 @@ export function entropyDetector(): Detector {
   return {
     kind: 'entropy',
     maxMatchLength: MAX_TOKEN,
+    holdFor: entropyHoldFor,
     find(text: string): Match[] {
       return findHighEntropy(text).map((h) => ({
         detector: 'entropy',

@@ -225,6 +225,18 @@ export function findHighEntropy(text: string): EntropyHit[] {
   return hits;
 }
 
+/**
+ * How much of the end of `text` a token still open there takes: its run of token characters and
+ * '=' padding. A run already longer than any token judged (a payload) is held at MAX_TOKEN + 1,
+ * so what follows is still seen as part of a payload, not as a short token of its own.
+ */
+export function entropyHoldFor(text: string): number {
+  let i = text.length;
+  while (i > 0 && text.charCodeAt(i - 1) === 61 && text.length - i < 3) i--;
+  while (i > 0 && TOKEN_CHAR[text.charCodeAt(i - 1)] !== 0 && text.length - i <= MAX_TOKEN) i--;
+  return text.length - i;
+}
+
 /** Hex in 8-4-4-4-12 groups (the caller counted 32 hex characters in 36). */
 function isUuidShape(text: string, at: number): boolean {
   return [8, 13, 18, 23].every((k) => text.charCodeAt(at + k) === 45);

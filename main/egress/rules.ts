@@ -29,6 +29,13 @@ export interface Rule {
   maxLength: number;
   /** PEM blocks: BEGIN..END, not bounded by `maxLength`. */
   unbounded?: boolean;
+  /**
+   * A keyword is always inside a match, starting at most this many characters after the match
+   * starts. A streaming scanner then holds back less: without a keyword near the end, a match
+   * still in progress began at most keywordAt + the keyword's length characters ago. Absent: the
+   * keyword may be anywhere near the match, and `maxLength` is held back.
+   */
+  keywordAt?: number;
   /** Generic assignment rules: lose ties to vendor rules. */
   generic?: boolean;
   /** Skip the shared fake-value check (for formats whose real values contain long repeats). */
@@ -71,7 +78,7 @@ function prefixed(
   max: number,
   extra: Partial<Rule> = {},
 ): Rule {
-  return {
+  const rule: Rule = {
     id,
     family,
     title,
@@ -80,6 +87,37 @@ function prefixed(
     maxLength: max,
     ...extra,
   };
+  // Every keyword is the literal start of the token: it starts the match.
+  const head = literalHead(body).toLowerCase();
+  if (rule.keywords?.length && rule.keywordAt === undefined && rule.keywords.every((k) => head.startsWith(k))) rule.keywordAt = 0;
+  return rule;
+}
+
+/** The literal characters a regex source starts with (escaped punctuation unescaped). */
+export function literalHead(source: string): string {
+  let out = '';
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i]!;
+    let ch: string;
+    let next: number;
+    if (c === '\\') {
+      const d = source[i + 1];
+      if (d === undefined || /[A-Za-z0-9]/.test(d)) break;
+      ch = d;
+      next = i + 2;
+    } else if ('[](){}|?*+^$.'.includes(c)) break;
+    else {
+      ch = c;
+      next = i + 1;
+    }
+    // A quantifier after a character makes it optional or repeated: the literal ends before it.
+    const q = source[next];
+    if (q !== undefined && '?*+{'.includes(q)) break;
+    out += ch;
+    i = next;
+  }
+  return out;
 }
 
 // An assignment: `NAME = value`, `"name": "value"`, `name: value`, `--name value`, `NAME=value`.
@@ -109,6 +147,8 @@ function named(
     keywords,
     secretGroup: 1,
     maxLength: nameMax + ASSIGN_MAX + valueMax,
+    // The keywords are pieces of the name, which starts the match.
+    keywordAt: nameMax,
     ...extra,
   };
 }
@@ -147,6 +187,7 @@ function pem(id: string, title: string, label: string): Rule {
     // To the END line, or to the end of the text when the block is cut short.
     pattern: new RegExp(`${begin}(?:[\\s\\S]*?${end}|[\\s\\S]*$)`, 'g'),
     keywords: [`begin ${label.toLowerCase()}`],
+    keywordAt: 5,
     validate: pemHasBody,
     maxLength: 16384,
     unbounded: true,
@@ -166,6 +207,8 @@ function urlWithPassword(id: string, family: string, title: string, schemes: str
     pattern: new RegExp(`(?<![A-Za-z0-9+.-])(?:${schemes})://${URL_REST}`, 'gi'),
     scan: { pattern: new RegExp(`://(?<=(?<![A-Za-z0-9+.-])(?:${schemes})://)${URL_REST}`, 'gi') },
     keywords,
+    // The keywords are the scheme (at most 21 characters) or '://' after it.
+    keywordAt: 21,
     secretGroup: 1,
     validate: (s) => !/^(?:password|pass|passwd|pwd|secret|\*+|x+)$/i.test(s),
     maxLength: 24 + 3 + 64 + 1 + 128 + 1 + 253,
@@ -206,6 +249,8 @@ function generic(id: string, title: string, names: string, keywords: string[]): 
       namePrefix: true,
     },
     keywords,
+    // Up to 30 name characters, then the name (the keywords are in its first 24).
+    keywordAt: 54,
     secretGroup: 1,
     validate: (secret, match) => genericValue(secret) && !NOT_A_SECRET_NAME.test(match),
     maxLength: 30 + 24 + 10 + 1 + 1 + 3 + 2 + 3 + 1 + 100,
@@ -249,6 +294,7 @@ export const RULES: Rule[] = [
     pattern:
       /"private_key"\s{0,3}:\s{0,3}"(-----BEGIN PRIVATE KEY-----(?:\\n|[A-Za-z0-9+/=]){64,4000}?-----END PRIVATE KEY-----(?:\\n)?)"/g,
     keywords: ['"private_key"'],
+    keywordAt: 0,
     secretGroup: 1,
     maxLength: 4100,
     unbounded: true,
@@ -279,6 +325,7 @@ export const RULES: Rule[] = [
     severity: 'critical',
     pattern: /AccountKey=([A-Za-z0-9+/]{86}==)/g,
     keywords: ['accountkey='],
+    keywordAt: 0,
     secretGroup: 1,
     maxLength: 99,
   },
@@ -300,6 +347,7 @@ export const RULES: Rule[] = [
     severity: 'critical',
     pattern: /SharedAccessKey=([A-Za-z0-9+/]{43}=)/g,
     keywords: ['sharedaccesskey='],
+    keywordAt: 0,
     secretGroup: 1,
     maxLength: 60,
   },
@@ -310,6 +358,8 @@ export const RULES: Rule[] = [
     severity: 'high',
     pattern: /[?&]sv=\d{4}-\d{2}-\d{2}&[^\s"'<>]{0,300}?sig=([A-Za-z0-9%+/=]{40,120})/g,
     keywords: ['sig='],
+    // '?sv=' and a date, at most 300 characters, then 'sig='.
+    keywordAt: 315,
     secretGroup: 1,
     maxLength: 440,
   },
@@ -466,6 +516,7 @@ export const RULES: Rule[] = [
     severity: 'high',
     pattern: /"auth"\s{0,3}:\s{0,3}"([A-Za-z0-9+/]{16,400}={0,2})"/g,
     keywords: ['"auth"'],
+    keywordAt: 0,
     secretGroup: 1,
     // base64 of user:password
     validate: (s) => /^[^:\s]{1,100}:\S{1,200}$/.test(Buffer.from(s, 'base64').toString('latin1')),
@@ -854,6 +905,7 @@ export const RULES: Rule[] = [
     severity: 'critical',
     pattern: /PuTTY-User-Key-File-[0-9]: [a-z0-9-]{3,40}/g,
     keywords: ['putty-user-key-file-'],
+    keywordAt: 0,
     maxLength: 64,
   },
 
@@ -865,6 +917,7 @@ export const RULES: Rule[] = [
     severity: 'low',
     pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,400}\.eyJ[A-Za-z0-9_-]{10,1600}\.[A-Za-z0-9_-]{16,700}(?![A-Za-z0-9_-])/g,
     keywords: ['eyj'],
+    keywordAt: 0,
     validate: isJwtHeader,
     maxLength: 2708,
   },
@@ -875,6 +928,8 @@ export const RULES: Rule[] = [
     severity: 'medium',
     pattern: /authorization["']?\s{0,3}[:=]\s{0,3}["']?bearer\s{1,3}([A-Za-z0-9._~+/-]{20,2700}={0,2})/gi,
     keywords: ['bearer'],
+    // `authorization` and its separator (at most 22 characters) come first.
+    keywordAt: 22,
     secretGroup: 1,
     maxLength: 2750,
   },
@@ -885,6 +940,7 @@ export const RULES: Rule[] = [
     severity: 'high',
     pattern: /authorization["']?\s{0,3}[:=]\s{0,3}["']?basic\s{1,3}([A-Za-z0-9+/]{8,300}={0,2})/gi,
     keywords: ['basic'],
+    keywordAt: 22,
     secretGroup: 1,
     validate: (s) => Buffer.from(s, 'base64').toString('latin1').includes(':'),
     maxLength: 332,
@@ -896,6 +952,7 @@ export const RULES: Rule[] = [
     severity: 'high',
     pattern: /machine\s{1,3}\S{1,253}\s{1,3}login\s{1,3}\S{1,100}\s{1,3}password\s{1,3}(\S{3,128})/g,
     keywords: ['machine'],
+    keywordAt: 0,
     secretGroup: 1,
     validate: (s) => !looksFake(s),
     maxLength: 520,

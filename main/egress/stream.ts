@@ -16,11 +16,13 @@
 //   many invalid sequences) is scanned through its latin1 view and alerted on, but released
 //   unchanged: rewriting binary output would corrupt it.
 // - Scanning: a push is only appended while less than `holdBytes` is held; once that much is held
-//   the window (released context + held bytes) is scanned and released down to the longest match
-//   (`keepBytes`), so a byte is scanned about holdBytes / (holdBytes - keepBytes + push size) times,
-//   once for large pushes. Pure-ASCII windows are scanned through their latin1 view, valid UTF-8
-//   (a character cut at either end of the window aside) through Node's decoder, anything else
-//   through a per-byte decoder.
+//   the window (released context + held bytes) is scanned and released down to what could still
+//   begin a match: each detector says how much (Detector.holdFor: for the format rules, a keyword
+//   seen near the end or a token prefix, usually a few hundred bytes; for the entropy detector, an
+//   open token run), else its maxMatchLength. So a byte is scanned about holdBytes / (holdBytes -
+//   held + push size) times: once for large pushes, about 1.2 times for small ones. Pure-ASCII
+//   windows are scanned through their latin1 view, valid UTF-8 (a character cut at either end of
+//   the window aside) through Node's decoder, anything else through a per-byte decoder.
 // - Memory per stream: the held bytes, a little released context, and the chunk being pushed, in
 //   one buffer reused from push to push.
 // A finding carries where the secret was and a masked preview, never the secret.
@@ -105,8 +107,6 @@ interface ByteMatch {
 
 export class StreamScanner {
   readonly holdBytes: number;
-  /** Held back after a scan: the longest match plus one (at least a PEM BEGIN line), at most holdBytes. */
-  readonly keepBytes: number;
   readonly maxHoldMs: number;
   readonly policy: EgressPolicy;
   private readonly detectors: Detector[];
@@ -119,8 +119,6 @@ export class StreamScanner {
     this.opts = opts;
     this.detectors = opts.detectors;
     this.holdBytes = holdBytesFor(opts.detectors);
-    const longest = opts.detectors.reduce((n, d) => Math.max(n, d.maxMatchLength), 0);
-    this.keepBytes = Math.min(this.holdBytes, Math.max(longest + 1, PEM_LINE));
     this.maxHoldMs = opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
     this.policy = opts.policy ?? 'redact';
     this.clock = opts.clock ?? Date.now;
@@ -229,7 +227,12 @@ export class StreamScanner {
 
     let R: number;
     if (why === 'push') {
-      R = Math.max(ctxLen, W - this.keepBytes);
+      // Hold back what could still begin a match (each detector's holdFor, else its longest match),
+      // plus one, and at least a PEM BEGIN line; never more than holdBytes.
+      let tail = 0;
+      for (const d of this.detectors) tail = Math.max(tail, d.holdFor ? d.holdFor(text) : d.maxMatchLength);
+      const keep = Math.min(this.holdBytes, Math.max(PEM_LINE, W - byteAt(Math.max(0, text.length - tail - 1))));
+      R = Math.max(ctxLen, W - keep);
       // A match starting before the release point is complete (it is shorter than the holdback):
       // release it whole, redacted, rather than hold part of it.
       for (const f of found) if (f.start < R) R = Math.max(R, f.end);
@@ -257,9 +260,10 @@ export class StreamScanner {
           )
         : null;
 
-    // Keep left context (more of it when little is held, so a secret cut by a timed release is
-    // still found with what follows), then the held bytes, at the front of the lane's buffer.
-    const keep = Math.max(LEFT_CONTEXT, this.holdBytes - (W - R));
+    // Keep left context, then the held bytes, at the front of the lane's buffer. After a push
+    // every match starting before R was complete and reported; after a timed release (or at the
+    // end) one may have been cut, so more context is kept for it to be found with what follows.
+    const keep = why === 'push' ? LEFT_CONTEXT : Math.max(LEFT_CONTEXT, this.holdBytes - (W - R));
     const from = Math.max(0, R - keep);
     lane.store.copyWithin(0, from, W);
     lane.len = W - from;

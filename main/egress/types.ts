@@ -26,6 +26,12 @@ export interface Detector {
   kind: DetectorKind;
   find(text: string): Match[];
   maxMatchLength: number;
+  /**
+   * Optional: how many characters at the end of `text` could begin a match that what follows
+   * completes (at most maxMatchLength). A streaming scanner holds back only that much after
+   * scanning; without it, maxMatchLength. Called after find() on the same text.
+   */
+  holdFor?(text: string): number;
 }
 
 /** `AKIA************MPLE`: the first and last four characters (fewer for short secrets), the rest starred. */
