@@ -68,7 +68,8 @@ NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
 # ---------------------------------------------------------------------------------------------
 # System packages: "package:probe", the probe a command on the PATH or an absolute path. Probing
 # for the command rather than the package leaves alone a Docker installed another way (docker-ce).
-BASE_PKGS=(docker.io:dockerd runsc:runsc debootstrap:debootstrap)
+# gcc + libc6-dev: the static forwarder inside sandboxes with network egress (scripts/build-netfwd.sh)
+BASE_PKGS=(docker.io:dockerd runsc:runsc debootstrap:debootstrap gcc:gcc libc6-dev:/usr/include/stdio.h)
 TEST_PKGS=(
   openssh-server:sshd
   gnome-keyring:gnome-keyring-daemon
@@ -145,6 +146,8 @@ fi
 # runtimeArgs --network=none: Moat's sandboxes never have a network (they run with NetworkMode
 # none), so the sandbox's own network stack is not needed, and without it runsc also works on
 # hosts where its networking fails to start (nested VMs, restricted kernels).
+# A second runtime, runsc-egress, adds --host-uds=open: runs with an allowlist use it to reach the
+# one unix socket of Moat's filtering proxy mounted into the sandbox (still no network device).
 DAEMON_JSON=${MOAT_DOCKER_DAEMON_JSON:-/etc/docker/daemon.json}
 RUNSC=$(command -v runsc || true)
 JSON_CHANGED=0
@@ -185,13 +188,16 @@ const runtimes = (conf.runtimes && typeof conf.runtimes === 'object') ? conf.run
 const prev = runtimes.runsc && typeof runtimes.runsc === 'object' ? runtimes.runsc : {};
 const args = (Array.isArray(prev.runtimeArgs) ? prev.runtimeArgs : []).filter((a) => !/^--network(=|$)/.test(a));
 runtimes.runsc = { ...prev, path: runsc, runtimeArgs: [...args, '--network=none'] };
+const prevEgress = runtimes['runsc-egress'] && typeof runtimes['runsc-egress'] === 'object' ? runtimes['runsc-egress'] : {};
+const egressArgs = (Array.isArray(prevEgress.runtimeArgs) ? prevEgress.runtimeArgs : []).filter((a) => !/^--(network|host-uds)(=|$)/.test(a));
+runtimes['runsc-egress'] = { ...prevEgress, path: runsc, runtimeArgs: [...egressArgs, '--network=none', '--host-uds=open'] };
 conf.runtimes = runtimes;
 if (JSON.stringify(conf) === before) {
   console.log('unchanged');
   process.exit(0);
 }
 if (canWrite !== '1') {
-  console.error(`setup: ${file} needs the runsc runtime; as root, merge in: ${JSON.stringify({ runtimes: { runsc: runtimes.runsc } })}`);
+  console.error(`setup: ${file} needs the runsc runtime; as root, merge in: ${JSON.stringify({ runtimes: { runsc: runtimes.runsc, 'runsc-egress': runtimes['runsc-egress'] } })}`);
   console.log('unwritable');
   process.exit(0);
 }
@@ -206,6 +212,7 @@ JS
   if [ "$RESULT" = changed ]; then
     JSON_CHANGED=1
     say "registered runsc ($RUNSC, --network=none) in $DAEMON_JSON"
+    say "registered runsc-egress ($RUNSC, --network=none --host-uds=open) in $DAEMON_JSON"
   fi
 else
   warn "runsc (gVisor) is not installed: sandboxes cannot run under gVisor until it is"
@@ -228,16 +235,17 @@ if command -v docker >/dev/null 2>&1; then
 fi
 
 has_runsc_runtime() { docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; }
+has_egress_runtime() { docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc-egress"'; }
 # Only when the live daemon uses the config file we edited.
 if [ "$DOCKER_UP" = 1 ] && [ -n "$RUNSC" ] && [ "$DAEMON_JSON" = /etc/docker/daemon.json ]; then
-  if [ "$JSON_CHANGED" = 1 ] || ! has_runsc_runtime; then
+  if [ "$JSON_CHANGED" = 1 ] || ! has_runsc_runtime || ! has_egress_runtime; then
     if [ "$IS_ROOT" = 1 ]; then
       bash scripts/dockerd.sh reload # SIGHUP: dockerd re-reads its runtimes, running containers stay
       for _ in $(seq 1 20); do
-        has_runsc_runtime && break
+        has_runsc_runtime && has_egress_runtime && break
         sleep 0.5
       done
-      if ! has_runsc_runtime; then
+      if ! has_runsc_runtime || ! has_egress_runtime; then
         say "runsc not listed after a reload: restarting dockerd"
         bash scripts/dockerd.sh restart
       fi
@@ -245,10 +253,19 @@ if [ "$DOCKER_UP" = 1 ] && [ -n "$RUNSC" ] && [ "$DAEMON_JSON" = /etc/docker/dae
         warn "dockerd does not list the runsc runtime; check $DAEMON_JSON and docker info"
         exit 1
       }
+      has_egress_runtime || warn "dockerd does not list the runsc-egress runtime: runs with network egress will be refused; check $DAEMON_JSON"
     else
       warn "the Docker daemon does not list runsc yet; as root: bash scripts/dockerd.sh reload"
     fi
   fi
+fi
+
+# The forwarder inside sandboxes with network egress: a static binary in the cache (outside the
+# clone), rebuilt when its source changes; build-netfwd.sh says so on stderr when it builds.
+if command -v gcc >/dev/null 2>&1; then
+  bash scripts/build-netfwd.sh >/dev/null || warn "the egress forwarder did not build: runs with network egress will be refused"
+else
+  warn "gcc is not installed: the egress forwarder cannot be built (runs with network egress will be refused)"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -52,11 +52,24 @@ describe('checklist from recorded outputs', () => {
       'docker-access': 'n/a',
       'daemon-json': 'ok',
       runsc: 'ok',
+      // recorded before Moat registered runsc-egress: missing, which does not stop CPU sandboxes
+      'egress-runtime': 'missing',
       images: 'ok',
       nvidia: 'n/a',
       nvproxy: 'n/a',
     });
     assert.equal(c.ready, true);
+    // once Prepare registered it (runsc with --network=none --host-uds=open), the item is ok
+    const egress = (args: string[]) =>
+      checklistFromFacts({
+        ...c.facts,
+        docker: {
+          ...c.facts.docker,
+          runtimes: { ...c.facts.docker.runtimes, 'runsc-egress': { path: '/usr/bin/runsc', runtimeArgs: args } },
+        },
+      }).items.find((i) => i.id === 'egress-runtime')!.status;
+    assert.equal(egress(['--network=none', '--host-uds=open']), 'ok');
+    assert.equal(egress(['--network=none']), 'missing');
     assert.equal(c.facts.os.id, 'debian');
     assert.equal(c.facts.os.versionId, '12');
     assert.equal(c.facts.runsc.registeredAs, 'runsc');

@@ -12,7 +12,14 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { GPU_UNVERIFIED, NVPROXY_RUNTIME, nvproxyRuntimeEntry } from '../main/remote/nvproxy';
 import { checkScript, checklistFromFacts, parseCheckOutput, type Exec, type HostChecklist } from '../main/remote/prepare-check';
-import { PrepareRefusedError, daemonJsonMergeScript, planPreparation, type PlanOptions, type PrepPlan } from '../main/remote/prepare-plan';
+import {
+  PrepareRefusedError,
+  daemonJsonMergeScript,
+  egressRuntimeEntry,
+  planPreparation,
+  type PlanOptions,
+  type PrepPlan,
+} from '../main/remote/prepare-plan';
 import { runPreparation, stepOutcome, type PrepEvent } from '../main/remote/prepare-run';
 import { skipUnlessReady } from './helpers/engine';
 
@@ -215,9 +222,22 @@ describe('daemon.json merge, run for real with python3', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /changed/);
     assert.deepEqual(JSON.parse(readFileSync(f, 'utf8')), {
-      runtimes: { runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--network=none'] } },
+      runtimes: {
+        runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--network=none'] },
+        'runsc-egress': { path: '/usr/bin/runsc', runtimeArgs: ['--network=none', '--host-uds=open'] },
+      },
     });
     assert.deepEqual(others(f), []);
+  });
+
+  test('the egress runtime is registered beside runsc; runsc itself never keeps a --host-uds', () => {
+    const f = fresh('{"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--host-uds=all","--network=none"]}}}');
+    assert.equal(merge(f, 'apply').code, 0);
+    const rt = JSON.parse(readFileSync(f, 'utf8')).runtimes;
+    assert.deepEqual(rt.runsc, { path: '/usr/bin/runsc', runtimeArgs: ['--network=none'] });
+    assert.deepEqual(rt['runsc-egress'], egressRuntimeEntry('/usr/bin/runsc'));
+    assert.deepEqual(egressRuntimeEntry('/usr/bin/runsc').runtimeArgs, ['--network=none', '--host-uds=open']);
+    assert.equal(merge(f, 'check').stdout, 'unchanged\n');
   });
 
   test('other settings survive; the backup holds the original bytes; a second run changes nothing', () => {

@@ -23,7 +23,12 @@ import {
 export type Exec = (command: string, opts?: { timeoutMs?: number }) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
 export type CheckStatus = 'ok' | 'missing' | 'problem' | 'n/a';
-export type CheckId = 'os' | 'privileges' | 'docker' | 'docker-access' | 'daemon-json' | 'runsc' | 'images' | 'nvidia' | 'nvproxy';
+export type CheckId =
+  'os' | 'privileges' | 'docker' | 'docker-access' | 'daemon-json' | 'runsc' | 'egress-runtime' | 'images' | 'nvidia' | 'nvproxy';
+
+/** The runtime for runs with network egress: runsc with --network=none --host-uds=open (scripts/setup.sh registers it locally). */
+export const EGRESS_RUNTIME_NAME = 'runsc-egress';
+export const EGRESS_RUNTIME_ARGS: readonly string[] = ['--network=none', '--host-uds=open'];
 
 export interface CheckItem {
   id: CheckId;
@@ -551,6 +556,33 @@ export function checklistFromFacts(f: HostFacts): HostChecklist {
       detail: `runsc ${r.version ?? ''} is registered as the Docker runtime "${r.registeredAs}".`,
     });
 
+  const egress = d.runtimes[EGRESS_RUNTIME_NAME];
+  const egressArgs = egress?.runtimeArgs ?? [];
+  if (!r.installed || !d.answering)
+    add({
+      id: 'egress-runtime',
+      label: 'Network egress runtime (runsc-egress)',
+      status: 'n/a',
+      detail: 'Can be checked once runsc is installed and Docker answers.',
+    });
+  else if (egress && EGRESS_RUNTIME_ARGS.every((a) => egressArgs.includes(a)))
+    add({
+      id: 'egress-runtime',
+      label: 'Network egress runtime (runsc-egress)',
+      status: 'ok',
+      detail: `Runtime "${EGRESS_RUNTIME_NAME}" is registered (${egressArgs.join(' ')}).`,
+    });
+  else
+    add({
+      id: 'egress-runtime',
+      label: 'Network egress runtime (runsc-egress)',
+      status: 'missing',
+      detail: egress
+        ? `Runtime "${EGRESS_RUNTIME_NAME}" is registered without ${EGRESS_RUNTIME_ARGS.join(' ')}.`
+        : `Runtime "${EGRESS_RUNTIME_NAME}" (runsc with ${EGRESS_RUNTIME_ARGS.join(' ')}, for runs with an allowlist) is not registered. Runs without network do not need it.`,
+      fix: `Prepare registers it in ${DAEMON_JSON} beside runsc and reloads dockerd.`,
+    });
+
   if (!d.answering) add({ id: 'images', label: 'Template images', status: 'n/a', detail: 'Images can be checked once Docker answers.' });
   else {
     const missing = f.images.filter((i) => !i.official.present && !i.local.present);
@@ -632,7 +664,8 @@ export function checklistFromFacts(f: HostFacts): HostChecklist {
     });
   }
 
-  return { items, facts: f, ready: items.every((i) => i.status === 'ok' || i.status === 'n/a') };
+  // The egress runtime is for runs with an allowlist only: CPU sandboxes run without it.
+  return { items, facts: f, ready: items.every((i) => i.status === 'ok' || i.status === 'n/a' || i.id === 'egress-runtime') };
 }
 
 export const CHECK_TIMEOUT_MS = 90_000;

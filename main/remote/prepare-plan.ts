@@ -12,7 +12,15 @@
 import { MoatError } from '../../shared/errors';
 import { DEBIAN_SUITE, importChanges, recipeHash } from '../sandbox/images/recipe';
 import { TEMPLATES, type TemplateDef } from '../sandbox/templates';
-import { DAEMON_JSON, SUPPORTED_OS, shq, type HostChecklist, type HostFacts } from './prepare-check';
+import {
+  DAEMON_JSON,
+  EGRESS_RUNTIME_ARGS,
+  EGRESS_RUNTIME_NAME,
+  SUPPORTED_OS,
+  shq,
+  type HostChecklist,
+  type HostFacts,
+} from './prepare-check';
 import { NVPROXY_RUNTIME, describeNvproxySupport, nvproxyRuntimeEntry, runscRuntimeEntry, type RuntimeEntry } from './nvproxy';
 
 export type PrepareRefusal =
@@ -177,7 +185,7 @@ export interface MergeOptions {
 /** `merge check|apply`: a sh function around the embedded python3 program (see above). */
 function mergeFunction(opts: MergeOptions): string {
   const runsc = '@RUNSC@';
-  const runtimes: Record<string, RuntimeEntry> = { runsc: runscRuntimeEntry(runsc) };
+  const runtimes: Record<string, RuntimeEntry> = { runsc: runscRuntimeEntry(runsc), [EGRESS_RUNTIME_NAME]: egressRuntimeEntry(runsc) };
   if (opts.nvproxy) runtimes[NVPROXY_RUNTIME] = nvproxyRuntimeEntry(runsc, { dockerHook: opts.nvproxyDockerHook });
   const runscValue = opts.runscPath ? shq(opts.runscPath) : '"$(command -v runsc || echo /usr/bin/runsc)"';
   return `merge() {
@@ -192,8 +200,18 @@ PY
 }`;
 }
 
-// Flags Moat sets on its runtimes; any other runtimeArgs the user gave are kept.
-const OWNED_FLAGS = ['--network', '--nvproxy', '--nvproxy-docker'];
+/**
+ * The runtime for runs with network egress: as runsc, plus --host-uds=open, which lets the sandbox
+ * connect to the one unix socket of Moat's filtering proxy mounted into it (it still has no network
+ * device). Default runs never use it (findGvisorRuntime skips runtimes with --host-uds).
+ */
+export function egressRuntimeEntry(runscPath: string): RuntimeEntry {
+  return { path: runscPath, runtimeArgs: [...EGRESS_RUNTIME_ARGS] };
+}
+
+// Flags Moat sets on its runtimes; any other runtimeArgs the user gave are kept. --host-uds is
+// owned too: only the egress runtime gets it, never runsc itself.
+const OWNED_FLAGS = ['--network', '--nvproxy', '--nvproxy-docker', '--host-uds'];
 
 const MERGE_PY = `import json, os, sys, time
 path, mode, runsc, wanted_text = sys.argv[1:5]
@@ -483,11 +501,14 @@ apt_install runsc`,
       );
   }
 
-  const names = ['runsc', ...(opts.nvproxy ? [NVPROXY_RUNTIME] : [])];
+  const names = ['runsc', EGRESS_RUNTIME_NAME, ...(opts.nvproxy ? [NVPROXY_RUNTIME] : [])];
   add({
     id: 'daemon-json',
     label: `Register ${names.join(' and ')} in ${file}`,
-    needed: !f.daemonJson.runtimes.runsc || (!!opts.nvproxy && !f.daemonJson.runtimes[NVPROXY_RUNTIME]),
+    needed:
+      !f.daemonJson.runtimes.runsc ||
+      !f.daemonJson.runtimes[EGRESS_RUNTIME_NAME] ||
+      (!!opts.nvproxy && !f.daemonJson.runtimes[NVPROXY_RUNTIME]),
     timeoutMs: MIN,
     script: stepScript(mode, {
       helpers: mergeFunction({ file, nvproxy: opts.nvproxy, nvproxyDockerHook: opts.nvproxyDockerHook }),
@@ -501,7 +522,7 @@ apt_install runsc`,
   add({
     id: 'dockerd-reload',
     label: 'Docker knows the runtimes (dockerd reloaded)',
-    needed: !f.docker.runtimes.runsc || (!!opts.nvproxy && !f.docker.runtimes[NVPROXY_RUNTIME]),
+    needed: !f.docker.runtimes.runsc || !f.docker.runtimes[EGRESS_RUNTIME_NAME] || (!!opts.nvproxy && !f.docker.runtimes[NVPROXY_RUNTIME]),
     timeoutMs: 2 * MIN,
     script: stepScript(mode, {
       helpers: `LIVE_PY=${shq(LIVE_MATCHES_PY)}`,

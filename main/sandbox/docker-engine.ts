@@ -24,22 +24,19 @@ import {
   EngineTimeoutError,
   engineErrorMessage,
   engineUnavailable,
+  findEgressRuntime,
   findGvisorRuntime,
   isConnectionError,
   type EngineConfig,
   type EngineDeadlines,
   type EngineState,
   type PidsWatch,
+  type RuntimeInfo,
   type SandboxEngine,
   type SandboxListing,
   type SandboxState,
   type StatsWatch,
 } from './engine';
-
-interface RuntimeInfo {
-  path?: string;
-  runtimeType?: string;
-}
 
 /**
  * Runs `call` with an AbortSignal; fails with EngineTimeoutError (and aborts) after `ms`, or with
@@ -119,7 +116,13 @@ export class DockerEngine implements SandboxEngine {
         Runtimes?: Record<string, RuntimeInfo>;
       };
       const gvisorRuntime = findGvisorRuntime(info.Runtimes);
-      this.state = { connected: true, version: info.ServerVersion, ...(gvisorRuntime ? { gvisorRuntime } : {}) };
+      const egressRuntime = findEgressRuntime(info.Runtimes);
+      this.state = {
+        connected: true,
+        version: info.ServerVersion,
+        ...(gvisorRuntime ? { gvisorRuntime } : {}),
+        ...(egressRuntime ? { egressRuntime } : {}),
+      };
     } catch (err) {
       this.state = { connected: false, error: engineErrorMessage(err) };
     }

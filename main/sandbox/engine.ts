@@ -14,9 +14,9 @@ export interface EngineState {
   connected: boolean;
   version?: string;
   error?: string;
-  /** Name of a runtime whose binary is gVisor's runsc, if any. */
+  /** Name of a runtime whose binary is gVisor's runsc, if any (never one that may reach host sockets). */
   gvisorRuntime?: string;
-  /** Name of a runsc runtime registered with --network=none --host-uds=open (runs with network egress). */
+  /** Name of a runsc runtime registered with --network=none --host-uds=open (runs with network egress; findEgressRuntime). */
   egressRuntime?: string;
 }
 
@@ -43,18 +43,65 @@ export interface EngineDeadlines {
 
 export const DEFAULT_DEADLINES: EngineDeadlines = { shortMs: 15_000, infoMs: 5_000, graceMs: 15_000, silenceMs: 10_000 };
 
-interface RuntimeInfo {
+export interface RuntimeInfo {
   path?: string;
   runtimeType?: string;
+  runtimeArgs?: string[];
 }
 
-/** Picks the runtime whose binary is runsc (by path, or by a runsc containerd shim type). */
+function isRunsc(r: RuntimeInfo): boolean {
+  return (r.path !== undefined && basename(r.path).startsWith('runsc')) || (r.runtimeType ?? '').includes('runsc');
+}
+
+/** The value of a runsc flag in runtimeArgs (`--flag=value`, `-flag=value`, or `--flag value`), or undefined. */
+function flagValue(args: readonly string[] | undefined, flag: string): string | undefined {
+  if (!Array.isArray(args)) return undefined;
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--?([a-z0-9-]+)(?:=(.*))?$/.exec(String(args[i]));
+    if (!m || m[1] !== flag) continue;
+    const next = args[i + 1];
+    value = m[2] ?? (next !== undefined && !next.startsWith('-') ? next : 'true');
+  }
+  return value;
+}
+
+/** Whether a runtime lets the sandbox reach host unix sockets (--host-uds other than none). */
+function reachesHostSockets(r: RuntimeInfo): boolean {
+  const v = flagValue(r.runtimeArgs, 'host-uds');
+  return (v !== undefined && v !== 'none') || flagValue(r.runtimeArgs, 'fsgofer-host-uds') !== undefined;
+}
+
+function preferring(name: string): (a: string, b: string) => number {
+  return (a, b) => (a === name ? -1 : b === name ? 1 : a.localeCompare(b));
+}
+
+/**
+ * Picks the runtime whose binary is runsc (by path, or by a runsc containerd shim type), never one
+ * whose runtimeArgs let the sandbox open host unix sockets (--host-uds): that one is only for runs
+ * with network egress (findEgressRuntime).
+ */
 export function findGvisorRuntime(runtimes: Record<string, RuntimeInfo> | undefined): string | undefined {
   if (!runtimes) return undefined;
-  const names = Object.keys(runtimes).sort((a, b) => (a === 'runsc' ? -1 : b === 'runsc' ? 1 : a.localeCompare(b)));
+  const names = Object.keys(runtimes).sort(preferring('runsc'));
   return names.find((name) => {
     const r = runtimes[name] ?? {};
-    return (r.path !== undefined && basename(r.path).startsWith('runsc')) || (r.runtimeType ?? '').includes('runsc');
+    return isRunsc(r) && !reachesHostSockets(r);
+  });
+}
+
+/**
+ * Picks the runtime for runs with network egress: runsc with --host-uds=open (or all) and
+ * --network=none, so that the sandbox can connect to the proxy's socket and has no network of its
+ * own; `runsc-egress` first.
+ */
+export function findEgressRuntime(runtimes: Record<string, RuntimeInfo> | undefined): string | undefined {
+  if (!runtimes) return undefined;
+  const names = Object.keys(runtimes).sort(preferring('runsc-egress'));
+  return names.find((name) => {
+    const r = runtimes[name] ?? {};
+    const uds = flagValue(r.runtimeArgs, 'host-uds');
+    return isRunsc(r) && (uds === 'open' || uds === 'all') && flagValue(r.runtimeArgs, 'network') === 'none';
   });
 }
 

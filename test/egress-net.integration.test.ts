@@ -1,0 +1,227 @@
+// Network egress end to end, in real gVisor sandboxes: the probe program (selftest.ts) runs inside
+// a sandbox under the egress runtime (runsc --network=none --host-uds=open) with the proxy's
+// socket and the forwarder mounted, against a TCP server in a network namespace the test creates,
+// with names resolved by a DNS server the test runs. Only the allowed destination answers; every
+// other probe is refused, and each refusal at the proxy is reported (onRefused). Then the same
+// probes in a default sandbox (runsc, no network, no proxy): every one fails.
+import { strict as assert } from 'node:assert';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import Dockerode from 'dockerode';
+import { parseAllowEntry, type AllowRule, type EgressTestReport } from '../shared/egress';
+import { DEFAULT_LIMITS } from '../shared/types';
+import { findNetfwd, openEgressNet } from '../main/egress/net/open';
+import { buildReport, probeSource, type ProbeTargets } from '../main/egress/net/selftest';
+import { EGRESS_RUNTIME, type EgressNet, type RefusedConnection } from '../main/egress/net/types';
+import { programScript, newExitNonce } from '../main/sandbox/bootstrap';
+import { hardenedCreateOptions } from '../main/sandbox/profile';
+import { findTemplate } from '../main/sandbox/templates';
+import { startTestDns, type TestDns } from './helpers/dns-server';
+import { skipUnlessReady } from './helpers/engine';
+import { createTestHost, fetchPong, type TestHost } from './helpers/netns';
+
+const docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
+const template = findTemplate('python')!;
+
+async function unavailable(): Promise<string | null> {
+  let info: { Runtimes?: Record<string, { runtimeArgs?: string[] }> };
+  try {
+    info = (await docker.info()) as typeof info;
+  } catch (err) {
+    return `Docker engine not reachable (${(err as Error).message})`;
+  }
+  const rt = info.Runtimes?.[EGRESS_RUNTIME];
+  if (!rt) return `the ${EGRESS_RUNTIME} runtime is not registered (docker info); run \`bash scripts/setup.sh\``;
+  if (!info.Runtimes?.runsc) return 'the runsc runtime is not registered; run `bash scripts/setup.sh`';
+  try {
+    findNetfwd();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  for (const image of [template.localImage, template.officialImage]) {
+    try {
+      await docker.getImage(image).inspect();
+      return null;
+    } catch {
+      // try the next
+    }
+  }
+  if (process.getuid?.() !== 0) return 'network namespaces need root';
+  return `no image for the python template (${template.localImage})`;
+}
+
+async function pythonImage(): Promise<string> {
+  for (const image of [template.localImage, template.officialImage]) {
+    try {
+      await docker.getImage(image).inspect();
+      return image;
+    } catch {
+      // next
+    }
+  }
+  throw new Error('no python image');
+}
+
+/** Runs the probe program in a sandbox; returns its stdout. */
+async function runProbes(code: string, runtime: string, net: EgressNet | null): Promise<{ stdout: string; stderr: string }> {
+  const opts = hardenedCreateOptions({
+    template,
+    image: await pythonImage(),
+    runtime,
+    limits: DEFAULT_LIMITS,
+    runId: null,
+    sandboxKey: `egress-net-test-${process.pid}-${Date.now()}`,
+  });
+  if (net) opts.HostConfig!.Mounts = [...(opts.HostConfig!.Mounts ?? []), ...net.mounts];
+  const script = (net ? net.prelude.join('\n') + '\n' : '') + programScript({ template, code, deadlineMs: 60_000 }, newExitNonce());
+  const c = await docker.createContainer(opts);
+  try {
+    const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString()));
+    err.on('data', (d: Buffer) => (stderr += d.toString()));
+    docker.modem.demuxStream(stream, out, err);
+    await c.start();
+    stream.write(script);
+    (stream as unknown as { end(): void }).end();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.wait(),
+        new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('sandbox did not end in 90 s')), 90_000))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    return { stdout, stderr };
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+}
+
+function byId(r: EgressTestReport): Record<string, EgressTestReport['probes'][number]> {
+  return Object.fromEntries(r.probes.map((p) => [p.id, p]));
+}
+
+const reason = await unavailable();
+
+describe('network egress in gVisor sandboxes', { skip: skipUnlessReady(reason, 'the egress network integration tests') }, () => {
+  let host: TestHost;
+  let dns: TestDns;
+  let loop: Server;
+  let loopPort = 0;
+  let targets: ProbeTargets;
+  let allowNet: string[];
+
+  before(async () => {
+    host = await createTestHost();
+    loop = createServer((s) => s.end('loopback'));
+    await new Promise<void>((r) => loop.listen(0, '::', () => r()));
+    loopPort = (loop.address() as AddressInfo).port;
+    dns = await startTestDns({
+      'pong.test': [host.address],
+      'denied.test': [host.address],
+      'loop.test': ['127.0.0.1'],
+    });
+    const hostSide = host.address.replace(/\.2$/, '.1');
+    allowNet = [`pong.test:${host.port}`, `${host.address}/32:${host.port}`, 'loop.test'];
+    targets = {
+      rawIp: { host: host.address, port: host.port },
+      dnsName: 'pong.test',
+      denied: { host: 'denied.test', port: host.port, resolvesTo: [host.address] },
+      allowed: { host: 'pong.test', port: host.port, resolvesTo: [host.address] },
+      privateAddr: { host: hostSide, port: host.port },
+      metadata: { host: '169.254.169.254', port: 80 },
+      ipv6: { host: '::1', port: loopPort },
+      loopbackName: { host: 'loop.test', port: loopPort, resolvesTo: ['127.0.0.1'] },
+      timeoutMs: 5000,
+    };
+    // positive controls: from the host, the test host and the loopback server answer
+    assert.equal(await fetchPong(host.address, host.port), 'pong');
+    assert.equal(await fetchPong('::1', loopPort), 'loopback');
+  });
+
+  after(async () => {
+    host?.close();
+    await dns?.close();
+    loop?.close();
+  });
+
+  it('with an allowlist, only the allowed destination answers; the rest are refused and reported', async (t) => {
+    const refused: RefusedConnection[] = [];
+    const rules = allowNet.map((e) => parseAllowEntry(e)).filter((r): r is AllowRule => r !== null);
+    const net = await openEgressNet({
+      runId: 'egress-net-test',
+      allow: rules,
+      dnsServers: [dns.server],
+      onRefused: (ev) => refused.push(ev),
+    });
+    let got: { stdout: string; stderr: string };
+    try {
+      got = await runProbes(probeSource(targets), EGRESS_RUNTIME, net);
+    } finally {
+      await net.close();
+    }
+    const report = buildReport('egress-net-test', allowNet, got.stdout, targets);
+    const p = byId(report);
+    const summary = JSON.stringify(report.probes, null, 1) + '\nstderr: ' + got.stderr;
+    for (const probe of report.probes) t.diagnostic(`${probe.id}: ${probe.declared}/${probe.enforced} ${probe.detail}`);
+    assert.equal(p.allowed?.declared, 'allowed', summary);
+    assert.equal(p.allowed?.enforced, 'allowed', summary);
+    assert.match(p.allowed!.detail, /answered: pong/, summary);
+    for (const id of ['raw-ip', 'dns', 'denied-domain', 'private', 'metadata', 'ipv6', 'rebinding']) {
+      assert.equal(p[id]?.declared, 'refused', `${id}: ${summary}`);
+      assert.equal(p[id]?.enforced, 'refused', `${id}: ${summary}`);
+    }
+    assert.ok(report.pass, summary);
+    // Every refusal at the proxy became an event with its destination and port.
+    const seen = refused.map((r) => `${r.destination}:${r.port}`).sort();
+    assert.deepEqual(
+      seen,
+      [
+        `denied.test:${host.port}`,
+        `${targets.privateAddr.host}:${host.port}`,
+        '169.254.169.254:80',
+        `::1:${loopPort}`,
+        `loop.test:${loopPort}`,
+      ].sort(),
+      JSON.stringify(refused),
+    );
+    assert.match(refused.find((r) => r.destination === 'loop.test')!.reason, /resolves to 127\.0\.0\.1 \(loopback\)/);
+    assert.ok(
+      dns.queries.some((q) => q.startsWith('pong.test/')),
+      'names were resolved by the proxy through the test DNS',
+    );
+  });
+
+  it('with the default policy (runsc, no network, no proxy) every probe fails', async (t) => {
+    const got = await runProbes(probeSource(targets), 'runsc', null);
+    const report = buildReport('egress-net-default', [], got.stdout, targets);
+    const summary = JSON.stringify(report.probes, null, 1) + '\nstderr: ' + got.stderr;
+    for (const probe of report.probes) t.diagnostic(`${probe.id}: ${probe.declared}/${probe.enforced} ${probe.detail}`);
+    assert.equal(report.probes.length, 8, summary);
+    for (const probe of report.probes) {
+      assert.equal(probe.declared, 'refused', summary);
+      assert.equal(probe.enforced, 'refused', summary);
+      assert.ok(probe.detail.includes('Error') || probe.detail.includes('error'), summary);
+    }
+    assert.ok(report.pass, summary);
+  });
+
+  it('the egress sandbox has no network device either (loopback only)', async () => {
+    const rules = allowNet.map((e) => parseAllowEntry(e)!);
+    const net = await openEgressNet({ runId: 'egress-net-dev', allow: rules, dnsServers: [dns.server], onRefused: () => {} });
+    try {
+      const code = "import socket\nprint('IFACES', sorted(n for _, n in socket.if_nameindex()))\n";
+      const got = await runProbes(code, EGRESS_RUNTIME, net);
+      assert.match(got.stdout, /IFACES \['lo'\]/, got.stdout + got.stderr);
+    } finally {
+      await net.close();
+    }
+  });
+});
