@@ -7,8 +7,8 @@
 //
 // Speed (the format detector): one pass over the text with an Aho-Corasick automaton of every
 // rule's keywords (case-insensitive) finds where each rule could match; a rule's regex then runs
-// only over windows around its keyword hits (the hit ± the rule's maxLength, merged, widened to
-// whitespace so the regex's boundary assertions see what they would in the whole text). A rule
+// only over windows around its keyword hits (the hit ± the rule's maxLength, merged), cut out with
+// a margin so the regex's boundary assertions see what they would in the whole text. A rule
 // whose windows cover most of the text runs once over all of it. Unbounded rules (PEM blocks) run
 // from their first hit to the end of the text. Text without any keyword costs one pass and no regex.
 
@@ -64,14 +64,16 @@ const DENSE = new Set(['.', '/', 'sk', 'ac']);
 
 /**
  * Aho-Corasick over case-folded characters: every keyword of every rule in one pass. States are
- * stored as row offsets (state << SHIFT) so a step is one lookup; OUT marks a state where a
- * keyword ends.
+ * stored as row offsets (state << SHIFT) so a step is one lookup, and numbered so that the states
+ * where a keyword ends come last.
  */
 interface KeywordAutomaton {
   /** Character code -> class; 0 for characters in no keyword (and anything above 0xff). */
   cls: Uint8Array;
-  /** next[row + class] = next row, with OUT set when a keyword ends there. */
+  /** next[row + class] = next row. */
   next: Int32Array;
+  /** Rows from here on are states where a keyword ends. */
+  outRow: number;
   /** Per state: first index into `out`, or -1 when no keyword ends here. */
   outAt: Int32Array;
   /** Keyword ids, each list ended by -1. */
@@ -83,8 +85,6 @@ interface KeywordAutomaton {
 }
 
 const SHIFT = 6;
-const OUT = 1 << 30;
-const ROW = OUT - 1;
 
 function buildAutomaton(rules: Rule[]): KeywordAutomaton {
   const ids = new Map<string, number>();
@@ -159,37 +159,38 @@ function buildAutomaton(rules: Rule[]): KeywordAutomaton {
       }
     }
   }
+  // Renumber: the start state first, states where a keyword ends last, so "a keyword ends here"
+  // is one comparison of the row offset with outRow.
+  const order = [
+    0,
+    ...[...Array(n).keys()].filter((x) => x !== 0 && outs[x]!.length === 0),
+    ...[...Array(n).keys()].filter((x) => x !== 0 && outs[x]!.length > 0),
+  ];
+  const id = new Int32Array(n);
+  order.forEach((old, i) => (id[old] = i));
+  const firstOut = order.findIndex((x) => outs[x]!.length > 0);
   const next = new Int32Array(n * W);
-  for (let i = 0; i < to.length; i++) next[i] = (to[i]! << SHIFT) | (outs[to[i]!]!.length ? OUT : 0);
+  for (let s = 0; s < n; s++) for (let c = 0; c < W; c++) next[(id[s]! << SHIFT) + c] = id[to[s * W + c]!]! << SHIFT;
   const outAt = new Int32Array(n).fill(-1);
   const out: number[] = [];
   for (let s = 0; s < n; s++) {
     if (outs[s]!.length === 0) continue;
-    outAt[s] = out.length;
+    outAt[id[s]!] = out.length;
     out.push(...outs[s]!, -1);
   }
   const gatedAt = new Int32Array(gated.length + 1);
   gated.forEach((g, i) => (gatedAt[i + 1] = gatedAt[i]! + g.length));
-  return { cls, next, outAt, out: Int32Array.from(out), length: Int32Array.from(length), gatedAt, gated: Int32Array.from(gated.flat()) };
+  const outRow = (firstOut < 0 ? n : firstOut) << SHIFT;
+  const outList = Int32Array.from(out);
+  return { cls, next, outRow, outAt, out: outList, length: Int32Array.from(length), gatedAt, gated: Int32Array.from(gated.flat()) };
 }
 
-/** How far a window may be widened to reach whitespace. */
-const WIDEN = 256;
-
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-function widenStart(text: string, s: number): number {
-  for (let j = s - 1; j >= Math.max(0, s - WIDEN); j--) if (isSpace(text.charCodeAt(j))) return j + 1;
-  return s <= WIDEN ? 0 : s;
-}
-
-function widenEnd(text: string, e: number): number {
-  const n = text.length;
-  for (let j = e; j < Math.min(n, e + WIDEN); j++) if (isSpace(text.charCodeAt(j))) return j;
-  return n - e <= WIDEN ? n : e;
-}
+/**
+ * Characters of real text kept around a window when it is cut out, so the rule's lookbehinds and
+ * lookaheads (a name prefix of up to 30, a URL scheme of up to 21, one boundary character) see
+ * what they would in the whole text.
+ */
+const MARGIN = 64;
 
 const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
 const genericRules = new Set(RULES.filter((r) => r.generic).map((r) => r.id));
@@ -231,12 +232,12 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       winStart.fill(-1);
       recentHit.fill(-1);
       lastText = text;
-      const { cls, next, outAt, out: outs, length, gatedAt, gated } = ac;
+      const { cls, next, outRow, outAt, out: outs, length, gatedAt, gated } = ac;
       let s = 0;
       for (let i = 0; i < n; i++) {
-        s = next[(s & ROW) + cls[text.charCodeAt(i)]!]!;
-        if (s < OUT) continue;
-        for (let k = outAt[(s & ROW) >> SHIFT]!; outs[k]! >= 0; k++) {
+        s = next[s + cls[text.charCodeAt(i)]!]!;
+        if (s < outRow) continue;
+        for (let k = outAt[s >> SHIFT]!; outs[k]! >= 0; k++) {
           const kw = outs[k]!;
           const ks = i + 1 - length[kw]!;
           for (let g = gatedAt[kw]!, gEnd = gatedAt[kw + 1]!; g < gEnd; g++) {
@@ -269,19 +270,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           scan(compiled[ri]!, text, 0, n, out);
           continue;
         }
-        // Widened windows that now touch are scanned as one.
-        let a = widenStart(text, w[0]!);
-        let b = widenEnd(text, w[1]!);
-        for (let j = 2; j < w.length; j += 2) {
-          const a2 = widenStart(text, w[j]!);
-          const b2 = widenEnd(text, w[j + 1]!);
-          if (a2 <= b) b = Math.max(b, b2);
-          else {
-            scan(compiled[ri]!, text, a, b, out);
-            [a, b] = [a2, b2];
-          }
-        }
-        scan(compiled[ri]!, text, a, b, out);
+        for (let j = 0; j < w.length; j += 2) scan(compiled[ri]!, text, w[j]!, w[j + 1]!, out);
       }
       return out;
     },
@@ -313,13 +302,21 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   };
 }
 
-/** Runs one rule over text[from, to), appending its matches with offsets into the whole text. */
+/**
+ * Runs one rule over its window text[from, to]: the matches that start in it (those holding one
+ * of its keyword hits do), searched in the window with MARGIN characters of text either side.
+ */
 function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to: number, out: Match[]): void {
-  const t = from === 0 && to === text.length ? text : text.slice(from, to);
-  re.lastIndex = 0;
+  const n = text.length;
+  const a = Math.max(0, from - MARGIN);
+  const b = Math.min(n, to + MARGIN);
+  const t = a === 0 && b === n ? text : text.slice(a, b);
+  re.lastIndex = from - a;
   const g = rule.secretGroup ?? 0;
   for (let m = re.exec(t); m; m = re.exec(t)) {
     if (m[0].length === 0) re.lastIndex++;
+    // Past the window; or cut by the margin's end, where the rule's boundary is not known.
+    if (m.index + a > to || (b < n && m.index + m[0].length >= t.length)) break;
     const span = m.indices?.[g];
     const secret = m[g];
     if (!span || secret === undefined) continue;
@@ -333,8 +330,8 @@ function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to
       rule: rule.id,
       title: rule.title,
       severity: rule.severity,
-      start: span[0] + from,
-      end: span[1] + from,
+      start: span[0] + a,
+      end: span[1] + a,
     });
   }
 }

@@ -68,10 +68,10 @@ const HASH_LENGTHS = new Set([32, 40, 56, 64, 96, 128]);
 // '=' only as trailing padding: inside a run it is an assignment (NAME=value).
 // What findHighEntropy reads as a token: runs of these characters, by a lookup table.
 const RUN_REST = /[A-Za-z0-9+/_-]*/y;
-// 0: not a token character; 1: digit; 2: hex letter; 3: other token character.
+// 0: not a token character; 1: digit; 2: hex letter; 3: other letter, '_', '-'; 4: '/'; 5: '+'.
 const TOKEN_CHAR = new Uint8Array(0x10000);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') {
-  TOKEN_CHAR[c.charCodeAt(0)] = /[0-9]/.test(c) ? 1 : /[a-fA-F]/.test(c) ? 2 : 3;
+  TOKEN_CHAR[c.charCodeAt(0)] = /[0-9]/.test(c) ? 1 : /[a-fA-F]/.test(c) ? 2 : c === '/' ? 4 : c === '+' ? 5 : 3;
 }
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGEST_PREFIX = /^(?:sha(?:1|224|256|384|512)|md5)[-_]/i;
@@ -166,34 +166,41 @@ export function findHighEntropy(text: string): EntropyHit[] {
     }
     let start = j;
     while (start > 0 && TOKEN_CHAR[text.charCodeAt(start - 1)] !== 0) start--;
-    // The rest of the run by the regex engine: long runs (payloads) are common and skipped whole.
-    RUN_REST.lastIndex = j;
-    RUN_REST.exec(text);
-    const end = RUN_REST.lastIndex;
-    j = end + MIN_TOKEN;
-    const len = end - start;
-    if (len < MIN_TOKEN || len > MAX_TOKEN) continue;
-    // No piece of this run can be judged a secret (see judge): too few digits and hex characters,
-    // or plain hex of a digest's length.
+    // Forward over the run, counting what judge() needs: digits and hex characters (every verdict
+    // needs a few), '+', and the longest '/'-separated piece (a path's pieces are judged alone).
+    // A word ends within a few characters; a long run (a payload, common) is skipped whole by the
+    // regex engine once it is too long to be a token.
     let digits = 0;
     let hex = 0;
     let plus = false;
-    // The longest '/'-separated piece: a path's pieces are judged one by one.
     let piece = 0;
     let longest = 0;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      const k = TOKEN_CHAR[c]!;
-      if (k === 1) digits++;
-      if (k <= 2) hex++;
-      if (c === 47) {
+    let end = start;
+    for (let k = TOKEN_CHAR[text.charCodeAt(end)]!; k !== 0; k = end < n ? TOKEN_CHAR[text.charCodeAt(end)]! : 0) {
+      if (k === 1) {
+        digits++;
+        hex++;
+        piece++;
+      } else if (k === 2) {
+        hex++;
+        piece++;
+      } else if (k === 4) {
         if (piece > longest) longest = piece;
         piece = 0;
       } else {
         piece++;
-        if (c === 43) plus = true;
+        if (k === 5) plus = true;
+      }
+      if (++end - start > MAX_TOKEN) {
+        RUN_REST.lastIndex = end;
+        RUN_REST.exec(text);
+        end = RUN_REST.lastIndex;
+        break;
       }
     }
+    j = end + MIN_TOKEN;
+    const len = end - start;
+    if (len < MIN_TOKEN || len > MAX_TOKEN) continue;
     if (piece > longest) longest = piece;
     if (digits < 2 && hex < 32) continue;
     if (longest < MIN_TOKEN && !plus && text.charCodeAt(end) !== 61) continue;
