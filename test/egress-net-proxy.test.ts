@@ -154,6 +154,7 @@ describe('egress proxy', () => {
       onRefused: (ev) => refused.push(ev),
       maxConnections: 8,
       handshakeTimeoutMs: 5000,
+      tlsOnlyPorts: [tlsPort],
     });
   });
 
@@ -284,6 +285,7 @@ describe('egress proxy', () => {
     const v6 = await socks('v6', '::1', pongPort);
     assert.equal(v6.rep, 0x02);
     v6.s.destroy();
+    assert.deepEqual(lastRefusal(), { destination: '::1', port: pongPort, reason: 'not in the allowlist' });
     const n = refused.length;
     const nx = await socks('name', 'missing.test', pongPort);
     assert.equal(nx.rep, 0x04);
@@ -368,6 +370,22 @@ describe('egress proxy', () => {
     const before = tlsSeen.length;
     await tlsThrough(`127.0.0.1:${tlsPort}`, 'tls.test');
     assert.deepEqual(tlsSeen.slice(before), ['tls.test']);
+  });
+
+  it('a port that carries TLS only: a tunnel that does not start with a ClientHello is closed and reported', async () => {
+    const before = tlsSeen.length;
+    const c = await httpConnect(`tls.test:${tlsPort}`);
+    assert.equal(c.status, 200);
+    c.s.resume();
+    const got = drain(c.s);
+    c.s.write('GET / HTTP/1.1\r\nHost: tls.test\r\n\r\n');
+    assert.equal((await got).length, 0);
+    assert.deepEqual(lastRefusal(), {
+      destination: 'tls.test',
+      port: tlsPort,
+      reason: `port ${tlsPort} carries TLS only, and the client did not start a TLS handshake`,
+    });
+    assert.equal(tlsSeen.length, before);
   });
 
   it('connections above the cap are closed at once; the count goes back down', async () => {

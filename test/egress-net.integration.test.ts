@@ -5,6 +5,7 @@
 // other probe is refused, and each refusal at the proxy is reported (onRefused). Then the same
 // probes in a default sandbox (runsc, no network, no proxy): every one fails.
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -211,6 +212,54 @@ describe('network egress in gVisor sandboxes', { skip: skipUnlessReady(reason, '
       assert.ok(probe.detail.includes('Error') || probe.detail.includes('error'), summary);
     }
     assert.ok(report.pass, summary);
+  });
+
+  it('large transfers both ways and half-close pass through the forwarder and the proxy', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'abcdefghijklmnopqrstuvwxyz');
+    const down = createServer((s) => s.end(big));
+    // counts what the client sends until it half-closes, then answers with the count
+    const up = createServer({ allowHalfOpen: true }, (s) => {
+      let n = 0;
+      s.on('data', (d: Buffer) => (n += d.length));
+      s.on('end', () => s.end(`got ${n}`));
+    });
+    await Promise.all([down, up].map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))));
+    const downPort = (down.address() as AddressInfo).port;
+    const upPort = (up.address() as AddressInfo).port;
+    const rules = [`127.0.0.1:${downPort}`, `127.0.0.1:${upPort}`].map((e) => parseAllowEntry(e)!);
+    const net = await openEgressNet({ runId: 'egress-net-big', allow: rules, onRefused: () => {} });
+    const code = `import hashlib, socket
+def tunnel(port):
+    s = socket.create_connection(("127.0.0.1", 3128), timeout=20)
+    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\\r\\n\\r\\n" % port)
+    head = b""
+    while b"\\r\\n\\r\\n" not in head:
+        head += s.recv(1)
+    assert b" 200 " in head, head
+    return s
+s = tunnel(${downPort})
+h = hashlib.sha256(); n = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    h.update(d); n += len(d)
+print("DOWN", n, h.hexdigest())
+s = tunnel(${upPort})
+s.sendall(b"x" * (3 * 1024 * 1024))
+s.shutdown(socket.SHUT_WR)
+print("UP", s.recv(100).decode())
+`;
+    try {
+      const got = await runProbes(code, EGRESS_RUNTIME, net);
+      const sha = createHash('sha256').update(big).digest('hex');
+      assert.match(got.stdout, new RegExp(`DOWN ${big.length} ${sha}`), got.stdout + got.stderr);
+      assert.match(got.stdout, new RegExp(`UP got ${3 * 1024 * 1024}`), got.stdout + got.stderr);
+    } finally {
+      await net.close();
+      down.close();
+      up.close();
+    }
   });
 
   it('the egress sandbox has no network device either (loopback only)', async () => {

@@ -95,7 +95,7 @@ export async function openEgressNet(o: EgressNetOptions & { baseDir?: string; ne
   let closing: Promise<void> | null = null;
   return {
     mounts: [
-      { Type: 'bind', Source: dir, Target: SANDBOX_NET_DIR, ReadOnly: false },
+      { Type: 'bind', Source: dir, Target: SANDBOX_NET_DIR, ReadOnly: true },
       { Type: 'bind', Source: netfwd, Target: SANDBOX_NETFWD, ReadOnly: true },
     ],
     prelude: egressPrelude(),

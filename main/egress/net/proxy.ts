@@ -10,7 +10,7 @@
 import { promises as dnsp } from 'node:dns';
 import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import type { AllowRule } from '../../../shared/egress';
-import { checkName, checkResolved, normalizeName, type IpBytes, type PolicyContext } from './policy';
+import { checkName, checkResolved, formatIp, normalizeName, type IpBytes, type PolicyContext } from './policy';
 import { peekClientHello, TLS_ACCESS_DENIED_ALERT } from './tls';
 import type { RefusedConnection } from './types';
 
@@ -34,6 +34,8 @@ export interface EgressProxyOptions {
   idleTimeoutMs?: number;
   /** This machine's addresses (tests); default: every interface's. */
   localAddresses?: IpBytes[];
+  /** Ports whose tunnels must start with a TLS ClientHello. Default [443]. */
+  tlsOnlyPorts?: number[];
 }
 
 export interface EgressProxy {
@@ -131,6 +133,7 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
   const handshakeMs = o.handshakeTimeoutMs ?? 15_000;
   const connectMs = o.connectTimeoutMs ?? 10_000;
   const idleMs = o.idleTimeoutMs ?? 600_000;
+  const tlsOnlyPorts = o.tlsOnlyPorts ?? [443];
   const servers = o.dnsServers?.length
     ? o.dnsServers
     : (process.env.MOAT_EGRESS_DNS ?? '')
@@ -253,7 +256,7 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
       splice(client, upstream);
       return;
     }
-    const tlsPort = port === 443;
+    const tlsPort = tlsOnlyPorts.includes(port);
     for (;;) {
       const peek = peekClientHello(reader.buf);
       if (peek.kind === 'incomplete') {
@@ -265,7 +268,7 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
         continue;
       }
       let why: string | null = null;
-      if (peek.kind === 'not-tls') why = tlsPort ? 'port 443 carries TLS only, and the client did not start a TLS handshake' : null;
+      if (peek.kind === 'not-tls') why = tlsPort ? `port ${port} carries TLS only, and the client did not start a TLS handshake` : null;
       else if (peek.kind === 'malformed') why = `malformed TLS ClientHello (${peek.why})`;
       else if (peek.sni !== null) {
         if (isIP(dest)) {
@@ -310,9 +313,7 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
       dest = (await r.take(len!)).toString('latin1');
     } else if (head[3] === 0x04) {
       const b = await r.take(16);
-      const words: string[] = [];
-      for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i).toString(16));
-      dest = words.join(':');
+      dest = formatIp({ family: 6, bytes: [...b] });
     } else {
       client.end(reply(0x08));
       return;
