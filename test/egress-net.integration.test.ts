@@ -40,6 +40,7 @@ async function unavailable(): Promise<string | null> {
   } catch (err) {
     return (err as Error).message;
   }
+  if (process.getuid?.() !== 0) return 'network namespaces (test/helpers/netns.ts) need root';
   for (const image of [template.localImage, template.officialImage]) {
     try {
       await docker.getImage(image).inspect();
@@ -48,7 +49,6 @@ async function unavailable(): Promise<string | null> {
       // try the next
     }
   }
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
   return `no image for the python template (${template.localImage})`;
 }
 
