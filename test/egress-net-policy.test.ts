@@ -17,6 +17,7 @@ import {
   unmapIp,
   type PolicyContext,
 } from '../main/egress/net/policy';
+import { buildReport, defaultProbeTargets, PROBE_PREFIX, PROBE_SOURCE, probeSource, type ProbeTargets } from '../main/egress/net/selftest';
 import { peekClientHello } from '../main/egress/net/tls';
 
 function rules(...entries: string[]): AllowRule[] {
@@ -225,5 +226,72 @@ describe('runtime detection', () => {
     assert.equal(findEgressRuntime({ runsc: runtimes.runsc }), undefined);
     // a runtime with host sockets but a network of its own is not the egress runtime
     assert.equal(findEgressRuntime({ x: { path: '/usr/bin/runsc', runtimeArgs: ['--host-uds=open'] } }), undefined);
+  });
+});
+
+describe('egress self-test report', () => {
+  const line = (id: string, ok: boolean, detail = ''): string => `${PROBE_PREFIX}${JSON.stringify({ id, ok, detail })}`;
+
+  it('default targets follow the allowlist; the program embeds them', () => {
+    const t = defaultProbeTargets(['pypi.org:443', '*.example.net']);
+    assert.deepEqual(t.allowed, { host: 'pypi.org', port: 443 });
+    assert.equal(t.denied.host, 'example.com');
+    assert.equal(defaultProbeTargets(['example.com']).denied.host, 'example.org');
+    assert.equal(defaultProbeTargets([]).allowed, null);
+    assert.deepEqual(defaultProbeTargets(['*.example.net:8443']).allowed, { host: 'www.example.net', port: 8443 });
+    const src = probeSource(t);
+    assert.match(src, /pypi\.org/);
+    assert.match(src, /169\.254\.169\.254/);
+    assert.equal(PROBE_SOURCE, probeSource(defaultProbeTargets()));
+  });
+
+  it('declared against enforced: pass when they agree, fail when not or when a probe is silent', () => {
+    const allow = ['ok.example:443', 'loop.example'];
+    const t: ProbeTargets = {
+      rawIp: { host: '1.1.1.1', port: 443 },
+      dnsName: 'ok.example',
+      denied: { host: 'no.example', port: 443 },
+      allowed: { host: 'ok.example', port: 443 },
+      privateAddr: { host: '10.0.0.1', port: 80 },
+      metadata: { host: '169.254.169.254', port: 80 },
+      ipv6: { host: '2001:db8::1', port: 443 },
+      loopbackName: { host: 'loop.example', port: 80, resolvesTo: ['127.0.0.1'] },
+    };
+    const all = ['raw-ip', 'dns', 'denied-domain', 'private', 'metadata', 'ipv6', 'rebinding'].map((id) => line(id, false, 'refused'));
+    const good = buildReport('r', allow, ['noise', ...all, line('allowed', true, 'answered')].join('\n'), t);
+    assert.equal(good.pass, true);
+    assert.equal(good.probes.length, 8);
+    const byId = Object.fromEntries(good.probes.map((p) => [p.id, p]));
+    assert.equal(byId.allowed!.declared, 'allowed');
+    assert.equal(byId.rebinding!.declared, 'refused');
+    assert.match(byId.rebinding!.detail, /resolves to 127\.0\.0\.1 \(loopback\)/);
+    assert.match(byId['raw-ip']!.target, /connect 1\.1\.1\.1:443 directly/);
+    assert.match(byId.ipv6!.target, /\[2001:db8::1\]:443/);
+    // a leak: the metadata address answered
+    const leak = buildReport(
+      'r',
+      allow,
+      [...all.filter((l) => !l.includes('"metadata"')), line('metadata', true), line('allowed', true)].join('\n'),
+      t,
+    );
+    assert.equal(leak.pass, false);
+    assert.deepEqual(
+      leak.probes.filter((p) => !p.pass).map((p) => [p.id, p.declared, p.enforced]),
+      [['metadata', 'refused', 'allowed']],
+    );
+    // the allowed one did not answer
+    const blocked = buildReport('r', allow, [...all, line('allowed', false)].join('\n'), t);
+    assert.deepEqual(
+      blocked.probes.filter((p) => !p.pass).map((p) => p.id),
+      ['allowed'],
+    );
+    // silent probes fail
+    const silent = buildReport('r', allow, all.slice(0, 3).join('\n'), t);
+    assert.equal(silent.pass, false);
+    assert.match(silent.probes.find((p) => p.id === 'metadata')!.detail, /reported nothing/);
+    // default policy: everything declared refused
+    const none = buildReport('r', [], [...all, line('allowed', false)].join('\n'), t);
+    assert.ok(none.probes.every((p) => p.declared === 'refused'));
+    assert.equal(none.pass, true);
   });
 });

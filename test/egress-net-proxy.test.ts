@@ -4,14 +4,16 @@
 // allowlist lets 127.0.0.1 through only on the test servers' ports (a CIDR rule), so a name that
 // resolves to loopback on another port is a rebinding attempt.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { parseAllowEntry, type AllowRule } from '../shared/egress';
+import { findNetfwd, openEgressNet, SANDBOX_NET_DIR, SANDBOX_NETFWD, SOCKET_NAME } from '../main/egress/net/open';
 import { startEgressProxy, type EgressProxy } from '../main/egress/net/proxy';
 import { peekClientHello } from '../main/egress/net/tls';
 import type { RefusedConnection } from '../main/egress/net/types';
@@ -411,5 +413,53 @@ describe('egress proxy', () => {
   it('counts refusals', () => {
     assert.equal(proxy.refused(), refused.length);
     assert.ok(refused.length >= 10);
+  });
+});
+
+describe('openEgressNet', () => {
+  it('a per-run socket the sandbox user can reach, the mounts, the prelude; close removes it all', async () => {
+    const fake = join(mkdtempSync(join(tmpdir(), 'moat-netfwd-')), 'moat-netfwd');
+    writeFileSync(fake, '#!/bin/sh\n', { mode: 0o755 });
+    const net = await openEgressNet({
+      runId: 'r1',
+      allow: [parseAllowEntry('example.com:443')!],
+      onRefused: () => {},
+      netfwdPath: fake,
+    });
+    const dirMount = net.mounts.find((m) => m.Target === SANDBOX_NET_DIR)!;
+    assert.deepEqual(
+      net.mounts.map((m) => [m.Target, m.ReadOnly]),
+      [
+        [SANDBOX_NET_DIR, true],
+        [SANDBOX_NETFWD, true],
+      ],
+    );
+    assert.equal(net.mounts[1]!.Source, fake);
+    assert.equal(statSync(dirMount.Source).mode & 0o777, 0o711);
+    const sockPath = join(dirMount.Source, SOCKET_NAME);
+    assert.ok(statSync(sockPath).isSocket());
+    assert.equal(statSync(sockPath).mode & 0o777, 0o666);
+    assert.match(net.prelude[0]!, /^\/usr\/local\/bin\/moat-netfwd 127\.0\.0\.1:3128 \/run\/moat-net\/proxy\.sock /);
+    assert.ok(net.prelude.some((l) => l.includes('HTTPS_PROXY=http://127.0.0.1:3128')));
+    assert.ok(net.prelude.some((l) => l.includes('ALL_PROXY=socks5h://127.0.0.1:3128')));
+    // the prelude is valid sh
+    execFileSync('sh', ['-n', '-c', net.prelude.join('\n')]);
+    // the proxy answers there
+    const s = connect(sockPath);
+    s.write('CONNECT denied.example:443 HTTP/1.1\r\n\r\n');
+    assert.match((await drain(s)).toString(), /^HTTP\/1\.1 403/);
+    assert.equal(net.refused(), 1);
+    await net.close();
+    await net.close();
+    assert.equal(existsSync(dirMount.Source), false);
+    rmSync(dirname(fake), { recursive: true, force: true });
+  });
+
+  it('the forwarder: MOAT_NETFWD first; a missing one is an error that says how to build it', async () => {
+    assert.throws(
+      () => findNetfwd({ MOAT_NETFWD: '/nonexistent/moat-netfwd' }),
+      (err: Error & { fix?: string }) => /not at \/nonexistent\/moat-netfwd/.test(err.message) && /build-netfwd\.sh/.test(err.fix ?? ''),
+    );
+    await assert.rejects(openEgressNet({ runId: 'r2', allow: [], onRefused: () => {}, netfwdPath: '/bin/true' }), /empty allowlist/);
   });
 });
