@@ -36,6 +36,9 @@ export interface EntropyHit {
 }
 
 const counts = new Int32Array(128);
+// p * log2(p) for p = k / n, by (n, k), filled as needed: the same doubles shannon() computes.
+const TERM_N = MAX_TOKEN + 4;
+const terms = new Float64Array(TERM_N * TERM_N).fill(NaN);
 
 /** shannon() for ASCII text, without allocating. */
 function shannonAscii(s: string): number {
@@ -46,9 +49,14 @@ function shannonAscii(s: string): number {
     const c = s.charCodeAt(i) & 127;
     const k = counts[c]!;
     if (k === 0) continue;
-    const p = k / n;
-    h -= p * Math.log2(p);
     counts[c] = 0;
+    let t = n < TERM_N ? terms[n * TERM_N + k]! : NaN;
+    if (Number.isNaN(t)) {
+      const p = k / n;
+      t = p * Math.log2(p);
+      if (n < TERM_N) terms[n * TERM_N + k] = t;
+    }
+    h -= t;
   }
   return h;
 }
@@ -77,6 +85,7 @@ const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 const DIGEST_PREFIX = /^(?:sha(?:1|224|256|384|512)|md5)[-_]/i;
 // Image/PDF payloads by their base64 magic, and SSH public key blobs (AAAAB3NzaC1yc2E…).
 const PAYLOAD_MAGIC = /^(?:iVBORw0KGgo|\/9j\/|R0lGOD|UklGR|PHN2Zy|AAAA[A-Za-z0-9]{4}ZnR5c|JVBERi0|AAAA[BCE][0-9A-Za-z]NzaC|AAAAE2VjZHNh)/;
+const PAYLOAD_FIRST = new Set([...'i/RUPAJ'].map((c) => c.charCodeAt(0)));
 // Object ids with a type prefix (OpenAI, Anthropic, Stripe objects, request ids): identifiers that
 // are printed on purpose, not credentials.
 const OBJECT_ID =
@@ -104,9 +113,29 @@ function payloadContext(before: string): boolean {
  * lowercase runs are words too: random text has a run of ten with probability under 1%.
  */
 function wordy(s: string): boolean {
-  if (/[a-z]{10,}/.test(s)) return true;
-  const covered = (s.match(/[A-Z]?[a-z]{3,}/g) ?? []).reduce((n, w) => n + w.length, 0);
-  return covered / s.length >= 0.5;
+  // What /[a-z]{10,}/ and the matches of /[A-Z]?[a-z]{3,}/g say, in one pass.
+  const n = s.length;
+  let covered = 0;
+  for (let i = 0; i < n;) {
+    const up = isUpper(s.charCodeAt(i)) ? 1 : 0;
+    let j = i + up;
+    while (j < n && isLower(s.charCodeAt(j))) j++;
+    const run = j - i - up;
+    if (run >= 10) return true;
+    if (run >= 3) {
+      covered += j - i;
+      i = j;
+    } else i += up === 1 && run === 0 ? 1 : Math.max(1, j - i);
+  }
+  return covered / n >= 0.5;
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+function isLower(c: number): boolean {
+  return c >= 97 && c <= 122;
 }
 
 function judge(tok: string): { severity: Severity; entropy: number } | null {
@@ -129,9 +158,17 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
     const h = shannonAscii(tok);
     return h >= 3.4 ? { severity: 'low', entropy: h } : null;
   }
-  if (UUID_LIKE.test(tok) || DIGEST_PREFIX.test(tok) || PAYLOAD_MAGIC.test(tok) || OBJECT_ID.test(tok)) return null;
+  // The shapes kept out, each tried only when its first character allows it.
+  const c0 = tok.charCodeAt(0);
+  if (n === 36 && UUID_LIKE.test(tok)) return null;
+  if ((c0 | 32) === 115 || (c0 | 32) === 109) {
+    if (DIGEST_PREFIX.test(tok)) return null; // sha…, md5…
+  }
+  if (PAYLOAD_FIRST.has(c0) && PAYLOAD_MAGIC.test(tok)) return null;
+  if (c0 >= 97 && c0 <= 122 && OBJECT_ID.test(tok)) return null;
   // `node-modules-<sha256>`, `build_<sha1>`: a word prefix on a hash is still a hash.
-  const core = tok.replace(/=+$/, '').replace(/^(?:[A-Za-z]+[-_])+(?=[0-9a-f]{32,}$)/i, '');
+  let core = tok.endsWith('=') ? tok.replace(/=+$/, '') : tok;
+  if (/[-_]/.test(core)) core = core.replace(/^(?:[A-Za-z]+[-_])+(?=[0-9a-f]{32,}$)/i, '');
   const h = shannonAscii(core);
   if (/^[0-9a-f]+$/i.test(core)) {
     if (core.length < 32 || HASH_LENGTHS.has(core.length)) return null;
@@ -139,9 +176,15 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   }
   // Hex groups joined by '-' or '_' (UUID variants, build ids): hashes, not keys.
   if (/^[0-9a-f]+(?:[-_][0-9a-f]+)+$/i.test(core)) return null;
-  const upper = /[A-Z]/.test(core);
-  const lower = /[a-z]/.test(core);
-  const coreDigits = (core.match(/[0-9]/g) ?? []).length;
+  let upper = false;
+  let lower = false;
+  let coreDigits = 0;
+  for (let i = 0; i < core.length; i++) {
+    const c = core.charCodeAt(i);
+    if (isUpper(c)) upper = true;
+    else if (isLower(c)) lower = true;
+    else if (c >= 48 && c <= 57) coreDigits++;
+  }
   if (upper && lower && coreDigits >= 2) {
     if (wordy(core)) return null;
     const need = Math.min(4.6, 0.84 * Math.log2(core.length));

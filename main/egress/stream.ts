@@ -3,10 +3,12 @@
 // back until it can no longer be the start of a secret:
 //
 // - Holdback: `holdBytes` = the longest match any detector can report (Detector.maxMatchLength,
-//   the detectors' MAX_MATCH_LENGTH), plus one, rounded up to whole KiB. Released output lags what
-//   was pushed by at most that many bytes; the one exception is an open PEM private key block,
-//   held from its BEGIN line until its END line or PEM_HOLD_LIMIT (16 KiB), then redacted whole.
-//   The bound counts bytes for matches of ASCII characters, which every rule matches.
+//   the detectors' MAX_MATCH_LENGTH: 2750 for the format rules, a Bearer header), plus one,
+//   rounded up to whole KiB (3 KiB). Released output lags what was pushed by at most that many
+//   bytes; the one exception is an open PEM private key block, held from its BEGIN line until its
+//   END line or PEM_HOLD_LIMIT (16 KiB), then redacted whole. The bound counts bytes for matches
+//   of ASCII characters, which every rule matches. Once a window is scanned, less is held: only
+//   what could still begin a match (see Scanning), usually a few hundred bytes.
 // - Delay: held bytes wait at most `maxHoldMs` (30 ms): the caller runs a timer on `nextDueAt()`
 //   and calls `flushDue(now)`. A secret cut by such a release is still found (the released tail
 //   is kept as context and scanned with what follows) and alerted; only its released part cannot
@@ -16,13 +18,14 @@
 //   many invalid sequences) is scanned through its latin1 view and alerted on, but released
 //   unchanged: rewriting binary output would corrupt it.
 // - Scanning: a push is only appended while less than `holdBytes` is held; once that much is held
-//   the window (released context + held bytes) is scanned and released down to what could still
-//   begin a match: each detector says how much (Detector.holdFor: for the format rules, a keyword
-//   seen near the end or a token prefix, usually a few hundred bytes; for the entropy detector, an
-//   open token run), else its maxMatchLength. So a byte is scanned about holdBytes / (holdBytes -
-//   held + push size) times: once for large pushes, about 1.2 times for small ones. Pure-ASCII
-//   windows are scanned through their latin1 view, valid UTF-8 (a character cut at either end of
-//   the window aside) through Node's decoder, anything else through a per-byte decoder.
+//   the window (a little released context, then the held bytes) is scanned and released down to
+//   what could still begin a match: each detector says how much (Detector.holdFor: for the format
+//   rules, from a keyword seen near the end, else the longest prefix a rule can have before its
+//   keyword, about 250 characters; for the entropy detector, an open token run), else its
+//   maxMatchLength; plus one, at least a PEM BEGIN line. So each byte is scanned about once, a
+//   little more for small pushes (holdBytes / (holdBytes - held)). Pure-ASCII windows are scanned
+//   through their latin1 view, valid UTF-8 (a character cut at either end of the window aside)
+//   through Node's decoder, anything else through a per-byte decoder.
 // - Memory per stream: the held bytes, a little released context, and the chunk being pushed, in
 //   one buffer reused from push to push.
 // A finding carries where the secret was and a masked preview, never the secret.
