@@ -23,6 +23,7 @@ import { ownerId } from './sandbox/labels';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
 import { TEMPLATES } from './sandbox/templates';
+import { runEgressSelfTest } from './egress/self-test';
 import { AlertStore } from './store/alerts';
 import { AuditLog } from './store/audit';
 import { RunStore } from './store/runs';
@@ -360,8 +361,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       audit.record({ action: 'egress.allow-for-template', by: ownerId(), details: { template, entry } });
       return next;
     },
-    'egress.test': async () => {
-      throw new MoatError('INVALID_REQUEST', 'The egress self-test is not available in this build.');
+    'egress.test': async ({ template, allowNet, target }) => {
+      if (target && target !== 'local') {
+        throw new MoatError(
+          'INVALID_REQUEST',
+          'The egress self-test runs on this machine: network egress is available for local sandboxes only.',
+        );
+      }
+      const t = settings.get().templateAllowNet;
+      return runEgressSelfTest({
+        manager,
+        store,
+        allowNet,
+        templateAllowNet: [...(template ? (t[template] ?? []) : []), ...(t.python ?? [])],
+        protectedPorts: [...ownPorts],
+      });
     },
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => {

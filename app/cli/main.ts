@@ -1,4 +1,4 @@
-// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, hosts, images, scan, alerts.
+// The `moat` command line. Subcommands: start, serve, run, history, ps, reap, status, accounts, instances, firewall, hosts, images, scan, alerts, egress-test.
 import { Command, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { registerHosts } from './hosts';
 import { runCommand, type RunFlags } from './run';
 import { registerScan } from './scan';
 import { registerAlerts } from './alerts';
+import { registerEgressTest } from './egress-test';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -229,6 +230,7 @@ registerFirewall(program);
 registerHosts(program);
 registerScan(program);
 registerAlerts(program);
+registerEgressTest(program);
 
 const images = program.command('images').description('sandbox images');
 images

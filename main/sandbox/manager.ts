@@ -190,7 +190,17 @@ export class SandboxManager {
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
     const env = req.env ?? [];
     const allowNet = [...new Set([...(req.allowNet ?? []), ...(defaults.templateAllowNet?.[template.id] ?? [])])];
-    const allow = allowNet.map((e) => parseAllowEntry(e)).filter((r): r is AllowRule => r !== null);
+    const allow: AllowRule[] = [];
+    for (const e of allowNet) {
+      const rule = parseAllowEntry(e);
+      if (!rule) {
+        throw new MoatError(
+          'INVALID_REQUEST',
+          `"${e.slice(0, 100)}" is not an allowed destination: give DOMAIN[:PORT] (*.example.com for subdomains), an IPv4 CIDR, or [IPv6 CIDR], with an optional :PORT.`,
+        );
+      }
+      allow.push(rule);
+    }
     if (allow.length > 0) {
       if (engine.id !== 'local') {
         throw new MoatError(
