@@ -3,11 +3,12 @@
 // published token formats; the families follow gitleaks' default config so coverage can be
 // compared, but no pattern is copied from it.
 //
-// Every rule is data. `detect.ts` runs them: keywords first (a cheap case-insensitive substring
-// test, so most rules never run their regex on a line), then the regex, then `validate`. Every
-// regex is bounded ({m,n}, never + or * over an open class) so `maxLength` is a true bound on a
-// match and a streaming scanner knows how much output to hold back. PEM blocks are the one
-// exception (`unbounded`): they are found by their BEGIN line and run to their END line.
+// Every rule is data. `detect.ts` runs them: keywords first (all rules' keywords found in one
+// case-insensitive pass, so most rules never run their regex), then the regex, only within
+// `maxLength` of a keyword, then `validate`. Every regex is bounded ({m,n}, never + or * over an
+// open class) so `maxLength` is a true bound on a match and a streaming scanner knows how much
+// output to hold back. PEM blocks are the one exception (`unbounded`): they are found by their
+// BEGIN line and run to their END line.
 
 import type { Severity } from './types';
 
@@ -19,7 +20,11 @@ export interface Rule {
   severity: Severity;
   /** Global flag required; `detect.ts` adds `d` to read the secret group's offsets. */
   pattern: RegExp;
-  /** At least one must appear (case-insensitive) before the regex runs. */
+  /**
+   * At least one must appear (case-insensitive) within maxLength of a match: the regex runs only
+   * around them. Keep them specific: '.', '/', 'sk' and 'ac' are too common to narrow anything
+   * (detect.ts runs rules gated only by those over the whole text).
+   */
   keywords?: string[];
   /** The capture group that is the secret; the whole match when absent. */
   secretGroup?: number;
