@@ -13,6 +13,9 @@ import type { RunRecord } from '../shared/types';
 import { startTestDns, type TestDns } from './helpers/dns-server';
 import { engineUnavailableReason, skipUnlessReady, startServices } from './helpers/engine';
 import { createTestHost, type TestHost } from './helpers/netns';
+import { fetchHostKey } from '../main/remote/ssh';
+import { SshDockerEngine } from '../main/sandbox/docker-engine';
+import { sshdUnavailableReason, startSshd } from './helpers/sshd';
 
 async function unavailable(): Promise<string | null> {
   const engine = await engineUnavailableReason();
@@ -143,6 +146,57 @@ describe(
       const alerts = await s.handlers['alerts.list']({ runId: denied.run.id, kind: 'network' });
       assert.equal(alerts[0]?.destination, 'denied.test');
       await s.handlers['settings.update']({ templateAllowNet: {} });
+    });
+
+    it("on a remote host (SSH): the sandbox there reaches the allowed destination through Moat's proxy; the rest is refused", async (t) => {
+      const noSshd = sshdUnavailableReason();
+      if (noSshd) {
+        t.skip(noSshd);
+        return;
+      }
+      // OpenSSH's defaults (`yes` for both); the test server allows only local forwarding unless
+      // told, and sshd lets a remote socket forward through only where remote TCP forwarding is allowed.
+      const sshd = await startSshd({ extraConfig: ['AllowStreamLocalForwarding yes', 'AllowTcpForwarding yes'] });
+      const hostKey = await fetchHostKey({ name: 'box', host: '127.0.0.1', port: sshd.port, user: 'root' });
+      const engine = new SshDockerEngine({
+        host: {
+          name: 'box',
+          user: 'root',
+          host: '127.0.0.1',
+          port: sshd.port,
+          identity: { kind: 'vault', account: 'host-key:box', passphrase: false },
+          hostKey,
+          addedAt: Date.now(),
+        },
+        auth: async () => ({ privateKey: sshd.privateKey }),
+      });
+      const remote = await startServices({ engine });
+      try {
+        const run = async (name: string): Promise<{ run: RunRecord; stdout: string }> => {
+          const { runId } = await remote.handlers['sandbox.run']({
+            template: 'python',
+            code: FETCH(name, host.port),
+            allowNet: [`pong.test:${host.port}`, `${host.address}/32:${host.port}`],
+          });
+          const rec = (await remote.sandboxes.whenDone(runId))!;
+          const detail = await remote.handlers['runs.get']({ id: runId });
+          return { run: rec, stdout: detail.output.map((c) => c.data).join('') };
+        };
+        const ok = await run('pong.test');
+        assert.equal(ok.run.target, 'ssh:box');
+        assert.equal(ok.run.runtime.name, 'runsc', 'the record names the gVisor runtime family');
+        assert.match(ok.stdout, /HTTP\/1\.1 200[^]*pong/, JSON.stringify(ok));
+        const no = await run('denied.test');
+        assert.match(no.stdout, /HTTP\/1\.1 403/, no.stdout);
+        assert.equal(no.run.egress?.refused, 1);
+        const [alert] = await remote.handlers['alerts.list']({ runId: no.run.id, kind: 'network' });
+        assert.equal(alert?.destination, 'denied.test');
+        assert.equal(alert?.target, 'ssh:box');
+      } finally {
+        await remote.dispose();
+        engine.close();
+        await sshd.close();
+      }
     });
 
     it('bad allowlist entries are refused at the API with the reason', async () => {

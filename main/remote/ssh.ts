@@ -13,7 +13,15 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Agent, type AgentOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
-import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, {
+  type AcceptConnection,
+  type Channel,
+  type Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type RejectConnection,
+  type UNIXConnectionDetails,
+} from 'ssh2';
 import { RemoteError } from './errors';
 
 export const MODERN_ALGORITHMS = {
@@ -361,6 +369,65 @@ export class SshConnection {
     const client = await this.ready();
     return new Promise<ClientChannel>((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(path, (err, channel) => (err ? reject(err) : resolve(channel)));
+    });
+  }
+
+  /**
+   * Asks the host's sshd to listen on a Unix socket at `path` (OpenSSH streamlocal forwarding, as
+   * `ssh -R path:...`) and hands every connection to it to `onConnection` as a channel. Resolves
+   * with the undo. Connections arrive only while this SSH connection lives.
+   */
+  async forwardInSocket(path: string, onConnection: (channel: Channel) => void): Promise<() => Promise<void>> {
+    const client = await this.ready();
+    const listener = (info: UNIXConnectionDetails, accept: AcceptConnection<Channel>, reject: RejectConnection): void => {
+      if (info.socketPath !== path) return;
+      try {
+        onConnection(accept());
+      } catch {
+        reject();
+      }
+    };
+    client.on('unix connection', listener);
+    try {
+      await new Promise<void>((resolve, reject) => client.openssh_forwardInStreamLocal(path, (err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      client.off('unix connection', listener);
+      throw err;
+    }
+    return async () => {
+      client.off('unix connection', listener);
+      await new Promise<void>((resolve) => {
+        try {
+          client.openssh_unforwardInStreamLocal(path, () => resolve());
+        } catch {
+          resolve(); // the connection is gone, and the forward with it
+        }
+      });
+    };
+  }
+
+  /** Writes `data` to `command`'s stdin on the host (e.g. `cat > file`); resolves with its exit status and stderr. */
+  async execWithInput(command: string, data: Buffer, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string }> {
+    const client = await this.ready();
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        let stderr = '';
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(new RemoteError('SSH_UNREACHABLE', `\`${command}\` on ${this.endpoint.name} did not finish within ${timeoutMs} ms.`));
+        }, timeoutMs);
+        timer.unref();
+        channel.on('data', () => {});
+        channel.stderr.on('data', (d: Buffer) => {
+          if (stderr.length < 65536) stderr += d.toString('utf8');
+        });
+        channel.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? null, stderr });
+        });
+        channel.end(data);
+      });
     });
   }
 

@@ -3,7 +3,12 @@
 // requests carried over one SSH connection). A deadline aborts the HTTP request as well as failing
 // the call, so a hung daemon leaves no request hanging in Moat.
 import Dockerode from 'dockerode';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { SANDBOX_NET_DIR, SANDBOX_NETFWD, SOCKET_NAME as EGRESS_SOCKET_NAME } from '../egress/net/open';
+import type { EgressBridge } from '../egress/net/types';
 import { MoatError } from '../../shared/errors';
 import { RemoteError } from '../remote/errors';
 import { endpointOf, type HostRecord } from '../remote/hosts';
@@ -394,6 +399,79 @@ export class SshDockerEngine extends DockerEngine {
   }
   override listManaged(): Promise<SandboxListing[]> {
     return this.guard(() => super.listManaged());
+  }
+
+  /**
+   * A run's egress on this host: the forwarder binary is copied once per version to
+   * /var/lib/moat (or ~/.cache/moat when that is not writable); sshd listens on a Unix socket in
+   * a fresh directory (0711, the socket 0666, like the local one) and every connection to it is
+   * carried over this SSH connection to the run's proxy on Moat's machine, where the allowlist is
+   * enforced. So the sandbox's traffic leaves from Moat's machine, not from the host.
+   */
+  async bridgeEgress(localSocket: string, netfwd: string): Promise<EgressBridge> {
+    const binary = readFileSync(netfwd);
+    const version = createHash('sha256').update(binary).digest('hex').slice(0, 16);
+    const found = await this.connection.exec(
+      `d=/var/lib/moat; mkdir -p "$d" 2>/dev/null && [ -w "$d" ] || { d="$HOME/.cache/moat"; mkdir -p "$d"; }; ` +
+        `f="$d/moat-netfwd-${version}"; [ -x "$f" ] && echo "have $f" || echo "need $f"; ` +
+        `s=$(mktemp -d /tmp/moat-net-XXXXXXXX) && chmod 711 "$s" && echo "dir $s"`,
+    );
+    const have = /^have (\S+)$/m.exec(found.stdout)?.[1];
+    const need = /^need (\S+)$/m.exec(found.stdout)?.[1];
+    const dir = /^dir (\S+)$/m.exec(found.stdout)?.[1];
+    const path = have ?? need;
+    if (found.code !== 0 || !path || !dir) {
+      throw new MoatError('RUN_FAILED', `Could not prepare network egress on ${this.host.name}: ${found.stderr.trim() || 'no answer'}`);
+    }
+    const cleanup = (): Promise<unknown> => this.connection.exec(`rm -rf '${dir}'`).catch(() => null);
+    try {
+      if (need) {
+        const up = await this.connection.execWithInput(
+          `cat > '${need}.tmp' && chmod 755 '${need}.tmp' && mv '${need}.tmp' '${need}'`,
+          binary,
+        );
+        if (up.code !== 0)
+          throw new MoatError('RUN_FAILED', `Could not copy the egress forwarder to ${this.host.name}: ${up.stderr.trim()}`);
+      }
+      const remoteSocket = `${dir}/${EGRESS_SOCKET_NAME}`;
+      const unforward = await this.connection
+        .forwardInSocket(remoteSocket, (channel) => {
+          const local = netConnect(localSocket);
+          channel.pipe(local).pipe(channel);
+          const end = (): void => {
+            local.destroy();
+            channel.destroy();
+          };
+          local.on('error', end);
+          channel.on('error', end);
+          channel.on('close', end);
+        })
+        .catch((err: unknown) => {
+          throw new MoatError(
+            'RUN_FAILED',
+            `The SSH server on ${this.host.name} refused to forward a Unix socket for the run's network egress (${(err as Error).message}).`,
+            "Allow it in the host's sshd_config: `AllowStreamLocalForwarding yes` and `AllowTcpForwarding yes` (OpenSSH's defaults), then reload sshd; or run without --allow-net.",
+          );
+        });
+      const chmod = await this.connection.exec(`chmod 666 '${remoteSocket}'`);
+      if (chmod.code !== 0) {
+        await unforward();
+        throw new MoatError('RUN_FAILED', `Could not open the egress socket on ${this.host.name}: ${chmod.stderr.trim()}`);
+      }
+      return {
+        mounts: [
+          { Type: 'bind', Source: dir, Target: SANDBOX_NET_DIR, ReadOnly: true },
+          { Type: 'bind', Source: path, Target: SANDBOX_NETFWD, ReadOnly: true },
+        ],
+        close: async () => {
+          await unforward();
+          await cleanup();
+        },
+      };
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
   }
 
   /** The cgroup is on the host: read there, over the same connection (remote/pids-watch.ts). */

@@ -3,6 +3,7 @@
 // with a deadline, so that a hung engine costs a run its slot for a bounded time, never forever.
 // Implementations: the local Docker engine and a remote Docker over SSH (docker-engine.ts);
 // Kubernetes fits behind the same interface.
+import type { EgressBridge } from '../egress/net/types';
 import type Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { basename } from 'node:path';
@@ -216,6 +217,12 @@ export interface SandboxEngine {
   listManaged(): Promise<SandboxListing[]>;
   /** Lets go of what the engine holds open (a remote engine's SSH connection). */
   close?(): void;
+  /**
+   * Engines on another machine: makes the run's egress proxy socket (a unix socket on this
+   * machine) reachable on the engine's host, and the forwarder binary present there, and returns
+   * the mounts with host paths. Absent for the local engine (its mounts are local paths already).
+   */
+  bridgeEgress?(localSocket: string, netfwd: string): Promise<EgressBridge>;
 }
 
 export type EngineConfig =

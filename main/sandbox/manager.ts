@@ -9,7 +9,7 @@ import { MoatError } from '../../shared/errors';
 import type { Alert, EgressPolicy } from '../../shared/egress';
 import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
 import { parseAllowEntry, type AllowRule } from '../../shared/egress';
-import { openEgressNet } from '../egress/net/open';
+import { findNetfwd, openEgressNet } from '../egress/net/open';
 import type { EgressNet } from '../egress/net/types';
 import { RunFilter } from '../egress/run-filter';
 import type { Finding } from '../egress/stream';
@@ -202,10 +202,10 @@ export class SandboxManager {
       allow.push(rule);
     }
     if (allow.length > 0) {
-      if (engine.id !== 'local') {
+      if (engine.id !== 'local' && !engine.bridgeEgress) {
         throw new MoatError(
           'INVALID_REQUEST',
-          `Network egress (${allowNet.join(', ')}) is available for sandboxes on this machine only; ${engine.id.replace(/^ssh:/, '')} runs without network.`,
+          `Network egress (${allowNet.join(', ')}) is not available on ${engine.id}; its sandboxes run without network.`,
           'Run it locally, or without --allow-net.',
         );
       }
@@ -416,11 +416,24 @@ export class SandboxManager {
               onRefused: (ev) => this.refused(live, ev),
               log: this.o.log,
             });
+            // A remote engine's sandbox reaches the proxy here through its host (an SSH-forwarded socket).
+            if (engine.bridgeEgress) {
+              const local = net;
+              const bridge = await engine.bridgeEgress(local.socketPath, findNetfwd());
+              net = {
+                ...local,
+                mounts: bridge.mounts,
+                close: async () => {
+                  await bridge.close();
+                  await local.close();
+                },
+              };
+            }
           } catch (err) {
             update({
               status: 'finished',
               endReason: 'failed',
-              error: `Could not start the egress proxy: ${(err as Error).message}`,
+              error: `Could not start the run's network egress: ${(err as Error).message}${err instanceof MoatError && err.fix ? ` Fix: ${err.fix}` : ''}`,
               endedAt: Date.now(),
             });
             return;

@@ -94,6 +94,7 @@ export async function openEgressNet(o: EgressNetOptions & { baseDir?: string; ne
   o.log?.(`egress: run ${o.runId}: proxy on ${socketPath} for ${o.allow.map((r) => r.text).join(', ')}`);
   let closing: Promise<void> | null = null;
   return {
+    socketPath,
     mounts: [
       { Type: 'bind', Source: dir, Target: SANDBOX_NET_DIR, ReadOnly: true },
       { Type: 'bind', Source: netfwd, Target: SANDBOX_NETFWD, ReadOnly: true },

@@ -28,6 +28,8 @@ export interface EgressNetOptions {
 }
 
 export interface EgressNet {
+  /** The proxy's unix socket on this machine (a remote engine bridges it to its host: SandboxEngine.bridgeEgress). */
+  socketPath: string;
   /** Added to the sandbox's HostConfig.Mounts: the socket's directory and the forwarder binary, read-only where possible. */
   mounts: { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }[];
   /** Shell lines the run's script runs before the program: start the forwarder, export the proxy variables. */
@@ -35,6 +37,12 @@ export interface EgressNet {
   /** Connections refused so far. */
   refused(): number;
   /** Stops the proxy, closes its connections and removes the socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a remote engine provides for a run's egress: the same mounts, with paths on its host. */
+export interface EgressBridge {
+  mounts: EgressNet['mounts'];
   close(): Promise<void>;
 }
 
