@@ -82,8 +82,8 @@ export function AllowNetEditor() {
         </button>
       </div>
       {remote && entries.length > 0 && (
-        <div className="field-error" data-testid="allow-remote">
-          Network egress is for sandboxes on this machine only: a run on another host is refused with an allowlist.
+        <div className="muted small" data-testid="allow-remote">
+          On another host the allowlist is enforced here: the sandbox's connections come back to Moat over SSH and leave from this machine.
         </div>
       )}
       {problem && (
