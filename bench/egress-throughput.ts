@@ -468,7 +468,7 @@ async function main(): Promise<void> {
       build_ms: Math.round(buildMs),
     },
     a_unscanned: { ms: Math.round(a.ms), mb_per_s: mbps(a.ms), bytes: a.bytes, memory: memReport(a.mem) },
-    b_scanned: { ms: Math.round(b.ms), mb_per_s: mbps(b.ms), bytes_in: b.bytes, memory: memReport(b.mem) },
+    b_scanned: { ms: Math.round(b.ms), mb_per_s: mbps(b.ms), bytes_released: b.bytes, memory: memReport(b.mem) },
     c_scanner_alone: { ms: Math.round(c.ms), mb_per_s: mbps(c.ms), memory: memReport(c.mem) },
     c_small_pushes: {
       push_bytes: SMALL_PUSH,
