@@ -96,7 +96,7 @@ interface Lane {
   arrivals: { end: number; t: number }[];
   /** Absolute ranges of chunks judged binary, pruned as they leave buf. */
   binary: [number, number][];
-  /** Absolute end of what was reported: a match starting before it was already reported. */
+  /** Absolute end of what was reported: a match ending at or before it was already reported. */
   reportedTo: number;
   /** Absolute offset of an open PEM block's BEGIN, or -1. */
   pemAt: number;
@@ -247,7 +247,9 @@ export class StreamScanner {
     const isBinary = (f: ByteMatch): boolean => lane.binary.some(([s, e]) => s < base + f.end && e > base + f.start);
     let reportedTo = lane.reportedTo;
     for (const f of released) {
-      if (base + f.start < lane.reportedTo) continue;
+      // Reported already, unless it runs past what was: a secret cut by a timed release, found
+      // again whole with what followed, is alerted (its first part may have matched on its own).
+      if (base + f.end <= lane.reportedTo) continue;
       reportedTo = Math.max(reportedTo, base + f.end);
       this.report(lane, f, text, isBinary(f));
     }
