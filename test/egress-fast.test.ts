@@ -342,3 +342,26 @@ test('positives of every rule, cut at every position where the scanner releases,
   }
   assert.ok(cuts > 1000, String(cuts));
 });
+
+test('an open PEM block fed in small pushes is rescanned rarely, and redacted whole however its END line is cut', () => {
+  const f = new Fake(28);
+  const pem = f.pem('RSA PRIVATE KEY', 100);
+  const text = `before\n${pem}\nafter\n`;
+  assert.ok(pem.length > 2 * 3072, 'the block outgrows holdBytes while open');
+  // Labelled by the format rule or by the scanner's own PEM hold, whichever found it whole.
+  const want = /^before\n\[REDACTED:(?:rsa-)?private-key\]\nafter\n$/;
+  const endAt = text.indexOf('-----END');
+  for (const size of [1, 7, 100]) {
+    for (let cut = endAt - 3; cut < endAt + 30; cut += 4) {
+      const c = counting(formatDetector());
+      const s = new StreamScanner({ detectors: [c.d] });
+      const input = Buffer.from(text);
+      const out: Released[] = [];
+      // Small pushes up to the cut inside the END line, then the rest at once.
+      for (let i = 0; i < cut; i += size) out.push(...s.push('stdout', input.subarray(i, Math.min(i + size, cut))));
+      out.push(...s.push('stdout', input.subarray(cut)), ...s.flush());
+      assert.match(Buffer.concat(out.map((r) => r.data)).toString(), want, `pushes of ${size}, cut at ${cut - endAt}`);
+      assert.ok(c.chars() < 20 * text.length, `pushes of ${size}: scanned ${c.chars()} chars for ${text.length}`);
+    }
+  }
+});

@@ -100,6 +100,8 @@ interface Lane {
   reportedTo: number;
   /** Absolute offset of an open PEM block's BEGIN, or -1. */
   pemAt: number;
+  /** len when the lane was last scanned. */
+  scannedLen: number;
 }
 
 interface ByteMatch {
@@ -135,6 +137,7 @@ export class StreamScanner {
       binary: [],
       reportedTo: 0,
       pemAt: -1,
+      scannedLen: 0,
     });
     this.lanes = { stdout: lane('stdout'), stderr: lane('stderr') };
   }
@@ -149,6 +152,13 @@ export class StreamScanner {
     append(lane, chunk);
     // Nothing has to be released before holdBytes are held (the timer releases earlier).
     if (lane.len - lane.ctxLen < this.holdBytes) return [];
+    // An open PEM block is held whole: it is scanned again once an END line may be complete, it
+    // reached PEM_HOLD_LIMIT, or another holdBytes arrived (not on every small push).
+    if (lane.pemAt >= 0 && lane.len - lane.scannedLen < this.holdBytes && lane.base + lane.len - lane.pemAt < PEM_HOLD_LIMIT) {
+      const held = lane.store.subarray(0, lane.len);
+      const end = held.indexOf('-----END', Math.max(0, lane.scannedLen - PEM_LINE));
+      if (end === -1 || held.indexOf('KEY-----', end) === -1) return [];
+    }
     return this.process(lane, 'push');
   }
 
@@ -275,6 +285,7 @@ export class StreamScanner {
     if (lane.store.length > 4 * Math.max(lane.len, 64 * 1024)) lane.store = Buffer.from(lane.store.subarray(0, lane.len));
     lane.base = base + from;
     lane.ctxLen = R - from;
+    lane.scannedLen = lane.len;
     const releasedTo = base + R;
     while (lane.arrivals.length && lane.arrivals[0]!.end <= releasedTo) lane.arrivals.shift();
     if (!out || out.length === 0 || this.policy === 'block') return [];
