@@ -253,17 +253,25 @@ export function findHighEntropy(text: string): EntropyHit[] {
     let e = end;
     while (e < n && e - end < 3 && text.charCodeAt(e) === 61) e++;
     if (e - start > MAX_TOKEN) continue;
-    const run = text.slice(start, e);
     // A '/' inside a run is a path separator unless the run looks like padded/'+' base64.
-    const pieces = run.includes('/') && !/[+]|=$/.test(run) ? splitKeep(run, '/') : [{ s: run, at: 0 }];
+    const split = longest < len && !plus && e === end;
     const found: EntropyHit[] = [];
-    for (const p of pieces) {
-      if (p.s.length < MIN_TOKEN) continue;
+    for (let a = start; a < e;) {
+      let b = e;
+      if (split) {
+        b = a;
+        while (b < e && text.charCodeAt(b) !== 47) b++;
+      }
       // Trim separators at the ends so "--foo" and "key_" do not change the verdict.
-      const lead = p.s.length - p.s.replace(/^[-_/]+/, '').length;
-      const tok = p.s.slice(lead).replace(/[-_/]+$/, '');
-      const verdict = judge(tok);
-      if (verdict) found.push({ start: start + p.at + lead, end: start + p.at + lead + tok.length, ...verdict });
+      let ta = a;
+      let tb = b;
+      if (tb - ta >= MIN_TOKEN) {
+        while (ta < tb && isSeparator(text.charCodeAt(ta))) ta++;
+        while (tb > ta && isSeparator(text.charCodeAt(tb - 1))) tb--;
+        const verdict = tb - ta >= MIN_TOKEN ? judge(text.slice(ta, tb)) : null;
+        if (verdict) found.push({ start: ta, end: tb, severity: verdict.severity, entropy: verdict.entropy });
+      }
+      a = b + 1;
     }
     if (found.length === 0) continue;
     publicBlocks ??= [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const);
@@ -287,6 +295,11 @@ export function entropyHoldFor(text: string): number {
   return text.length - i;
 }
 
+/** '-', '_' or '/': trimmed from the ends of a token. */
+function isSeparator(c: number): boolean {
+  return c === 45 || c === 95 || c === 47;
+}
+
 /** Hex in 8-4-4-4-12 groups (the caller counted 32 hex characters in 36). */
 function isUuidShape(text: string, at: number): boolean {
   return [8, 13, 18, 23].every((k) => text.charCodeAt(at + k) === 45);
@@ -297,14 +310,4 @@ function lastWord(s: string): string {
   let i = s.length;
   while (i > 0 && !/\s/.test(s[i - 1]!)) i--;
   return s.slice(i);
-}
-
-function splitKeep(s: string, sep: string): { s: string; at: number }[] {
-  const out: { s: string; at: number }[] = [];
-  let at = 0;
-  for (const part of s.split(sep)) {
-    out.push({ s: part, at });
-    at += part.length + 1;
-  }
-  return out;
 }
