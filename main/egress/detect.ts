@@ -79,6 +79,8 @@ interface KeywordAutomaton {
   /** Keyword ids, each list ended by -1. */
   out: Int32Array;
   length: Int32Array;
+  /** The longest keyword. */
+  longest: number;
   /** Keyword id -> indexes of the rules it gates: gated[gatedAt[id]] up to gatedAt[id + 1]. */
   gatedAt: Int32Array;
   gated: Int32Array;
@@ -181,8 +183,19 @@ function buildAutomaton(rules: Rule[]): KeywordAutomaton {
   const gatedAt = new Int32Array(gated.length + 1);
   gated.forEach((g, i) => (gatedAt[i + 1] = gatedAt[i]! + g.length));
   const outRow = (firstOut < 0 ? n : firstOut) << SHIFT;
+  const longest = Math.max(1, ...length);
   const outList = Int32Array.from(out);
-  return { cls, next, outRow, outAt, out: outList, length: Int32Array.from(length), gatedAt, gated: Int32Array.from(gated.flat()) };
+  return {
+    cls,
+    next,
+    outRow,
+    outAt,
+    out: outList,
+    length: Int32Array.from(length),
+    longest,
+    gatedAt,
+    gated: Int32Array.from(gated.flat()),
+  };
 }
 
 /**
@@ -221,6 +234,9 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   const keywordAt = rules.map((r) => (r.keywords?.length && r.keywords.every(tracked) ? r.keywordAt : undefined));
   const longestKeyword = rules.map((r) => Math.max(0, ...(r.keywords ?? []).map((k) => k.length)));
   let lastText: string | null = null;
+  // Keyword hits of the two walks (end index, state), reused from call to call.
+  let hits1 = new Int32Array(0);
+  let hits2 = new Int32Array(0);
   return {
     kind: 'format',
     maxMatchLength: Math.max(...rules.filter((r) => !r.unbounded).map((r) => r.maxLength)),
@@ -233,10 +249,42 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       recentHit.fill(-1);
       lastText = text;
       const { cls, next, outRow, outAt, out: outs, length, gatedAt, gated } = ac;
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        s = next[s + cls[text.charCodeAt(i)]!]!;
-        if (s < outRow) continue;
+      // Two walks at once, over the first half and over the second (from far enough back to see a
+      // keyword ending in it): their lookups do not wait on each other. Hits (end index, state)
+      // are kept in order: the first half's, then the second's.
+      const mid = n >> 1;
+      const from2 = Math.max(0, mid - ac.longest + 1);
+      if (hits1.length < n) {
+        hits1 = new Int32Array(2 * n + 64);
+        hits2 = new Int32Array(2 * n + 64);
+      }
+      let h1 = 0;
+      let h2 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let j = from2;
+      for (let i = 0; i < mid; i++, j++) {
+        s1 = next[s1 + cls[text.charCodeAt(i)]!]!;
+        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
+        if (s1 >= outRow) {
+          hits1[h1++] = i;
+          hits1[h1++] = s1;
+        }
+        if (s2 >= outRow && j >= mid) {
+          hits2[h2++] = j;
+          hits2[h2++] = s2;
+        }
+      }
+      for (; j < n; j++) {
+        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
+        if (s2 >= outRow && j >= mid) {
+          hits2[h2++] = j;
+          hits2[h2++] = s2;
+        }
+      }
+      for (let h = 0; h < h1 + h2; h += 2) {
+        const i = h < h1 ? hits1[h]! : hits2[h - h1]!;
+        const s = h < h1 ? hits1[h + 1]! : hits2[h - h1 + 1]!;
         for (let k = outAt[s >> SHIFT]!; outs[k]! >= 0; k++) {
           const kw = outs[k]!;
           const ks = i + 1 - length[kw]!;
