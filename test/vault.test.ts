@@ -28,7 +28,6 @@ const skip = skipUnlessReady(keyringToolsMissing(), 'the Secret Service vault te
 // silent-bus: a bus whose policy lets no reply through, so every call to it hangs.
 type Mode = 'unlocked' | 'locked' | 'none' | 'bare-bus' | 'empty' | 'silent-bus';
 
-
 interface Attempt {
   value?: unknown;
   error?: { code: string; message: string; fix: string };

@@ -31,7 +31,12 @@ const entropy = entropyDetector();
 /** Drops a detector's matches of suppressed rules. */
 function without(d: Detector, suppressed: ReadonlySet<string>): Detector {
   if (suppressed.size === 0) return d;
-  return { kind: d.kind, maxMatchLength: d.maxMatchLength, find: (text) => d.find(text).filter((m) => !suppressed.has(m.rule)) };
+  return {
+    kind: d.kind,
+    maxMatchLength: d.maxMatchLength,
+    find: (text) => d.find(text).filter((m) => !suppressed.has(m.rule)),
+    ...(d.holdFor ? { holdFor: (t: string) => d.holdFor!(t) } : {}),
+  };
 }
 
 export class RunFilter {
