@@ -81,6 +81,8 @@ export class RunFilter {
   }
 
   push(stream: StreamName, chunk: Buffer): Released[] {
+    // `block` past the cap: what comes now is dropped, so it is not scanned either.
+    if (this.overflow) return [];
     return this.pass(this.scanner.push(stream, chunk));
   }
 

@@ -134,7 +134,9 @@ async function execute(
   let outputClosed = false;
   const write = (s: StreamName, data: Buffer): void => {
     if (outputClosed) return;
-    if (!filter) {
+    // Past the output cap nothing more is shown, stored or returned (the sink only counts it), so
+    // it is not scanned either: a flood costs the filter at most the cap.
+    if (!filter || sink.captured.truncated) {
       sink.write(s, data);
       return;
     }
