@@ -42,3 +42,28 @@ export async function addAccount(page: Page, provider: 'lambda' | 'linode', labe
   await page.getByTestId('account-key').fill(key);
   await page.getByTestId('account-add').click();
 }
+
+/** Replaces the editor's code (one input event: no auto-indent or bracket closing gets in the way). */
+export async function setCode(page: Page, code: string): Promise<void> {
+  await page.locator('[data-testid="editor"] .cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(code);
+}
+
+/** Runs `code` from the Sandboxes view and waits until the new run is in the history and shown finished; returns its id. */
+export async function runInView(page: Page, code: string): Promise<string> {
+  await setCode(page, code);
+  const before = await page.getByTestId('history-row').count();
+  await page.getByTestId('run-button').click();
+  // The new run is in the history and is the one shown, finished (not the previous run's status).
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('[data-testid="history-row"]').length > n &&
+      document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished' &&
+      document.querySelector('[data-testid="history-row"]')?.getAttribute('data-end-reason') !== '',
+    before,
+    { timeout: 60_000 },
+  );
+  return (await page.locator('[data-testid="history-row"]').first().getAttribute('data-run-id'))!;
+}

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, watchForErrors } from './browser';
+import { CHROMIUM, CHROMIUM_ARGS, runInView, setCode, watchForErrors } from './browser';
 import { startHost } from '../app/host/server';
 import { engineUnavailableReason, skipUnlessReady, startServices } from '../test/helpers/engine';
 import { filesContaining } from '../test/helpers/leaks';
@@ -36,29 +36,6 @@ const TOKEN = ['moat-e2e-', 'q8Zr3VwK1pXm7TfL', '2hNc9YbD'] as const;
 const whole = (parts: readonly string[]) => parts.join('');
 
 const pyParts = (parts: readonly string[]) => parts.map((p) => JSON.stringify(p)).join(' + ');
-
-async function setCode(page: Page, code: string): Promise<void> {
-  await page.locator('[data-testid="editor"] .cm-content').click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(code);
-}
-
-/** Runs the code and waits until the new run is shown finished; returns its id. */
-async function runAndWait(page: Page, code: string): Promise<string> {
-  await setCode(page, code);
-  const before = await page.getByTestId('history-row').count();
-  await page.getByTestId('run-button').click();
-  await page.waitForFunction(
-    (n) =>
-      document.querySelectorAll('[data-testid="history-row"]').length > n &&
-      document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished' &&
-      document.querySelector('[data-testid="history-row"]')?.getAttribute('data-end-reason') !== '',
-    before,
-    { timeout: 60_000 },
-  );
-  return (await page.locator('[data-testid="history-row"]').first().getAttribute('data-run-id'))!;
-}
 
 async function counter(page: Page): Promise<number> {
   return Number(await page.getByTestId('status-alerts').getAttribute('data-count'));
@@ -123,7 +100,7 @@ describe('Egress filter in Chromium', { skip }, () => {
     assert.equal(start, 0, 'a new data directory has no alerts');
     assert.equal(await page.getByTestId('nav-alert-count').count(), 0, 'no count on the nav rail at zero');
 
-    firstRun = await runAndWait(page, `print("aws id", ${pyParts(AWS)})\nprint("gh", ${pyParts(GITHUB)})\nprint("done")`);
+    firstRun = await runInView(page, `print("aws id", ${pyParts(AWS)})\nprint("gh", ${pyParts(GITHUB)})\nprint("done")`);
 
     const aws = page.locator('[data-testid="output"] [data-testid="redaction"][data-rule="aws-access-key-id"]');
     await aws.waitFor({ timeout: 10_000 });
@@ -191,7 +168,7 @@ describe('Egress filter in Chromium', { skip }, () => {
 
     const before = await counter(page);
     await page.getByTestId('nav-sandboxes').click();
-    await runAndWait(page, `print("second", ${pyParts(AWS_2)})`);
+    await runInView(page, `print("second", ${pyParts(AWS_2)})`);
     const text = await outputText(page);
     assert.ok(text.includes(`second ${whole(AWS_2)}`), `the key is shown as printed: ${text}`);
     assert.equal(await page.locator('[data-testid="output"] [data-testid="redaction"]').count(), 0);
@@ -206,7 +183,7 @@ describe('Egress filter in Chromium', { skip }, () => {
     assert.ok(entries.some((e) => e.action === 'alerts.unsuppress'));
 
     await page.getByTestId('nav-sandboxes').click();
-    await runAndWait(page, `print("third", ${pyParts(AWS)})`);
+    await runInView(page, `print("third", ${pyParts(AWS)})`);
     await page.locator('[data-testid="output"] [data-testid="redaction"][data-rule="aws-access-key-id"]').waitFor();
     await waitForCounter(page, (x) => x >= before + 1, 'an alert again');
   });
@@ -224,7 +201,7 @@ describe('Egress filter in Chromium', { skip }, () => {
     assert.match((await page.getByTestId('allow-error').textContent()) ?? '', /not a URL/);
     await page.getByTestId('allow-input').fill('');
 
-    await runAndWait(page, 'import os\nprint("token", os.environ["API_TOKEN"])');
+    await runInView(page, 'import os\nprint("token", os.environ["API_TOKEN"])');
     await page.locator('[data-testid="output"] [data-testid="redaction"]').first().waitFor();
     assert.ok(!(await outputText(page)).includes(whole(TOKEN)));
     assert.equal((await page.getByTestId('run-env-var').textContent())?.trim(), 'API_TOKEN=••••');

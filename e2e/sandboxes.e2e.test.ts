@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, watchForErrors } from './browser';
+import { CHROMIUM, CHROMIUM_ARGS, runInView, setCode, watchForErrors } from './browser';
 import type { ApiHandlers, EventName, ParamsOf } from '../shared/api';
 import { STDIN_MAX_BYTES, type RunRecord } from '../shared/types';
 import { startHost, type HostServices } from '../app/host/server';
@@ -27,32 +27,13 @@ const skip = skipUnlessReady(
   'end-to-end tests',
 );
 
-async function setCode(page: Page, code: string): Promise<void> {
-  await page.locator('[data-testid="editor"] .cm-content').click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  // insertText is one input event: no auto-indent or bracket closing gets in the way.
-  await page.keyboard.insertText(code);
-}
-
 /** The stdin box is folded away while empty. */
 async function openStdin(page: Page): Promise<void> {
   await page.locator('details.stdin-input').evaluate((d: HTMLDetailsElement) => (d.open = true));
 }
 
 async function runAndWait(page: Page, code: string): Promise<string> {
-  await setCode(page, code);
-  const before = await page.getByTestId('history-row').count();
-  await page.getByTestId('run-button').click();
-  // The new run is in the history and is the one shown, finished (not the previous run's status).
-  await page.waitForFunction(
-    (n) =>
-      document.querySelectorAll('[data-testid="history-row"]').length > n &&
-      document.querySelector('[data-testid="run-status"]')?.textContent?.trim() === 'finished' &&
-      document.querySelector('[data-testid="history-row"]')?.getAttribute('data-end-reason') !== '',
-    before,
-    { timeout: 60_000 },
-  );
+  await runInView(page, code);
   return (await page.getByTestId('run-end-reason').textContent())!.trim();
 }
 

@@ -1,7 +1,7 @@
 // The network the next run may reach through the egress proxy: a preset or typed entries (checked
 // as they are added), and, read-only, what the template's own allowlist adds.
-import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { AllowEntries } from '../../components/AllowEntries';
 import { ALLOW_PRESET_CHOICES, allowNetFor, type AllowPreset } from '../../lib/egress';
 import { useEditorStore } from '../../stores/editor';
 import { useEgressFormStore } from '../../stores/egressForm';
@@ -14,15 +14,7 @@ export function AllowNetEditor() {
   const template = useEditorStore((s) => s.selectedId);
   const remote = useEditorStore((s) => s.target !== 'local');
   const fromTemplate = useSettingsStore((s) => templateAllowNet(s.settings, template));
-  const [text, setText] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
   const entries = allowNetFor(preset, custom);
-
-  const add = () => {
-    const p = addEntry(text);
-    setProblem(p);
-    if (!p) setText('');
-  };
 
   return (
     <div className="allow-net" data-testid="allow-net">
@@ -41,56 +33,22 @@ export function AllowNetEditor() {
           ))}
         </select>
       </div>
-      {entries.length === 0 ? (
-        <div className="muted small">No network: every connection is refused.</div>
-      ) : (
-        <ul className="allow-list" data-testid="allow-list">
-          {entries.map((e) => (
-            <li key={e} data-testid="allow-entry" data-entry={e}>
-              <code>{e}</code>
-              <button type="button" className="icon-button" aria-label={`Remove ${e}`} onClick={() => removeEntry(e)}>
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      <div className={problem ? 'allow-add invalid' : 'allow-add'}>
-        <input
-          type="text"
-          className="mono"
-          data-testid="allow-input"
-          aria-label="Allowed destination"
-          placeholder="api.example.com:443, *.example.org, 10.0.0.0/8:5432"
-          spellCheck={false}
-          value={text}
-          aria-invalid={problem ? true : undefined}
-          aria-describedby={problem ? 'allow-error' : undefined}
-          onChange={(e) => {
-            setText(e.target.value);
-            setProblem(null);
-          }}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') {
-              e.preventDefault();
-              add();
-            }
-          }}
-        />
-        <button type="button" data-testid="allow-add" onClick={add}>
-          Add
-        </button>
-      </div>
-      {remote && entries.length > 0 && (
-        <div className="muted small" data-testid="allow-remote">
-          On another host the allowlist is enforced here: the sandbox's connections come back to Moat over SSH and leave from this machine.
-        </div>
-      )}
-      {problem && (
-        <div id="allow-error" className="field-error" data-testid="allow-error" role="alert">
-          {problem}
-        </div>
-      )}
+      <AllowEntries
+        entries={entries}
+        empty="No network: every connection is refused."
+        add={addEntry}
+        remove={removeEntry}
+        inputLabel="Allowed destination"
+        placeholder="api.example.com:443, *.example.org, 10.0.0.0/8:5432"
+        testId="allow"
+      >
+        {remote && entries.length > 0 && (
+          <div className="muted small" data-testid="allow-remote">
+            On another host the allowlist is enforced here: the sandbox's connections come back to Moat over SSH and leave from this
+            machine.
+          </div>
+        )}
+      </AllowEntries>
       {template && (
         <div className="template-allow muted small" data-testid="template-allow">
           Template {template} also allows:{' '}
