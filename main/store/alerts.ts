@@ -11,25 +11,37 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { Alert, Suppression, type AlertCounts, type AlertFilter, type Severity } from '../../shared/egress';
 import { AppendLog } from './durable';
+import { FileLock } from './lock';
 import { RecordFile } from './record-file';
 
 type Line = { type: 'alert'; alert: Alert } | { type: 'ack'; ids: string[]; t: number };
 
 export type NewAlert = Omit<Alert, 'id' | 't' | 'acknowledged' | 'acknowledgedAt'>;
 
-/** Alerts kept in the log; past it the oldest are dropped when the log is compacted. */
+/** Alerts kept; past it the oldest (acknowledged ones first) are dropped, from memory at once and from the file when it is compacted. */
 const MAX_ALERTS = 50_000;
 
+/**
+ * Appends (alerts and acknowledgements) and compactions take `alerts.jsonl.lock`, so a compaction
+ * never loses another process's line. The file is compacted (rewritten with the alerts kept, their
+ * acknowledgements folded in) once it holds twice as many lines as there are alerts to keep.
+ */
 export class AlertStore {
   private readonly log: AppendLog;
   private readonly reader: AppendLog;
+  private readonly lock: FileLock;
   private readonly alerts = new Map<string, Alert>();
   private readonly suppressions: RecordFile<Suppression>;
+  private readonly maxAlerts: number;
+  /** Lines in the file as last read (after a compaction: the alerts written). */
+  private lines = 0;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, opts: { maxAlerts?: number } = {}) {
     const path = join(dataDir, 'alerts.jsonl');
     this.log = new AppendLog(path);
     this.reader = new AppendLog(path);
+    this.lock = new FileLock(`${path}.lock`);
+    this.maxAlerts = opts.maxAlerts ?? MAX_ALERTS;
     this.suppressions = new RecordFile(join(dataDir, 'alert-suppressions.json'), 'rules', Suppression);
   }
 
@@ -41,7 +53,7 @@ export class AlertStore {
       t: Date.now(),
       acknowledged: false,
     });
-    this.log.append({ type: 'alert', alert } satisfies Line);
+    this.appendLine({ type: 'alert', alert });
     return alert;
   }
 
@@ -50,9 +62,23 @@ export class AlertStore {
     this.refresh();
     const fresh = ids.filter((id) => this.alerts.get(id)?.acknowledged === false);
     if (fresh.length === 0) return 0;
-    this.log.append({ type: 'ack', ids: fresh, t: Date.now() } satisfies Line);
+    this.appendLine({ type: 'ack', ids: fresh, t: Date.now() });
     this.refresh();
     return fresh.length;
+  }
+
+  private appendLine(line: Line): void {
+    this.lock.withLock(() => {
+      this.refresh();
+      this.log.append(line);
+      this.refresh();
+      if (this.lines > 2 * this.maxAlerts) {
+        const kept = [...this.alerts.values()].map((alert) => ({ type: 'alert', alert }) satisfies Line);
+        this.log.rewrite(kept);
+        this.refresh();
+        this.lines = kept.length;
+      }
+    });
   }
 
   /** Newest first, filtered. */
@@ -117,7 +143,11 @@ export class AlertStore {
 
   private refresh(): void {
     const { reset, values } = this.reader.readNew();
-    if (reset) this.alerts.clear();
+    if (reset) {
+      this.alerts.clear();
+      this.lines = 0;
+    }
+    this.lines += values.length;
     for (const v of values) {
       const line = LineSchema.safeParse(v);
       if (!line.success) continue;
@@ -130,13 +160,13 @@ export class AlertStore {
       }
     }
     // Bounded memory: the oldest acknowledged alerts go first, then the oldest.
-    if (this.alerts.size > MAX_ALERTS) {
+    if (this.alerts.size > this.maxAlerts) {
       for (const [id, a] of this.alerts) {
-        if (this.alerts.size <= MAX_ALERTS) break;
+        if (this.alerts.size <= this.maxAlerts) break;
         if (a.acknowledged) this.alerts.delete(id);
       }
       for (const id of this.alerts.keys()) {
-        if (this.alerts.size <= MAX_ALERTS) break;
+        if (this.alerts.size <= this.maxAlerts) break;
         this.alerts.delete(id);
       }
     }
