@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { MoatError } from '../../shared/errors';
 import { ALLOW_PRESETS, EgressPolicy, EnvName, parseAllowEntry, type EnvVar } from '../../shared/egress';
-import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunRecord } from '../../shared/types';
+import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunDetail, type RunRecord } from '../../shared/types';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { fileLogger } from '../../main/log';
 import { InstancesService } from '../../main/instances/instances';
@@ -12,6 +12,7 @@ import { HostsService } from '../../main/remote/service';
 import { resolveTarget } from '../../main/targets/service';
 import type { SandboxEngine } from '../../main/sandbox/engine';
 import { createServices, defaultDataDir, type Services } from '../../main/services';
+import { connectOwner, type OwnerClient } from '../daemon/client';
 import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
 import { accountsService } from './provider-exit';
 
@@ -155,23 +156,78 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
   // Ctrl-C (or SIGTERM) at any moment ends the command. Until our run exists nothing of ours is
   // on the engine (the CLI keeps no warm pool), so it exits at once, however long the engine
   // checks take; from then on it cancels the run, which removes its sandbox before it is done.
-  let services: Services | null = null;
-  let engine: SandboxEngine | null = null;
-  let runId: string | null = null;
-  const onSignal = (): void => {
-    if (runId) {
-      services?.sandboxes.cancel(runId);
-      return;
-    }
+  let interrupt = (): void => {
     process.stderr.write('moat: cancelled before the run started\n');
     process.exit(EXIT_CODES.cancelled);
   };
+  const onSignal = (): void => interrupt();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  try {
+    const dataDir = defaultDataDir();
+    // A running Moat (daemon, serve, app) that owns the data directory takes the run: its warm
+    // pool, its queue and its maxConcurrentRuns. A socket that is not safe to use is refused
+    // (thrown), one left by an owner that was killed is not answered: then the run is in-process.
+    const owner = await connectOwner(dataDir);
+    if (owner) {
+      try {
+        return await runThroughOwner(owner, req, flags, (fn) => (interrupt = fn));
+      } finally {
+        owner.close();
+      }
+    }
+    return await runInProcess(dataDir, req, flags, (fn) => (interrupt = fn));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function runThroughOwner(
+  owner: OwnerClient,
+  req: RunRequest,
+  flags: RunFlags,
+  onInterrupt: (fn: () => void) => void,
+): Promise<number> {
+  let runId: string | null = null;
+  let cancelWhenKnown = false;
+  const cancel = (id: string): void => void owner.call('sandbox.cancel', { runId: id }).catch(() => {});
+  onInterrupt(() => {
+    if (runId) cancel(runId);
+    else cancelWhenKnown = true;
+  });
+  // The owner sends only this connection's run's events.
+  owner.onEvent((event, payload) => {
+    if (event !== 'run.output' || flags.json) return;
+    const p = payload as { runId: string; stream: 'stdout' | 'stderr'; data: string };
+    (p.stream === 'stdout' ? process.stdout : process.stderr).write(p.data);
+  });
+  try {
+    const target = flags.on && flags.on !== 'local' ? { target: flags.on } : {};
+    runId = (await owner.call('sandbox.run', { ...req, ...target })).runId;
+    if (cancelWhenKnown) cancel(runId);
+    const done = await owner.wait(runId);
+    const detail = flags.json ? await owner.call('runs.get', { id: done.id }) : null;
+    return report(done, flags, detail);
+  } catch (err) {
+    if (err instanceof MoatError) {
+      const lost = err.code === 'ENGINE_UNAVAILABLE' && / went away$/.test(err.message);
+      process.stderr.write(
+        `moat: ${err.message}${lost && runId ? ` during run ${runId}; see \`moat history\`` : ''}\n${err.fix ? `fix: ${err.fix}\n` : ''}`,
+      );
+      return EXIT_CODES.failed;
+    }
+    throw err;
+  }
+}
+
+async function runInProcess(dataDir: string, req: RunRequest, flags: RunFlags, onInterrupt: (fn: () => void) => void): Promise<number> {
+  let services: Services | null = null;
+  let engine: SandboxEngine | null = null;
+  let runId: string | null = null;
   let off = (): void => {};
   try {
     // Moat's own diagnostics go to its log file: stderr belongs to the program.
-    const dataDir = defaultDataDir();
     const vault = new KeychainVault();
     const log = fileLogger(dataDir);
     if (flags.on && flags.on !== 'local') {
@@ -191,34 +247,23 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
       engine = hosts.engineFor(name);
     }
     services = await createServices({ dataDir, pool: false, log, vault, ...(engine ? { engine } : {}) });
+    const svc = services;
     off = services.onEvent((event, payload) => {
       // Our run's first update is sent from inside run(), before its sandbox is asked for (the
       // CLI's services run nothing else): from here on a signal must cancel, not exit.
-      if (event === 'run.updated') runId ??= (payload as RunRecord).id;
+      if (event === 'run.updated' && !runId) {
+        const id = (payload as RunRecord).id;
+        runId = id;
+        onInterrupt(() => svc.sandboxes.cancel(id));
+      }
       if (event !== 'run.output' || flags.json) return;
       const p = payload as { runId: string; stream: 'stdout' | 'stderr'; data: string };
       if (p.runId === runId) (p.stream === 'stdout' ? process.stdout : process.stderr).write(p.data);
     });
     const record = await services.sandboxes.run(req);
     const done = (await services.sandboxes.whenDone(record.id))!;
-    if (flags.json) {
-      const detail = await services.handlers['runs.get']({ id: done.id });
-      process.stdout.write(JSON.stringify(detail) + '\n');
-    } else if (done.endReason !== 'exited') {
-      const why = done.endReason === 'failed' ? `failed: ${done.error ?? 'unknown error'}` : describeEnd(done);
-      process.stderr.write(`moat: run ${done.id} ${why}\n`);
-    }
-    if (!flags.json && done.egress) {
-      const e = done.egress;
-      if (e.blocked)
-        process.stderr.write(
-          `moat: output withheld (egress policy block): ${e.findings} secret finding(s); see \`moat alerts\` or the Alerts view\n`,
-        );
-      else if (e.findings > 0)
-        process.stderr.write(`moat: the egress filter redacted ${e.findings} finding(s) (${e.critical} critical) in the output\n`);
-    }
-    if (!done.runtime.gvisor && !flags.json) process.stderr.write('moat: note: this run used runc (opted in), not gVisor\n');
-    return exitStatusOf(done);
+    const detail = flags.json ? await services.handlers['runs.get']({ id: done.id }) : null;
+    return report(done, flags, detail);
   } catch (err) {
     if (err instanceof MoatError) {
       process.stderr.write(`moat: ${err.message}\n${err.fix ? `fix: ${err.fix}\n` : ''}`);
@@ -227,11 +272,30 @@ export async function runCommand(flags: RunFlags, argv: string[]): Promise<numbe
     throw err;
   } finally {
     off();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await services?.close();
     engine?.close?.();
   }
+}
+
+/** What follows a run's output, the same in process and through an owner; returns the exit status. */
+function report(done: RunRecord, flags: RunFlags, detail: RunDetail | null): number {
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(detail) + '\n');
+  } else if (done.endReason !== 'exited') {
+    const why = done.endReason === 'failed' ? `failed: ${done.error ?? 'unknown error'}` : describeEnd(done);
+    process.stderr.write(`moat: run ${done.id} ${why}\n`);
+  }
+  if (!flags.json && done.egress) {
+    const e = done.egress;
+    if (e.blocked)
+      process.stderr.write(
+        `moat: output withheld (egress policy block): ${e.findings} secret finding(s); see \`moat alerts\` or the Alerts view\n`,
+      );
+    else if (e.findings > 0)
+      process.stderr.write(`moat: the egress filter redacted ${e.findings} finding(s) (${e.critical} critical) in the output\n`);
+  }
+  if (!done.runtime.gvisor && !flags.json) process.stderr.write('moat: note: this run used runc (opted in), not gVisor\n');
+  return exitStatusOf(done);
 }
 
 function describeEnd(r: RunRecord): string {
