@@ -10,6 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RunDetail, RunRecord } from '../shared/types';
 import { LABEL_MANAGED } from '../main/sandbox/labels';
+import { dataDir } from '../app/daemon/data-dir';
+import { defaultDataDir } from '../main/services';
 import { engineUnavailableReason, skipUnlessReady, tempDir } from './helpers/engine';
 
 const skip = skipUnlessReady(await engineUnavailableReason(), 'daemon tests');
@@ -96,6 +98,22 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+test('the client finds the same data directory as the services', () => {
+  const saved = { MOAT_DATA_DIR: process.env.MOAT_DATA_DIR, XDG_DATA_HOME: process.env.XDG_DATA_HOME };
+  try {
+    for (const env of [{ MOAT_DATA_DIR: '/x/moat' }, { XDG_DATA_HOME: '/y' }, {}] as NodeJS.ProcessEnv[]) {
+      delete process.env.MOAT_DATA_DIR;
+      delete process.env.XDG_DATA_HOME;
+      Object.assign(process.env, env);
+      assert.equal(dataDir(), defaultDataDir());
+    }
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+});
 
 describe('moat run through a daemon', { skip, timeout: 600_000 }, () => {
   let served: ReturnType<typeof tempDir>;

@@ -9,7 +9,8 @@ import { connectOwner, UnsafeSocketError, type OwnerClient } from '../daemon/cli
 import { claimOwnership, liveOwner, readOwner, ownerRunning, socketPathFor, type OwnerInfo } from '../daemon/owner';
 import { startSocketServer } from '../daemon/socket-server';
 import { fileLogger } from '../../main/log';
-import { createServices, defaultDataDir } from '../../main/services';
+import type { Services } from '../../main/services';
+import { dataDir as defaultDataDir } from '../daemon/data-dir';
 
 /** How long `daemon start` waits for the socket to answer (engine checks and image lookups first). */
 const START_WAIT_MS = 90_000;
@@ -46,9 +47,10 @@ async function runDaemon(opts: { pool: boolean }): Promise<void> {
     return;
   }
   const log = fileLogger(dataDir);
-  let services: Awaited<ReturnType<typeof createServices>>;
+  let services: Services;
   let server: Awaited<ReturnType<typeof startSocketServer>>;
   try {
+    const { createServices } = await import('../../main/services');
     services = await createServices({ dataDir, pool: opts.pool, log });
   } catch (err) {
     claim.release();
