@@ -3,14 +3,18 @@
 // -9 leaves a socket and a claim that the next `moat run` and `moat daemon start` handle.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RunDetail, RunRecord } from '../shared/types';
 import { LABEL_MANAGED } from '../main/sandbox/labels';
+import { checkSocket, connectOwner, UnsafeSocketError } from '../app/daemon/client';
 import { dataDir } from '../app/daemon/data-dir';
+import { startOwner } from '../app/daemon/host';
+import { claimOwnership, readOwner } from '../app/daemon/owner';
+import type { SocketServices } from '../app/daemon/socket-server';
 import { defaultDataDir } from '../main/services';
 import { engineUnavailableReason, skipUnlessReady, tempDir } from './helpers/engine';
 
@@ -113,6 +117,67 @@ test('the client finds the same data directory as the services', () => {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
   }
+});
+
+describe('owning a data directory (no engine needed)', () => {
+  /** Enough of the services for the socket: one method, no runs. */
+  const fake = (): SocketServices =>
+    ({
+      handlers: { 'sandbox.live': async () => [] },
+      onEvent: () => () => {},
+      targets: { allManagers: () => [] },
+    }) as unknown as SocketServices;
+
+  test('one owner at a time; a claim left by a dead process is taken over', () => {
+    const dir = tempDir();
+    try {
+      const first = claimOwnership(dir.path, 'daemon');
+      assert.equal(first.owned, true);
+      const second = claimOwnership(dir.path, 'serve');
+      assert.equal(second.owned, false);
+      assert.equal(second.info.pid, process.pid);
+      if (first.owned) first.release();
+      assert.equal(existsSync(join(dir.path, 'owner.lock')), false);
+      // A daemon killed with -9: its claim names a process that is gone.
+      const dead = { owner: `${hostname()}:999999:1`, pid: 999999, kind: 'daemon', socket: 'x', startedAt: 1 };
+      writeFileSync(join(dir.path, 'owner.lock'), JSON.stringify(dead), { mode: 0o600 });
+      const taken = claimOwnership(dir.path, 'daemon');
+      assert.equal(taken.owned, true);
+      assert.equal(readOwner(dir.path)?.pid, process.pid);
+      if (taken.owned) taken.release();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('the socket answers calls, is removed at close; a stale one is replaced; a loose one is refused', async () => {
+    const dir = tempDir();
+    try {
+      const owner = await startOwner({ services: fake(), dataDir: dir.path, kind: 'serve' });
+      assert.equal(owner.owned, true);
+      const sock = join(dir.path, 'moat.sock');
+      assert.equal(statSync(sock).mode & 0o777, 0o600);
+      const client = await connectOwner(dir.path);
+      assert.ok(client);
+      assert.equal(client.info.pid, process.pid);
+      assert.equal(client.info.kind, 'serve');
+      assert.deepEqual(await client.call('sandbox.live', undefined), []);
+      await assert.rejects(client.call('runs.get', { id: '' }), /Invalid runs.get request/);
+      await assert.rejects(client.shutdown(), /not a daemon/);
+      client.close();
+      // Refused: mode 0666.
+      chmodSync(sock, 0o666);
+      assert.throws(() => checkSocket(sock), UnsafeSocketError);
+      await assert.rejects(connectOwner(dir.path), /its mode is 0666/);
+      chmodSync(sock, 0o600);
+      await owner.close();
+      assert.equal(existsSync(sock), false);
+      assert.equal(existsSync(join(dir.path, 'owner.lock')), false);
+      assert.equal(await connectOwner(dir.path), null, 'nobody owns it: in-process');
+    } finally {
+      dir.cleanup();
+    }
+  });
 });
 
 describe('moat run through a daemon', { skip, timeout: 600_000 }, () => {
