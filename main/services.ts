@@ -52,6 +52,8 @@ export interface ServicesOptions {
   /** Log sink for errors that are not shown to the user (never receives secrets). */
   log?: (msg: string) => void;
   healthIntervalMs?: number;
+  /** How long a burst of runs keeps the warm pool grown (tests shorten it). */
+  demandWindowMs?: number;
   /** The engine to use (default: the local Docker engine). */
   engine?: SandboxEngine;
   /** Where provider keys and SSH keys are kept (default: the OS keychain). */
@@ -170,11 +172,13 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       pool: opts.pool ?? true,
       log,
       ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
+      ...(opts.demandWindowMs ? { demandWindowMs: opts.demandWindowMs } : {}),
       defaults: () => {
         const s = settings.get();
         return {
           limits: s.defaultLimits,
           warmPoolSize: s.warmPoolSize,
+          maxWarmPool: s.maxWarmPool,
           preferOfficialImages: s.preferOfficialImages,
           maxConcurrentRuns: s.maxConcurrentRuns,
           egressPolicy: s.egressPolicy,

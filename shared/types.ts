@@ -330,8 +330,14 @@ export const DEFAULT_ADDRESS_DETECT_URLS: AddressDetectUrls = {
 
 export const Settings = z.object({
   defaultLimits: Limits,
-  /** Warm sandboxes kept per template for the default limits. 0 turns the pool off. */
+  /** Warm sandboxes kept per template for the default limits when idle. 0 turns the pool off. */
   warmPoolSize: z.number().int().min(0).max(8),
+  /**
+   * The most warm sandboxes per template when runs come in faster (a harness, a batch): the pool
+   * grows to the recent peak of concurrent runs, up to this, and falls back to warmPoolSize after
+   * a few idle minutes.
+   */
+  maxWarmPool: z.number().int().min(0).max(32),
   /** Prefer official registry images over local builds when both are present. */
   preferOfficialImages: z.boolean(),
   /** Sandboxes running at once; further runs wait, in order, as "queued". */
@@ -352,6 +358,7 @@ export type Settings = z.infer<typeof Settings>;
 export const DEFAULT_SETTINGS: Settings = {
   defaultLimits: DEFAULT_LIMITS,
   warmPoolSize: 1,
+  maxWarmPool: 4,
   preferOfficialImages: true,
   maxConcurrentRuns: 8,
   retention: DEFAULT_RETENTION,

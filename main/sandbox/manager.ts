@@ -46,6 +46,8 @@ export interface ManagerOptions {
   defaults: () => {
     limits: Limits;
     warmPoolSize: number;
+    /** The most warm sandboxes per template under demand (default: warmPoolSize, no growth). */
+    maxWarmPool?: number;
     preferOfficialImages: boolean;
     maxConcurrentRuns: number;
     egressPolicy?: EgressPolicy;
@@ -61,6 +63,8 @@ export interface ManagerOptions {
   pool: boolean;
   log: (msg: string) => void;
   healthIntervalMs?: number;
+  /** How long a burst of runs keeps the pool grown (default 5 minutes). */
+  demandWindowMs?: number;
 }
 
 /** Samples kept per run; past it, every other one is dropped (the series keeps its whole span). */
@@ -291,10 +295,36 @@ export class SandboxManager {
       netAlerts: 0,
     };
     this.live.set(record.id, live);
+    this.noteDemand(template.id);
     this.o.events.status();
     const exitNonce = newExitNonce();
     live.done = this.execute(live, spec, exitNonce, profile, req.warm !== false && allow.length === 0);
     return { ...record };
+  }
+
+  /** Per template: the peak of concurrent runs seen lately, and when a run last started. */
+  private readonly demand = new Map<string, { peak: number; at: number }>();
+
+  /** Notes a run starting: the pool for its template grows to the peak of concurrent runs. */
+  private noteDemand(template: string): void {
+    const live = [...this.live.values()].filter((l) => l.record.template === template && l.record.status !== 'finished').length;
+    const prev = this.demand.get(template);
+    const window = this.o.demandWindowMs ?? 5 * 60_000;
+    const peak = prev && Date.now() - prev.at < window ? Math.max(prev.peak, live) : live;
+    this.demand.set(template, { peak, at: Date.now() });
+    if (!prev || peak !== prev.peak) void this.refreshPoolTargets();
+  }
+
+  /** The warm sandboxes to keep for a template: warmPoolSize, grown to the recent peak up to maxWarmPool. */
+  private poolSizeFor(template: string, d: ReturnType<ManagerOptions['defaults']>): number {
+    if (d.warmPoolSize === 0) return 0;
+    const demand = this.demand.get(template);
+    const window = this.o.demandWindowMs ?? 5 * 60_000;
+    if (!demand || Date.now() - demand.at >= window) {
+      this.demand.delete(template);
+      return d.warmPoolSize;
+    }
+    return Math.max(d.warmPoolSize, Math.min(demand.peak, d.maxWarmPool ?? d.warmPoolSize));
   }
 
   private heldCache: { at: number; keys: Promise<string[]> } | null = null;
@@ -624,6 +654,9 @@ export class SandboxManager {
     const changed = before.connected !== after.connected || before.gvisorRuntime !== after.gvisorRuntime || before.error !== after.error;
     if (changed) await this.onEngineChange(after, !before.connected && after.connected);
     else if (after.connected && ++this.healthTicks % RECONCILE_EVERY === 0) await this.reconcile();
+    // A burst is over: the pool falls back to its idle size.
+    const window = this.o.demandWindowMs ?? 5 * 60_000;
+    if (after.connected && [...this.demand.values()].some((d) => Date.now() - d.at >= window)) await this.refreshPoolTargets();
   }
 
   /** Never rejects: failures are logged and retried at the next change or reconcile. */
@@ -673,7 +706,11 @@ export class SandboxManager {
     try {
       for (const t of TEMPLATES) {
         const { image } = await this.lookUpImage(t, d.preferOfficialImages);
-        if (image) targets.push({ profile: { template: t, image, runtime: engine.gvisorRuntime, limits: d.limits }, size: d.warmPoolSize });
+        if (image)
+          targets.push({
+            profile: { template: t, image, runtime: engine.gvisorRuntime, limits: d.limits },
+            size: this.poolSizeFor(t.id, d),
+          });
       }
     } catch (err) {
       this.o.log(`warm pool: could not look up images: ${(err as Error).message}`);

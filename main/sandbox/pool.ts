@@ -62,6 +62,7 @@ export class WarmPool {
     for (const t of list) if (t.size > 0) this.targets.set(poolKey(t.profile), t);
     for (const key of [...this.ready.keys()]) {
       if (!this.targets.has(key)) this.drainKey(key);
+      else this.trimKey(key, this.targets.get(key)!.size);
     }
     this.fill();
   }
@@ -202,6 +203,20 @@ export class WarmPool {
     void this.tracker.remove(warm.key);
     this.onChange?.();
     this.fill();
+  }
+
+  /** A target made smaller (demand fell): the warm sandboxes past it are removed, the oldest first. */
+  private trimKey(key: string, size: number): void {
+    const list = (this.ready.get(key) ?? []).filter((w) => !w.gone);
+    const extra = list.length - size;
+    if (extra <= 0) return;
+    for (const w of list.slice(0, extra)) {
+      w.gone = true;
+      w.unwatch.abort();
+      void this.tracker.remove(w.key);
+    }
+    this.ready.set(key, list.slice(extra));
+    this.onChange?.();
   }
 
   private drainKey(key: string): void {
