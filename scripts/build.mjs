@@ -1,13 +1,15 @@
-// `npm run build`: the renderer (Vite) into dist/renderer, and the Electron main process and
-// preload (esbuild) into dist/electron. The headless host and the CLI run from source via tsx and
-// need only dist/renderer.
-import { existsSync, mkdirSync } from 'node:fs';
+// `npm run build`: the renderer (Vite) into dist/renderer, the Electron main process and preload
+// (esbuild) into dist/electron, and the `moat` command (esbuild) into dist/cli, which bin/moat.js
+// runs (from source via tsx where it is missing or older than its sources). The headless host
+// runs inside the CLI and needs only dist/renderer.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'dist', 'electron');
+const CLI_OUT = path.join(ROOT, 'dist', 'cli');
 
 export async function buildRenderer() {
   const config = ['vite.config.ts', 'vite.config.mts', 'vite.config.js', 'vite.config.mjs']
@@ -80,12 +82,51 @@ export async function buildElectron({ outDir = OUT, quiet = false } = {}) {
   return { main: mainOut, preload: preloadOut };
 }
 
+/**
+ * The CLI: app/cli/main.ts as ESM in outDir/moat.mjs, with a chunk per module it imports lazily
+ * (`await import()`) in outDir/chunks, so `moat --version` parses only the entry. npm packages stay
+ * in node_modules, loaded by Node as from source. outDir/inputs.json lists the source files (from
+ * the repository root) for bin/moat.js, which runs the sources instead when one is newer than
+ * moat.mjs. `outDir` other than dist/cli is for tests.
+ */
+export async function buildCli({ outDir = CLI_OUT, quiet = false } = {}) {
+  // Chunks are named by content: a rebuild must not leave the last build's beside the new ones.
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: { moat: path.join(ROOT, 'app', 'cli', 'main.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  const entry = path.join(outDir, 'moat.mjs');
+  const inputs = Object.keys(result.metafile.inputs).sort();
+  writeFileSync(path.join(outDir, 'inputs.json'), JSON.stringify(inputs) + '\n');
+  if (!quiet) {
+    const chunks = Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.mjs')).length - 1;
+    console.log(`cli: ${path.relative(ROOT, entry)} (+${chunks} chunks loaded on demand, from ${inputs.length} sources)`);
+  }
+  return { entry };
+}
+
 async function main() {
-  // Both halves are attempted, so one broken half still shows whether the other builds.
+  // Every part is attempted, so one broken part still shows whether the others build.
   let failed = false;
   for (const [name, step] of [
     ['renderer', buildRenderer],
     ['electron', () => buildElectron()],
+    ['cli', () => buildCli()],
   ]) {
     try {
       await step();
