@@ -37,6 +37,9 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   const dataDir = defaultDataDir();
   const services = await createServices({ dataDir, pool: opts.pool });
   const host = await startHost({ services, staticDir, port: Number(opts.port) });
+  // The host also owns the data directory and serves `moat run` over its socket (app/daemon).
+  const { startOwnerSocket } = await import('../daemon/host');
+  const owner = await startOwnerSocket(services, dataDir, 'serve');
   const status = await services.handlers['system.status'](undefined);
   // The URL carries the access token. A terminal shows it to the user only; any other stdout is
   // likely a log file that others read and that outlives the process, so it only names the file.
@@ -61,6 +64,7 @@ async function serve(opts: { port: string; pool: boolean }): Promise<void> {
   const stop = async (): Promise<void> => {
     let status = 0;
     try {
+      await owner.close();
       await host.close();
       await services.close();
     } catch (err) {
@@ -259,6 +263,8 @@ const COMMANDS: (Register | [name: string, load: () => Promise<Register>])[] = [
   ['scan', async () => (await import('./scan')).registerScan],
   ['alerts', async () => (await import('./alerts')).registerAlerts],
   ['egress-test', async () => (await import('./egress-test')).registerEgressTest],
+  ['daemon', async () => (await import('./daemon')).registerDaemon],
+  ['mcp', async () => (await import('./mcp')).registerMcp],
   registerImages,
 ];
 

@@ -14,7 +14,10 @@
 // stdout carries protocol messages and nothing else: Moat's diagnostics go to the data
 // directory's log (moat.log), and console.log/info/debug are sent there too while serving.
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -27,7 +30,15 @@ import { fileLogger, type Logger } from '../../main/log';
 import { TEMPLATES } from '../../main/sandbox/templates';
 import { createServices, defaultDataDir, type Services } from '../../main/services';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+/** Moat's version, from the package.json above this file (app/cli in the sources, dist/cli/chunks in the bundle). */
+function moatVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (createRequire(file)(file) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+const version = moatVersion();
 
 /** One finished run, as the MCP tools report it: the record and its (filtered) output. */
 export interface RunResult {
