@@ -29,7 +29,7 @@ interface Result {
 }
 
 const ROOT = join(import.meta.dirname, '..');
-const LAUNCHER = join(ROOT, 'test', 'fixtures', 'daemon-launcher.ts');
+const MOAT = join(ROOT, 'bin', 'moat.js');
 
 function spawnCollect(argv: string[], dir: string, opts: { input?: string; onSpawn?: (c: ChildProcess) => void } = {}): Promise<Result> {
   return new Promise((resolve) => {
@@ -50,7 +50,7 @@ function spawnCollect(argv: string[], dir: string, opts: { input?: string; onSpa
 
 const moat = (args: string[], dir: string, opts: { input?: string; onSpawn?: (c: ChildProcess) => void } = {}): Promise<Result> =>
   spawnCollect([join(ROOT, 'bin', 'moat.js'), ...args], dir, opts);
-const daemon = (args: string[], dir: string): Promise<Result> => spawnCollect(['--import', 'tsx', LAUNCHER, 'daemon', ...args], dir);
+const daemon = (args: string[], dir: string): Promise<Result> => spawnCollect([MOAT, 'daemon', ...args], dir);
 
 function assertStatus(r: Result, status: number): void {
   assert.equal(

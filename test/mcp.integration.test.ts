@@ -7,7 +7,6 @@
 // In-process, without the engine: a request Moat refuses comes back as isError with Moat's fix.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -29,13 +28,9 @@ const skip = skipUnlessReady(await engineUnavailableReason(), 'moat mcp over std
 // Built at run time inside the sandbox, so the code never holds it whole.
 const AWS = 'AKIA' + 'Z3QW7RT5YH2KX4LM';
 
-/** `moat mcp` itself once app/cli/main.ts registers it; until then the launcher with only that command. */
+/** `moat mcp` as a user starts it. */
 function serverCommand(): string[] {
-  const main = readFileSync(join(ROOT, 'app', 'cli', 'main.ts'), 'utf8');
-  // Registered: a line of its command table (`['mcp', ...]`) or a direct `registerMcp(program)`, not a comment.
-  return /^\s*(\[\s*'mcp'|registerMcp\(program\))/m.test(main)
-    ? [join(ROOT, 'bin', 'moat.js'), 'mcp']
-    : ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'mcp-launcher.ts')];
+  return [join(ROOT, 'bin', 'moat.js'), 'mcp'];
 }
 
 type Server = Awaited<ReturnType<typeof startServer>>;
