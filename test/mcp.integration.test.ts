@@ -8,6 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -368,4 +370,31 @@ test('a long output is cut in the result (clipped), the run record untouched', a
   assert.equal(s.stderr, 'e');
   assert.match(textOf(r), /history has run r1 whole/);
   await c.close();
+});
+
+test('with a daemon owning the data directory, the calls run on it (its pid owns the runs)', { skip, timeout: 180_000 }, async () => {
+  const d = tempDir('moat-mcp-daemon-');
+  const moat = (args: string[]): string =>
+    execFileSync(process.execPath, [join(ROOT, 'bin', 'moat.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MOAT_DATA_DIR: d.path },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+  moat(['daemon', 'start']);
+  const s = await startServer(d.path);
+  try {
+    const daemonPid = (JSON.parse(readFileSync(join(d.path, 'owner.lock'), 'utf8')) as { pid: number }).pid;
+    const r = await s.client.callTool({ name: 'run_code', arguments: { template: 'python', code: 'print("via the daemon")' } });
+    const out = r.structuredContent as { runId: string; stdout: string; endReason: string };
+    assert.equal(out.endReason, 'exited', JSON.stringify(r));
+    assert.equal(out.stdout, 'via the daemon\n');
+    const history = JSON.parse(moat(['history', '--json'])) as { id: string; owner?: string }[];
+    const rec = history.find((h) => h.id === out.runId);
+    assert.ok(rec?.owner?.split(':')[1] === String(daemonPid), `run owner ${rec?.owner}, daemon pid ${daemonPid}`);
+  } finally {
+    await s.client.close();
+    moat(['daemon', 'stop']);
+    d.cleanup();
+  }
 });

@@ -25,9 +25,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AllowEntry, EnvVar } from '../../shared/egress';
 import { MoatError } from '../../shared/errors';
-import { EndReason, Limits, RunRequest, type RunRecord, type Template } from '../../shared/types';
+import { EndReason, Limits, RunRequest, type RunDetail, type RunRecord, type Template } from '../../shared/types';
 import { fileLogger, type Logger } from '../../main/log';
 import { TEMPLATES } from '../../main/sandbox/templates';
+import { connectOwner, type OwnerClient } from '../daemon/client';
 import { createServices, defaultDataDir, type Services } from '../../main/services';
 
 /** Moat's version, from the package.json above this file (app/cli in the sources, dist/cli/chunks in the bundle). */
@@ -70,6 +71,13 @@ export interface RunnerOptions {
 
 /** A runner on in-process services (see McpRunner: the daemon connection goes here). */
 export async function connectRunner(opts: RunnerOptions): Promise<McpRunner> {
+  // A running Moat that owns the data directory (daemon, serve, the app) runs the calls: its warm
+  // pool, queue and limits. A socket open to others is refused (connectOwner throws).
+  const owner = await connectOwner(opts.dataDir);
+  if (owner) {
+    opts.log(`mcp: runs go to the ${owner.info.kind} (pid ${owner.info.pid}) that owns ${opts.dataDir}`);
+    return ownerRunner(owner);
+  }
   const services: Services = await createServices({ dataDir: opts.dataDir, pool: opts.pool ?? true, log: opts.log });
   return {
     async run(req, signal) {
@@ -82,16 +90,40 @@ export async function connectRunner(opts: RunnerOptions): Promise<McpRunner> {
       } finally {
         signal?.removeEventListener('abort', cancel);
       }
-      const detail = await services.handlers['runs.get']({ id: runId });
-      const text = (stream: 'stdout' | 'stderr'): string =>
-        detail.output
-          .filter((c) => c.stream === stream)
-          .map((c) => c.data)
-          .join('');
-      return { record: detail.run, stdout: text('stdout'), stderr: text('stderr') };
+      return finished(await services.handlers['runs.get']({ id: runId }));
     },
     templates: () => services.handlers['templates.list'](undefined),
     close: () => services.close(),
+  };
+}
+
+/** A finished run's record and its (filtered) output, per stream. */
+function finished(detail: RunDetail): { record: RunRecord; stdout: string; stderr: string } {
+  const text = (stream: 'stdout' | 'stderr'): string =>
+    detail.output
+      .filter((c) => c.stream === stream)
+      .map((c) => c.data)
+      .join('');
+  return { record: detail.run, stdout: text('stdout'), stderr: text('stderr') };
+}
+
+/** The calls through a running owner's socket (app/daemon). */
+function ownerRunner(owner: OwnerClient): McpRunner {
+  return {
+    async run(req, signal) {
+      if (signal?.aborted) throw new MoatError('INVALID_REQUEST', 'The request was cancelled before the run started.');
+      const { runId } = await owner.call('sandbox.run', req);
+      const cancel = (): void => void owner.call('sandbox.cancel', { runId }).catch(() => {});
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        await owner.wait(runId);
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
+      return finished(await owner.call('runs.get', { id: runId }));
+    },
+    templates: () => owner.call('templates.list', undefined),
+    close: async () => owner.close(),
   };
 }
 
