@@ -120,6 +120,14 @@ export const RunRequest = z
      * sensitive code or input): only the run's summary is recorded.
      */
     keep: z.boolean().optional(),
+    /**
+     * Run in this local image instead of the template's (it must have a POSIX /bin/sh and work as
+     * an unprivileged user); the template still says how the code is run.
+     */
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, 'an image name like debian:bookworm or registry/name:tag')
+      .optional(),
     /** Where to run: 'local' (default), a host's name, or an instance reference whose host was added. */
     target: z
       .string()

@@ -122,7 +122,7 @@ async function connect(): Promise<{
 
 test('the frame limit is the largest valid request with worst-case escaping, derived from the limits', { skip }, () => {
   // Every other field at its longest too: the environment and the allowlist.
-  const egress = { env: largestEnv(), egressFilter: false, egressPolicy: 'redact', allowNet: largestAllowNet() };
+  const egress = { env: largestEnv(), egressFilter: false, egressPolicy: 'redact', allowNet: largestAllowNet(), image: 'a'.repeat(255) };
   const codeParams = { template: 'python', code: LARGEST_CODE, stdin: LARGEST_STDIN, ...egress };
   const argvParams = { template: 'shell', argv: largestArgv(), stdin: LARGEST_STDIN, ...egress };
   assert.ok(RunRequest.safeParse(codeParams).success, 'the largest code request is valid');

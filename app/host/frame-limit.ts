@@ -48,6 +48,7 @@ export function runFrameSkeleton(): { type: 'call'; id: number; method: 'sandbox
     keep: false,
     // At its longest, printable ASCII only, every character one JSON escapes (`\"`).
     target: '"'.repeat(200),
+    image: 'a'.repeat(255),
     // Every variable's skeleton, its shortest name and an empty value; the values are counted below.
     env: Array.from({ length: ENV_MAX_ITEMS }, (_, i) => ({ name: shortestEnvName(i), value: '', secret: false })),
     egressFilter: false,

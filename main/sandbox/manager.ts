@@ -170,6 +170,9 @@ export class SandboxManager {
     if (!template) {
       throw new MoatError('NOT_FOUND', `Unknown template "${req.template}". Templates: ${TEMPLATES.map((t) => t.id).join(', ')}.`);
     }
+    if (req.image !== undefined) {
+      throw new MoatError('INVALID_REQUEST', 'Running in an image of your choice (image) is not available yet; use a template.');
+    }
     const gvisor = engine.current.gvisorRuntime;
     if (!gvisor && !req.allowRunc) {
       throw new MoatError(
