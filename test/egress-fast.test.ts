@@ -12,7 +12,7 @@ import { findHighEntropy } from '../main/egress/entropy';
 import { looksFake, RULES } from '../main/egress/rules';
 import { StreamScanner, type Finding, type Released } from '../main/egress/stream';
 import type { Detector, Match } from '../main/egress/types';
-import { AN, Fake } from './fixtures/egress/fake';
+import { AN, B64, DIG, Fake, HEX, URL64 } from './fixtures/egress/fake';
 import { SAMPLES } from './fixtures/egress/samples';
 
 const rows = readFileSync(new URL('./fixtures/egress/corpus.jsonl', import.meta.url), 'utf8')
@@ -67,6 +67,38 @@ function wholeTextFormat(text: string): Match[] {
 }
 
 const key = (ms: Match[]): string[] => ms.map((m) => `${m.rule}@${m.start}-${m.end}`).sort();
+
+/**
+ * The format rules as the detector defines them: each gated rule's scan form (Rule.scan, else its
+ * pattern) over the whole text, the name prefix re-found for `validate`.
+ */
+function wholeTextScan(text: string): Match[] {
+  const lower = text.toLowerCase();
+  const out: Match[] = [];
+  const prefixStart = (at: number): number => {
+    let best = at;
+    for (let s = at; s >= Math.max(0, at - 30); s--) {
+      if (s < at && !/[A-Za-z0-9_.-]/.test(text[s]!)) break;
+      if (s === 0 || !/[A-Za-z0-9]/.test(text[s - 1]!)) best = s;
+    }
+    return best;
+  };
+  for (const rule of RULES) {
+    if (rule.keywords?.length && !rule.keywords.some((k) => lower.includes(k))) continue;
+    const p = rule.scan?.pattern ?? rule.pattern;
+    const re = new RegExp(p.source, p.flags.includes('d') ? p.flags : p.flags + 'd');
+    for (const m of text.matchAll(re)) {
+      const g = rule.secretGroup ?? 0;
+      const span = m.indices?.[g];
+      const secret = m[g];
+      if (!span || secret === undefined || looksFake(secret, rule.allowRepeats)) continue;
+      const whole = rule.scan?.namePrefix ? text.slice(prefixStart(m.index), m.index + m[0].length) : m[0];
+      if (rule.validate && !rule.validate(secret, whole)) continue;
+      out.push({ detector: 'format', rule: rule.id, title: rule.title, severity: rule.severity, start: span[0], end: span[1] });
+    }
+  }
+  return out;
+}
 
 test('keyword windows find what every gated regex finds over the whole text (corpus and samples, 4 KiB and 64 KiB texts)', () => {
   const fmt = formatDetector();
@@ -381,4 +413,46 @@ test('a keyword is found wherever it falls against the middle of the text (two w
     }
   }
   for (const tiny of ['', 'g', 'gl', 'glpat-']) assert.deepEqual(fmt.find(tiny), []);
+});
+
+test('rules narrowed to token runs (Rule.tokenRun) and rules tried only at their keywords find what the whole-text regex finds', () => {
+  const f = new Fake(31);
+  const fmt = formatDetector();
+  const pieces: (() => string)[] = [
+    () => `AC${f.s(HEX, 32)}`,
+    () => `SK${f.s(HEX, 32)}`,
+    () => `${f.pick(['M', 'N', 'O'])}${f.s(URL64, 23 + f.int(3))}.${f.s(URL64, 6)}.${f.s(URL64, 27 + f.int(12))}`,
+    () => `${f.s(DIG, 1)}/${f.s(DIG, 16)}${f.int(2) ? `/${f.s(DIG, 16)}` : ''}:${f.s(HEX, 32)}`,
+    () => f.s(B64, f.int(60)),
+    () => `token=${f.s(AN, 20)}`,
+    () => `Password: ${f.s(AN, 12)}`,
+    () => `api_secret = "${f.s(AN, 24)}"`,
+    () => f.pick(['-', '_', '/', '+', ' ', '\n', '.', ':', '=', '\u2713']),
+  ];
+  // Plain text between them, so the runs' windows cover less than half of it (not scanned whole).
+  const filler = (): string => ' the quick brown fox jumps over the lazy dog.'.repeat(1 + f.int(8));
+  let matches = 0;
+  for (let round = 0; round < 300; round++) {
+    let text = '';
+    for (let i = 0, n = 1 + f.int(60); i < n; i++) text += f.pick(pieces)() + (f.int(3) ? filler() : '');
+    const want = key(wholeTextScan(text));
+    matches += want.filter((k) => /^(?:twilio|discord|asana|generic)/.test(k)).length;
+    assert.deepEqual(key(fmt.find(text)), want, JSON.stringify(text));
+  }
+  assert.ok(matches > 1000, `positive control: ${matches} matches`);
+});
+
+test('entropy: the token runs the keyword walk hands over give what probing gives, for texts with many runs', () => {
+  const f = new Fake(37);
+  const fmt = formatDetector();
+  for (let round = 0; round < 60; round++) {
+    let text = '';
+    // Up to several hundred runs, some past MAX_TOKEN, some across the middle of the text.
+    for (let i = 0, n = f.int(400); i < n; i++)
+      text += `${f.s(B64, f.int(2) ? 20 + f.int(40) : f.int(300))}${f.pick([' ', '\n', '.', '='])}`;
+    const probed = findHighEntropy(text);
+    fmt.find(text);
+    assert.deepEqual(findHighEntropy(text), probed);
+    if (text.length > 5000) assert.ok(probed.length > 10, `positive control: ${probed.length} hits`);
+  }
 });

@@ -66,6 +66,10 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
+/** 1 for the whitespace isSpace() means, by character code. */
+const SPACE = new Uint8Array(0x10000);
+for (const c of [9, 10, 11, 12, 13, 32]) SPACE[c] = 1;
+
 function gramHash(a: number, b: number, c: number, d: number): number {
   return (Math.imul(Math.imul(Math.imul(a, 0x2f) ^ b, 0x2f) ^ c, 0x2f) ^ d ^ (a << 9)) & ((1 << BITS) - 1);
 }
@@ -74,10 +78,13 @@ export function contextDetector(secrets: string[]): Detector {
   const needles = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).flatMap(encodedForms))];
   const longest = needles.reduce((n, s) => Math.max(n, s.length), 0);
   const shortest = needles.reduce((n, s) => Math.min(n, s.length), Infinity);
-  const grams = new Uint8Array(1 << BITS);
+  // One bit per hash value (128 KiB: it stays in cache).
+  const grams = new Int32Array(1 << (BITS - 5));
   for (const f of needles) {
-    for (let i = 0; i + Q <= f.length; i++)
-      grams[gramHash(f.charCodeAt(i), f.charCodeAt(i + 1), f.charCodeAt(i + 2), f.charCodeAt(i + 3))] = 1;
+    for (let i = 0; i + Q <= f.length; i++) {
+      const h = gramHash(f.charCodeAt(i), f.charCodeAt(i + 1), f.charCodeAt(i + 2), f.charCodeAt(i + 3));
+      grams[h >>> 5]! |= 1 << (h & 31);
+    }
   }
   const step = Math.max(1, shortest - Q + 1);
   // Around a probe that hits: the longest echo (a form and as much whitespace) either side.
@@ -98,7 +105,30 @@ export function contextDetector(secrets: string[]): Detector {
         if (winA < 0) return;
         for (const m of exact(text.slice(winA, winB))) found.push({ ...m, start: m.start + winA, end: m.end + winA });
       };
+      const hit = (p: number): void => {
+        const from = Math.max(0, p - reach);
+        const to = Math.min(n, p + reach);
+        if (winA >= 0 && from <= winB) winB = to;
+        else {
+          flush();
+          winA = from;
+          winB = to;
+        }
+      };
       for (let p = 0; p < n; p += step) {
+        if (p + Q <= n) {
+          // Common case: no whitespace in the Q characters at p.
+          const a = text.charCodeAt(p);
+          const b = text.charCodeAt(p + 1);
+          const c = text.charCodeAt(p + 2);
+          const d = text.charCodeAt(p + 3);
+          if ((SPACE[a]! | SPACE[b]! | SPACE[c]! | SPACE[d]!) === 0) {
+            const h = gramHash(a, b, c, d);
+            if ((grams[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+            hit(p);
+            continue;
+          }
+        }
         // The next Q non-whitespace characters from p (an echo's gaps are at most MAX_GAP wide).
         let a = -1;
         let b = -1;
@@ -117,15 +147,10 @@ export function contextDetector(secrets: string[]): Detector {
           else d = ch;
           got++;
         }
-        if (d < 0 || grams[gramHash(a, b, c, d)] === 0) continue;
-        const from = Math.max(0, p - reach);
-        const to = Math.min(n, p + reach);
-        if (winA >= 0 && from <= winB) winB = to;
-        else {
-          flush();
-          winA = from;
-          winB = to;
-        }
+        if (d < 0) continue;
+        const h = gramHash(a, b, c, d);
+        if ((grams[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+        hit(p);
       }
       flush();
       return mergeOverlaps(found);

@@ -12,8 +12,8 @@
 // whose windows cover most of the text runs once over all of it. Unbounded rules (PEM blocks) run
 // from their first hit to the end of the text. Text without any keyword costs one pass and no regex.
 
-import { entropyHoldFor, findHighEntropy, MAX_TOKEN } from './entropy';
-import { looksFake, RULES, type Rule } from './rules';
+import { entropyHoldFor, findHighEntropy, MAX_TOKEN, MIN_TOKEN, shareTokenRuns, TOKEN_CHAR } from './entropy';
+import { literalHead, looksFake, RULES, type Rule } from './rules';
 import { contextDetector } from './context';
 import type { Detector, DetectorKind, Match, Severity } from './types';
 
@@ -30,6 +30,8 @@ const KIND_RANK: Record<DetectorKind, number> = { format: 3, context: 2, entropy
 interface Compiled {
   rule: Rule;
   re: RegExp;
+  /** The same regex, sticky: tried at one position. */
+  sticky: RegExp;
   /** The match starts at the name: re-find the name prefix for `validate` (Rule.scan). */
   namePrefix: boolean;
 }
@@ -39,7 +41,77 @@ function compileRule(rule: Rule): Compiled {
   const flags = new Set(pattern.flags.split(''));
   flags.add('g');
   flags.add('d');
-  return { rule, re: new RegExp(pattern.source, [...flags].join('')), namePrefix: Boolean(rule.scan?.namePrefix) };
+  const re = new RegExp(pattern.source, [...flags].join(''));
+  flags.delete('g');
+  flags.add('y');
+  return { rule, re, sticky: new RegExp(pattern.source, [...flags].join('')), namePrefix: Boolean(rule.scan?.namePrefix) };
+}
+
+/**
+ * The literal starts a match of `source` can have: its leading alternatives (after zero-width
+ * assertions), each by its literal head; null when that is not known (an optional group, a class).
+ */
+export function leadHeads(source: string): string[] | null {
+  let s = source;
+  for (;;) {
+    if (s.startsWith('\\b') || s.startsWith('\\B')) s = s.slice(2);
+    else if (s.startsWith('^')) s = s.slice(1);
+    else if (/^\(\?<?[=!]/.test(s)) {
+      const close = groupEnd(s);
+      if (close < 0) return null;
+      s = s.slice(close + 1);
+    } else break;
+  }
+  if (s.startsWith('(?:')) {
+    const close = groupEnd(s);
+    if (close < 0 || '?*+{'.includes(s[close + 1] ?? '')) return null;
+    const heads: string[] = [];
+    for (const alt of splitTop(s.slice(3, close))) {
+      const h = leadHeads(alt + s.slice(close + 1));
+      if (!h) return null;
+      heads.push(...h);
+    }
+    return heads;
+  }
+  const head = literalHead(s);
+  return head ? [head] : null;
+}
+
+/** Index of the ')' closing the group that opens s[0], or -1. */
+function groupEnd(s: string): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The top-level alternatives of a group's body. */
+function splitTop(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let from = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(body.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(body.slice(from));
+  return out;
 }
 
 const PREFIX_CHAR = /[A-Za-z0-9_.-]/;
@@ -68,7 +140,10 @@ const DENSE = new Set(['.', '/', 'sk', 'ac']);
  * where a keyword ends come last.
  */
 interface KeywordAutomaton {
-  /** Character code -> class; 0 for characters in no keyword (and anything above 0xff). */
+  /**
+   * Character code -> class (the low 6 bits; 0 for characters in no keyword, and anything above
+   * 0xff), plus TOKEN (64) for the entropy detector's token characters.
+   */
   cls: Uint8Array;
   /** next[row + class] = next row. */
   next: Int32Array;
@@ -87,6 +162,9 @@ interface KeywordAutomaton {
 }
 
 const SHIFT = 6;
+/** In KeywordAutomaton.cls: an entropy token character ([A-Za-z0-9+/_-]). */
+const TOKEN = 1 << SHIFT;
+const CLASS = TOKEN - 1;
 
 function buildAutomaton(rules: Rule[]): KeywordAutomaton {
   const ids = new Map<string, number>();
@@ -120,12 +198,13 @@ function buildAutomaton(rules: Rule[]): KeywordAutomaton {
     }
   }
   if (classes > 1 << SHIFT) throw new Error(`too many keyword characters (${classes})`);
+  for (let c = 0; c < 0x10000; c++) if (TOKEN_CHAR[c] !== 0) cls[c]! |= TOKEN;
   const goto: Map<number, number>[] = [new Map()];
   const outs: number[][] = [[]];
   for (const [k, id] of ids) {
     let s = 0;
     for (const ch of k) {
-      const c = cls[ch.charCodeAt(0)]!;
+      const c = cls[ch.charCodeAt(0)]! & CLASS;
       let t = goto[s]!.get(c);
       if (t === undefined) {
         t = goto.length;
@@ -233,10 +312,27 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   const tracked = (k: string): boolean => !DENSE.has(k.toLowerCase()) && [...k].every((ch) => ch.charCodeAt(0) <= 0xff);
   const keywordAt = rules.map((r) => (r.keywords?.length && r.keywords.every(tracked) ? r.keywordAt : undefined));
   const longestKeyword = rules.map((r) => Math.max(0, ...(r.keywords ?? []).map((k) => k.length)));
+  // Rules whose every match starts with one of their tracked keywords: their regex is tried only
+  // at those keyword hits (sticky), in order, as a scan of the whole text would meet them.
+  const startsAtKeyword = rules.map((r, ri) => {
+    if (!gatedRules.has(ri)) return null;
+    const heads = leadHeads((r.scan?.pattern ?? r.pattern).source);
+    const kws = (r.keywords ?? []).filter(tracked).map((k) => k.toLowerCase());
+    if (!heads || !heads.every((h) => kws.some((k) => h.toLowerCase().startsWith(k)))) return null;
+    return compiled[ri]!.sticky;
+  });
+  const starts: number[][] = rules.map(() => []);
+  // Ungated rules that Rule.tokenRun narrows to the token runs the walk finds.
+  const runGated = ungated.filter((ri) => (rules[ri]!.tokenRun?.length ?? 0) >= MIN_TOKEN);
+  const everywhere = ungated.filter((ri) => !runGated.includes(ri));
+  const runWindows: number[] = [];
   let lastText: string | null = null;
   // Keyword hits of the two walks (end index, state), reused from call to call.
   let hits1 = new Int32Array(0);
   let hits2 = new Int32Array(0);
+  // Token runs of the two walks, for the entropy detector (shareTokenRuns).
+  let runs1 = new Int32Array(0);
+  let runs2 = new Int32Array(0);
   return {
     kind: 'format',
     maxMatchLength: Math.max(...rules.filter((r) => !r.unbounded).map((r) => r.maxLength)),
@@ -258,14 +354,28 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
         hits1 = new Int32Array(2 * n + 64);
         hits2 = new Int32Array(2 * n + 64);
       }
+      if (runs1.length < n + 4) {
+        runs1 = new Int32Array(n + 64);
+        runs2 = new Int32Array(n + 64);
+      }
       let h1 = 0;
       let h2 = 0;
       let s1 = 0;
       let s2 = 0;
+      // The same walks also find the entropy detector's token runs (MIN_TOKEN or longer): t1/t2
+      // count the token characters before the current one; a run ending at a terminator at i
+      // (first walk, i < mid) or at j >= mid (second walk) is kept as [start, end).
+      let r1 = 0;
+      let r2 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      for (let k = from2; k > 0 && TOKEN_CHAR[text.charCodeAt(k - 1)] !== 0; k--) t2++;
       let j = from2;
       for (let i = 0; i < mid; i++, j++) {
-        s1 = next[s1 + cls[text.charCodeAt(i)]!]!;
-        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
+        const v1 = cls[text.charCodeAt(i)]!;
+        const v2 = cls[text.charCodeAt(j)]!;
+        s1 = next[s1 + (v1 & CLASS)]!;
+        s2 = next[s2 + (v2 & CLASS)]!;
         if (s1 >= outRow) {
           hits1[h1++] = i;
           hits1[h1++] = s1;
@@ -274,14 +384,39 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           hits2[h2++] = j;
           hits2[h2++] = s2;
         }
+        const u1 = (t1 + 1) & -(v1 >> SHIFT);
+        if (t1 >= MIN_TOKEN && u1 === 0) {
+          runs1[r1++] = i - t1;
+          runs1[r1++] = i;
+        }
+        t1 = u1;
+        const u2 = (t2 + 1) & -(v2 >> SHIFT);
+        if (t2 >= MIN_TOKEN && u2 === 0 && j >= mid) {
+          runs2[r2++] = j - t2;
+          runs2[r2++] = j;
+        }
+        t2 = u2;
       }
       for (; j < n; j++) {
-        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
+        const v2 = cls[text.charCodeAt(j)]!;
+        s2 = next[s2 + (v2 & CLASS)]!;
         if (s2 >= outRow && j >= mid) {
           hits2[h2++] = j;
           hits2[h2++] = s2;
         }
+        const u2 = (t2 + 1) & -(v2 >> SHIFT);
+        if (t2 >= MIN_TOKEN && u2 === 0 && j >= mid) {
+          runs2[r2++] = j - t2;
+          runs2[r2++] = j;
+        }
+        t2 = u2;
       }
+      if (t2 >= MIN_TOKEN) {
+        runs2[r2++] = n - t2;
+        runs2[r2++] = n;
+      }
+      runs1.set(runs2.subarray(0, r2), r1);
+      shareTokenRuns(text, runs1, r1 + r2);
       for (let h = 0; h < h1 + h2; h += 2) {
         const i = h < h1 ? hits1[h]! : hits2[h - h1]!;
         const s = h < h1 ? hits1[h + 1]! : hits2[h - h1 + 1]!;
@@ -291,6 +426,15 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           for (let g = gatedAt[kw]!, gEnd = gatedAt[kw + 1]!; g < gEnd; g++) {
             const ri = gated[g]!;
             if (recentHit[ri]! < 0 && ks >= n - reach[ri]!) recentHit[ri] = ks;
+            if (startsAtKeyword[ri] !== null) {
+              if (winStart[ri]! < 0) {
+                touched.push(ri);
+                winStart[ri] = 0;
+                starts[ri]!.length = 0;
+              }
+              starts[ri]!.push(ks);
+              continue;
+            }
             const ws = i + 1 - reach[ri]! > 0 ? i + 1 - reach[ri]! : 0;
             const we = unbounded[ri] === 1 || ks + reach[ri]! > n ? n : ks + reach[ri]!;
             if (winStart[ri]! >= 0 && ws <= winEnd[ri]!) {
@@ -307,10 +451,60 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           }
         }
       }
-      for (const ri of touched) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
-      for (const ri of ungated) scan(compiled[ri]!, text, 0, n, out);
+      for (const ri of touched) if (startsAtKeyword[ri] === null) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
+      for (const ri of everywhere) scan(compiled[ri]!, text, 0, n, out);
+      for (const ri of runGated) {
+        // Where a match can start: from at[1] before a long enough run to at[0] before its last
+        // `length` characters. The text searched runs a match's length past that, so a match is
+        // never cut by scan's margin; each window starts past the previous one's last match, as
+        // a scan of the whole text would.
+        const { length: need, at, starts: runStarts } = rules[ri]!.tokenRun!;
+        if (runStarts) {
+          const cand = starts[ri]!;
+          cand.length = 0;
+          for (let r = 0; r < r1 + r2; r += 2) {
+            if (runs1[r + 1]! - runs1[r]! < need) continue;
+            for (const k of runStarts) if (runs1[r]! - k >= 0) cand.push(runs1[r]! - k);
+          }
+          if (cand.length) scanAt(compiled[ri]!, compiled[ri]!.sticky, text, cand, out);
+          continue;
+        }
+        runWindows.length = 0;
+        let covered = 0;
+        for (let r = 0; r < r1 + r2; r += 2) {
+          const rs = runs1[r]!;
+          const re = runs1[r + 1]!;
+          if (re - rs < need) continue;
+          const from = rs - at[1] > 0 ? rs - at[1] : 0;
+          const to = re - need - at[0];
+          if (to < from) continue;
+          const w = runWindows.length;
+          if (w > 0 && from <= runWindows[w - 1]! + 1) {
+            if (to > runWindows[w - 1]!) {
+              covered += to - runWindows[w - 1]!;
+              runWindows[w - 1] = to;
+            }
+          } else {
+            runWindows.push(from, to);
+            covered += to - from + 1;
+          }
+        }
+        if (covered * 2 >= n) scan(compiled[ri]!, text, 0, n, out);
+        else {
+          let last = 0;
+          for (let w = 0; w < runWindows.length; w += 2) {
+            const from = runWindows[w]! > last ? runWindows[w]! : last;
+            if (from <= runWindows[w + 1]!) last = scan(compiled[ri]!, text, from, runWindows[w + 1]!, out, reach[ri]!);
+          }
+        }
+      }
       touched.sort((x, y) => x - y);
       for (const ri of touched) {
+        const sticky = startsAtKeyword[ri];
+        if (sticky) {
+          scanAt(compiled[ri]!, sticky, text, starts[ri]!, out);
+          continue;
+        }
         const w = windows[ri]!;
         let covered = 0;
         for (let j = 0; j < w.length; j += 2) covered += w[j + 1]! - w[j]!;
@@ -354,10 +548,11 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
  * Runs one rule over its window text[from, to]: the matches that start in it (those holding one
  * of its keyword hits do), searched in the window with MARGIN characters of text either side.
  */
-function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to: number, out: Match[]): void {
+function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to: number, out: Match[], extra = 0): number {
   const n = text.length;
   const a = Math.max(0, from - MARGIN);
-  const b = Math.min(n, to + MARGIN);
+  const b = Math.min(n, to + MARGIN + extra);
+  let last = from;
   const t = a === 0 && b === n ? text : text.slice(a, b);
   re.lastIndex = from - a;
   const g = rule.secretGroup ?? 0;
@@ -365,6 +560,7 @@ function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to
     if (m[0].length === 0) re.lastIndex++;
     // Past the window; or cut by the margin's end, where the rule's boundary is not known.
     if (m.index + a > to || (b < n && m.index + m[0].length >= t.length)) break;
+    last = m.index + a + m[0].length;
     const span = m.indices?.[g];
     const secret = m[g];
     if (!span || secret === undefined) continue;
@@ -381,6 +577,37 @@ function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to
       start: span[0] + a,
       end: span[1] + a,
     });
+  }
+  return last;
+}
+
+/**
+ * Runs one rule at each of its keyword hits (`at`, starts in the order found), as a scan of the
+ * whole text would: in increasing order, none inside an earlier match.
+ */
+function scanAt({ rule, namePrefix }: Compiled, re: RegExp, text: string, at: number[], out: Match[]): void {
+  if (at.length > 1) at.sort((x, y) => x - y);
+  const g = rule.secretGroup ?? 0;
+  let next = 0;
+  for (let h = 0; h < at.length; h++) {
+    const s = at[h]!;
+    if (s < next) continue;
+    re.lastIndex = s;
+    const m = re.exec(text);
+    if (!m) {
+      next = s + 1;
+      continue;
+    }
+    next = m[0].length === 0 ? s + 1 : s + m[0].length;
+    const span = m.indices?.[g];
+    const secret = m[g];
+    if (!span || secret === undefined) continue;
+    if (looksFake(secret, rule.allowRepeats)) continue;
+    if (rule.validate) {
+      const whole = namePrefix ? text.slice(prefixStart(text, s), s + m[0].length) : m[0];
+      if (!rule.validate(secret, whole)) continue;
+    }
+    out.push({ detector: 'format', rule: rule.id, title: rule.title, severity: rule.severity, start: span[0], end: span[1] });
   }
 }
 

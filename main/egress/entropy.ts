@@ -75,12 +75,15 @@ export function shannon(s: string): number {
 const HASH_LENGTHS = new Set([32, 40, 56, 64, 96, 128]);
 // '=' only as trailing padding: inside a run it is an assignment (NAME=value).
 // What findHighEntropy reads as a token: runs of these characters, by a lookup table.
-const RUN_REST = /[A-Za-z0-9+/_-]*/y;
 // 0: not a token character; 1: digit; 2: hex letter; 3: other letter, '_', '-'; 4: '/'; 5: '+'.
-const TOKEN_CHAR = new Uint8Array(0x10000);
+export const TOKEN_CHAR = new Uint8Array(0x10000);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') {
   TOKEN_CHAR[c.charCodeAt(0)] = /[0-9]/.test(c) ? 1 : /[a-fA-F]/.test(c) ? 2 : c === '/' ? 4 : c === '+' ? 5 : 3;
 }
+// By TOKEN_CHAR kind (0 for any other character).
+const IS_DIGIT = Uint8Array.of(0, 1, 0, 0, 0, 0);
+const IS_HEX = Uint8Array.of(0, 1, 1, 0, 0, 0);
+const IS_PLUS = Uint8Array.of(0, 0, 0, 0, 0, 1);
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGEST_PREFIX = /^(?:sha(?:1|224|256|384|512)|md5)[-_]/i;
 // Image/PDF payloads by their base64 magic, and SSH public key blobs (AAAAB3NzaC1yc2E…).
@@ -145,11 +148,9 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   let digits = 0;
   let hex = 0;
   for (let i = 0; i < n; i++) {
-    const c = tok.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      digits++;
-      hex++;
-    } else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hex++;
+    const k = TOKEN_CHAR[tok.charCodeAt(i)]!;
+    digits += IS_DIGIT[k]!;
+    hex += IS_HEX[k]!;
   }
   if (digits < 2 && hex < 32) return null;
   if (hex === n) {
@@ -197,11 +198,29 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   return null;
 }
 
-export function findHighEntropy(text: string): EntropyHit[] {
-  const hits: EntropyHit[] = [];
+// Token runs of the last text another pass found them in (detect.ts's keyword walk), so this
+// detector does not look for them again: [start, end) pairs, in order.
+let sharedText: string | null = null;
+let sharedRuns: Int32Array = new Int32Array(0);
+let sharedCount = 0;
+
+/**
+ * Hands findHighEntropy the maximal runs of token characters MIN_TOKEN or longer in `text`
+ * ([start, end) pairs in `runs[0, count)`, in order), found by another pass over the same text.
+ * `runs` is read when findHighEntropy next gets that text: the caller must not change it before.
+ */
+export function shareTokenRuns(text: string, runs: Int32Array, count: number): void {
+  sharedText = text;
+  sharedRuns = runs;
+  sharedCount = count;
+}
+
+let probed: Int32Array = new Int32Array(64);
+
+/** Maximal runs of token characters, MIN_TOKEN or longer, by probing (each contains a probe position). */
+function tokenRuns(text: string): number {
   const n = text.length;
-  let publicBlocks: (readonly [number, number])[] | null = null;
-  // Maximal runs of token characters, MIN_TOKEN or longer: each contains a probe position.
+  let count = 0;
   for (let j = MIN_TOKEN - 1; j < n;) {
     if (TOKEN_CHAR[text.charCodeAt(j)] === 0) {
       j += MIN_TOKEN;
@@ -209,41 +228,56 @@ export function findHighEntropy(text: string): EntropyHit[] {
     }
     let start = j;
     while (start > 0 && TOKEN_CHAR[text.charCodeAt(start - 1)] !== 0) start--;
-    // Forward over the run, counting what judge() needs: digits and hex characters (every verdict
-    // needs a few), '+', and the longest '/'-separated piece (a path's pieces are judged alone).
-    // A word ends within a few characters; a long run (a payload, common) is skipped whole by the
-    // regex engine once it is too long to be a token.
-    let digits = 0;
-    let hex = 0;
-    let plus = false;
-    let piece = 0;
-    let longest = 0;
-    let end = start;
-    for (let k = TOKEN_CHAR[text.charCodeAt(end)]!; k !== 0; k = end < n ? TOKEN_CHAR[text.charCodeAt(end)]! : 0) {
-      if (k === 1) {
-        digits++;
-        hex++;
-        piece++;
-      } else if (k === 2) {
-        hex++;
-        piece++;
-      } else if (k === 4) {
-        if (piece > longest) longest = piece;
-        piece = 0;
-      } else {
-        piece++;
-        if (k === 5) plus = true;
+    let end = j + 1;
+    while (end < n && TOKEN_CHAR[text.charCodeAt(end)] !== 0) end++;
+    if (end - start >= MIN_TOKEN) {
+      if (count + 2 > probed.length) {
+        const grown = new Int32Array(2 * probed.length);
+        grown.set(probed);
+        probed = grown;
       }
-      if (++end - start > MAX_TOKEN) {
-        RUN_REST.lastIndex = end;
-        RUN_REST.exec(text);
-        end = RUN_REST.lastIndex;
-        break;
-      }
+      probed[count++] = start;
+      probed[count++] = end;
     }
     j = end + MIN_TOKEN;
+  }
+  return count;
+}
+
+export function findHighEntropy(text: string): EntropyHit[] {
+  if (text === sharedText) return judgeRuns(text, sharedRuns, sharedCount);
+  const count = tokenRuns(text); // may replace `probed`: read it after
+  return judgeRuns(text, probed, count);
+}
+
+function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] {
+  const hits: EntropyHit[] = [];
+  const n = text.length;
+  let publicBlocks: (readonly [number, number])[] | null = null;
+  for (let r = 0; r < count; r += 2) {
+    const start = runs[r]!;
+    const end = runs[r + 1]!;
     const len = end - start;
     if (len < MIN_TOKEN || len > MAX_TOKEN) continue;
+    // What judge() needs, in one pass: digits and hex characters (every verdict needs a few),
+    // '+', and the longest '/'-separated piece (a path's pieces are judged alone).
+    let digits = 0;
+    let hex = 0;
+    let piece = 0;
+    let longest = 0;
+    // By table, not branches: in random tokens which kind comes next is unpredictable.
+    let plusCount = 0;
+    for (let i = start; i < end; i++) {
+      const k = TOKEN_CHAR[text.charCodeAt(i)]!;
+      digits += IS_DIGIT[k]!;
+      hex += IS_HEX[k]!;
+      plusCount += IS_PLUS[k]!;
+      if (k === 4) {
+        if (piece > longest) longest = piece;
+        piece = 0;
+      } else piece++;
+    }
+    const plus = plusCount > 0;
     if (piece > longest) longest = piece;
     if (digits < 2 && hex < 32) continue;
     if (longest < MIN_TOKEN && !plus && text.charCodeAt(end) !== 61) continue;

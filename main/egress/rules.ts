@@ -53,6 +53,14 @@ export interface Rule {
    * non-alphanumeric) to hand `validate` the whole match.
    */
   scan?: { pattern: RegExp; namePrefix?: boolean };
+  /**
+   * For rules without a keyword that narrows anything: every match holds `length` (at least 20)
+   * consecutive characters of [A-Za-z0-9+/_-] starting `at[0]` to `at[1]` characters after the
+   * match starts. `detect.ts` then runs the rule only where such runs are (it finds them anyway,
+   * for the entropy detector). With `starts`, a run begins there (after a character not in that
+   * class), `starts` characters after the match starts: the rule is tried only at those points.
+   */
+  tokenRun?: { length: number; at: [number, number]; starts?: number[] };
 }
 
 // Values that a human wrote to stand for a secret, not a secret: docs examples, placeholders,
@@ -560,7 +568,7 @@ export const RULES: Rule[] = [
     'high',
     '[MNO][A-Za-z0-9_-]{23,25}\\.[A-Za-z0-9_-]{6}\\.[A-Za-z0-9_-]{27,38}',
     72,
-    { keywords: ['.'] },
+    { keywords: ['.'], tokenRun: { length: 24, at: [0, 0] } },
   ),
   prefixed(
     'discord-webhook-url',
@@ -591,11 +599,17 @@ export const RULES: Rule[] = [
   prefixed('brevo-api-key', 'brevo', 'Brevo (Sendinblue) API key', 'high', 'xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}', 89, {
     keywords: ['xkeysib-'],
   }),
-  prefixed('twilio-api-key', 'twilio', 'Twilio API key SID', 'high', 'SK[0-9a-f]{32}', 34, { keywords: ['sk'] }),
+  prefixed('twilio-api-key', 'twilio', 'Twilio API key SID', 'high', 'SK[0-9a-f]{32}', 34, {
+    keywords: ['sk'],
+    tokenRun: { length: 34, at: [0, 0] },
+  }),
   named('twilio-auth-token', 'twilio', 'Twilio auth token', 'critical', 'twilio[A-Za-z0-9_.-]{0,10}(?:auth|token|secret)', 30, HEX32, 32, [
     'twilio',
   ]),
-  prefixed('twilio-account-sid', 'twilio', 'Twilio account SID', 'medium', 'AC[0-9a-f]{32}', 34, { keywords: ['ac'] }),
+  prefixed('twilio-account-sid', 'twilio', 'Twilio account SID', 'medium', 'AC[0-9a-f]{32}', 34, {
+    keywords: ['ac'],
+    tokenRun: { length: 34, at: [0, 0] },
+  }),
   named('messagebird-api-key', 'messagebird', 'MessageBird API key', 'high', 'messagebird|message[_.-]bird', 20, '[A-Za-z0-9]{25}', 25, [
     'messagebird',
     'message_bird',
@@ -871,6 +885,8 @@ export const RULES: Rule[] = [
   }),
   prefixed('asana-pat', 'asana', 'Asana personal access token', 'high', '[0-9]/[0-9]{16}(?:/[0-9]{16})?:[0-9a-f]{32}', 69, {
     keywords: ['/'],
+    // The 32 hex digits after the ':'.
+    tokenRun: { length: 32, at: [19, 36], starts: [19, 36] },
   }),
   named('snyk-api-token', 'snyk', 'Snyk API token', 'high', 'snyk', 20, UUID, 36, ['snyk']),
   prefixed('typeform-pat', 'typeform', 'Typeform personal access token', 'high', 'tfp_[A-Za-z0-9_.=-]{59}', 63, { keywords: ['tfp_'] }),
