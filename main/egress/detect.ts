@@ -11,8 +11,13 @@
 // a margin so the regex's boundary assertions see what they would in the whole text. A rule
 // whose windows cover most of the text runs once over all of it. Unbounded rules (PEM blocks) run
 // from their first hit to the end of the text. Text without any keyword costs one pass and no regex.
+// A rule whose every match starts with one of its keywords (leadHeads) is not run over windows:
+// its regex is tried, sticky, at each of those keyword hits only, in order, skipping hits inside
+// an earlier match (what a scan of the whole text does). The few rules without a keyword that
+// narrows anything run only around the entropy detector's token runs (Rule.tokenRun), which are
+// found once per text (findTokenRuns) for both detectors.
 
-import { entropyHoldFor, findHighEntropy, MAX_TOKEN, MIN_TOKEN, shareTokenRuns, TOKEN_CHAR } from './entropy';
+import { entropyHoldFor, findHighEntropy, findTokenRuns, MAX_TOKEN, MIN_TOKEN } from './entropy';
 import { literalHead, looksFake, RULES, type Rule } from './rules';
 import { contextDetector } from './context';
 import type { Detector, DetectorKind, Match, Severity } from './types';
@@ -140,10 +145,7 @@ const DENSE = new Set(['.', '/', 'sk', 'ac']);
  * where a keyword ends come last.
  */
 interface KeywordAutomaton {
-  /**
-   * Character code -> class (the low 6 bits; 0 for characters in no keyword, and anything above
-   * 0xff), plus TOKEN (64) for the entropy detector's token characters.
-   */
+  /** Character code -> class; 0 for characters in no keyword (and anything above 0xff). */
   cls: Uint8Array;
   /** next[row + class] = next row. */
   next: Int32Array;
@@ -162,9 +164,6 @@ interface KeywordAutomaton {
 }
 
 const SHIFT = 6;
-/** In KeywordAutomaton.cls: an entropy token character ([A-Za-z0-9+/_-]). */
-const TOKEN = 1 << SHIFT;
-const CLASS = TOKEN - 1;
 
 function buildAutomaton(rules: Rule[]): KeywordAutomaton {
   const ids = new Map<string, number>();
@@ -198,13 +197,12 @@ function buildAutomaton(rules: Rule[]): KeywordAutomaton {
     }
   }
   if (classes > 1 << SHIFT) throw new Error(`too many keyword characters (${classes})`);
-  for (let c = 0; c < 0x10000; c++) if (TOKEN_CHAR[c] !== 0) cls[c]! |= TOKEN;
   const goto: Map<number, number>[] = [new Map()];
   const outs: number[][] = [[]];
   for (const [k, id] of ids) {
     let s = 0;
     for (const ch of k) {
-      const c = cls[ch.charCodeAt(0)]! & CLASS;
+      const c = cls[ch.charCodeAt(0)]!;
       let t = goto[s]!.get(c);
       if (t === undefined) {
         t = goto.length;
@@ -330,9 +328,6 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   // Keyword hits of the two walks (end index, state), reused from call to call.
   let hits1 = new Int32Array(0);
   let hits2 = new Int32Array(0);
-  // Token runs of the two walks, for the entropy detector (shareTokenRuns).
-  let runs1 = new Int32Array(0);
-  let runs2 = new Int32Array(0);
   return {
     kind: 'format',
     maxMatchLength: Math.max(...rules.filter((r) => !r.unbounded).map((r) => r.maxLength)),
@@ -354,28 +349,14 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
         hits1 = new Int32Array(2 * n + 64);
         hits2 = new Int32Array(2 * n + 64);
       }
-      if (runs1.length < n + 4) {
-        runs1 = new Int32Array(n + 64);
-        runs2 = new Int32Array(n + 64);
-      }
       let h1 = 0;
       let h2 = 0;
       let s1 = 0;
       let s2 = 0;
-      // The same walks also find the entropy detector's token runs (MIN_TOKEN or longer): t1/t2
-      // count the token characters before the current one; a run ending at a terminator at i
-      // (first walk, i < mid) or at j >= mid (second walk) is kept as [start, end).
-      let r1 = 0;
-      let r2 = 0;
-      let t1 = 0;
-      let t2 = 0;
-      for (let k = from2; k > 0 && TOKEN_CHAR[text.charCodeAt(k - 1)] !== 0; k--) t2++;
       let j = from2;
       for (let i = 0; i < mid; i++, j++) {
-        const v1 = cls[text.charCodeAt(i)]!;
-        const v2 = cls[text.charCodeAt(j)]!;
-        s1 = next[s1 + (v1 & CLASS)]!;
-        s2 = next[s2 + (v2 & CLASS)]!;
+        s1 = next[s1 + cls[text.charCodeAt(i)]!]!;
+        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
         if (s1 >= outRow) {
           hits1[h1++] = i;
           hits1[h1++] = s1;
@@ -384,39 +365,14 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           hits2[h2++] = j;
           hits2[h2++] = s2;
         }
-        const u1 = (t1 + 1) & -(v1 >> SHIFT);
-        if (t1 >= MIN_TOKEN && u1 === 0) {
-          runs1[r1++] = i - t1;
-          runs1[r1++] = i;
-        }
-        t1 = u1;
-        const u2 = (t2 + 1) & -(v2 >> SHIFT);
-        if (t2 >= MIN_TOKEN && u2 === 0 && j >= mid) {
-          runs2[r2++] = j - t2;
-          runs2[r2++] = j;
-        }
-        t2 = u2;
       }
       for (; j < n; j++) {
-        const v2 = cls[text.charCodeAt(j)]!;
-        s2 = next[s2 + (v2 & CLASS)]!;
+        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
         if (s2 >= outRow && j >= mid) {
           hits2[h2++] = j;
           hits2[h2++] = s2;
         }
-        const u2 = (t2 + 1) & -(v2 >> SHIFT);
-        if (t2 >= MIN_TOKEN && u2 === 0 && j >= mid) {
-          runs2[r2++] = j - t2;
-          runs2[r2++] = j;
-        }
-        t2 = u2;
       }
-      if (t2 >= MIN_TOKEN) {
-        runs2[r2++] = n - t2;
-        runs2[r2++] = n;
-      }
-      runs1.set(runs2.subarray(0, r2), r1);
-      shareTokenRuns(text, runs1, r1 + r2);
       for (let h = 0; h < h1 + h2; h += 2) {
         const i = h < h1 ? hits1[h]! : hits2[h - h1]!;
         const s = h < h1 ? hits1[h + 1]! : hits2[h - h1 + 1]!;
@@ -453,6 +409,8 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       }
       for (const ri of touched) if (startsAtKeyword[ri] === null) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
       for (const ri of everywhere) scan(compiled[ri]!, text, 0, n, out);
+      // Token runs (the entropy detector's, which reuses them for this text).
+      const runs = runGated.length ? findTokenRuns(text) : null;
       for (const ri of runGated) {
         // Where a match can start: from at[1] before a long enough run to at[0] before its last
         // `length` characters. The text searched runs a match's length past that, so a match is
@@ -462,18 +420,18 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
         if (runStarts) {
           const cand = starts[ri]!;
           cand.length = 0;
-          for (let r = 0; r < r1 + r2; r += 2) {
-            if (runs1[r + 1]! - runs1[r]! < need) continue;
-            for (const k of runStarts) if (runs1[r]! - k >= 0) cand.push(runs1[r]! - k);
+          for (let r = 0; r < runs!.length; r += 2) {
+            if (runs![r + 1]! - runs![r]! < need) continue;
+            for (const k of runStarts) if (runs![r]! - k >= 0) cand.push(runs![r]! - k);
           }
           if (cand.length) scanAt(compiled[ri]!, compiled[ri]!.sticky, text, cand, out);
           continue;
         }
         runWindows.length = 0;
         let covered = 0;
-        for (let r = 0; r < r1 + r2; r += 2) {
-          const rs = runs1[r]!;
-          const re = runs1[r + 1]!;
+        for (let r = 0; r < runs!.length; r += 2) {
+          const rs = runs![r]!;
+          const re = runs![r + 1]!;
           if (re - rs < need) continue;
           const from = rs - at[1] > 0 ? rs - at[1] : 0;
           const to = re - need - at[0];

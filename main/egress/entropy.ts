@@ -17,7 +17,8 @@
 // hostnames (a '.' ends a token).
 //
 // Speed: token runs are found by probing every MIN_TOKEN-th character (a run of MIN_TOKEN or more
-// must contain a probe), so most of the text is never looked at; a run is judged by one pass over
+// must contain a probe), so most of the text is never looked at, once per text (findTokenRuns:
+// the format detector asks first, for the rules it narrows to runs); a run is judged by one pass over
 // its characters (cheap rejections first: too few digits and hex characters to be anything), and
 // the text before it (payload and digest contexts, public PEM blocks) is examined only for runs
 // that would otherwise be reported.
@@ -198,27 +199,26 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   return null;
 }
 
-// Token runs of the last text another pass found them in (detect.ts's keyword walk), so this
-// detector does not look for them again: [start, end) pairs, in order.
-let sharedText: string | null = null;
-let sharedRuns: Int32Array = new Int32Array(0);
-let sharedCount = 0;
+// The token runs of the last text looked at: detect.ts asks for them first (they narrow some
+// format rules), and findHighEntropy then reuses them for the same text.
+let runsText: string | null = null;
+let probed: Int32Array = new Int32Array(64);
+let probedCount = 0;
 
 /**
- * Hands findHighEntropy the maximal runs of token characters MIN_TOKEN or longer in `text`
- * ([start, end) pairs in `runs[0, count)`, in order), found by another pass over the same text.
- * `runs` is read when findHighEntropy next gets that text: the caller must not change it before.
+ * The maximal runs of token characters ([A-Za-z0-9+/_-]) MIN_TOKEN or longer in `text`, as
+ * [start, end) pairs in order, found by probing every MIN_TOKEN-th character (each such run holds
+ * a probe). The array is reused: read it before the next call.
  */
-export function shareTokenRuns(text: string, runs: Int32Array, count: number): void {
-  sharedText = text;
-  sharedRuns = runs;
-  sharedCount = count;
+export function findTokenRuns(text: string): Int32Array {
+  if (text !== runsText) {
+    probedCount = probe(text);
+    runsText = text;
+  }
+  return probed.subarray(0, probedCount);
 }
 
-let probed: Int32Array = new Int32Array(64);
-
-/** Maximal runs of token characters, MIN_TOKEN or longer, by probing (each contains a probe position). */
-function tokenRuns(text: string): number {
+function probe(text: string): number {
   const n = text.length;
   let count = 0;
   for (let j = MIN_TOKEN - 1; j < n;) {
@@ -245,9 +245,8 @@ function tokenRuns(text: string): number {
 }
 
 export function findHighEntropy(text: string): EntropyHit[] {
-  if (text === sharedText) return judgeRuns(text, sharedRuns, sharedCount);
-  const count = tokenRuns(text); // may replace `probed`: read it after
-  return judgeRuns(text, probed, count);
+  const runs = findTokenRuns(text);
+  return judgeRuns(text, runs, runs.length);
 }
 
 function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] {
