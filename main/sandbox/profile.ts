@@ -73,7 +73,8 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
       ReadonlyRootfs: true,
       Tmpfs: {
         '/tmp': `rw,nosuid,nodev,noexec,size=${TMPFS_MB.tmp}m,mode=1777`,
-        '/work': `rw,nosuid,nodev,size=${TMPFS_MB.work}m,mode=1777`,
+        // exec: Docker makes a tmpfs noexec unless told; compiled templates run their binary from /work.
+        '/work': `rw,exec,nosuid,nodev,size=${TMPFS_MB.work}m,mode=1777`,
       },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
