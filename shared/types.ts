@@ -126,7 +126,7 @@ export const RunRequest = z
      */
     image: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/, 'an image name like debian:bookworm or registry/name:tag')
+      .regex(/^[a-z0-9][a-z0-9._/:@-]{0,254}$/, 'an image name like debian:bookworm or registry/name:tag')
       .optional(),
     /** Where to run: 'local' (default), a host's name, or an instance reference whose host was added. */
     target: z
@@ -161,7 +161,18 @@ export type RunStatus = z.infer<typeof RunStatus>;
  * `process-limit` when the sandbox's PID backstop killed the whole sandbox.
  */
 /** `secret-found`: stopped at the first critical finding of the egress filter (policy `stop`). */
-export const EndReason = z.enum(['exited', 'timeout', 'oom', 'cancelled', 'output-limit', 'process-limit', 'secret-found', 'failed']);
+/** `compile-error`: a compiled template's compiler failed (or passed its own time limit); the program never ran. */
+export const EndReason = z.enum([
+  'exited',
+  'compile-error',
+  'timeout',
+  'oom',
+  'cancelled',
+  'output-limit',
+  'process-limit',
+  'secret-found',
+  'failed',
+]);
 export type EndReason = z.infer<typeof EndReason>;
 
 export const Runtime = z.object({
@@ -245,11 +256,44 @@ export const RunDetail = z.object({
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
+/** The editor's language for a template (plain text where the editor has no mode for it). */
+export const TemplateLanguage = z.enum(['python', 'shell', 'javascript', 'c', 'cpp', 'rust', 'go', 'text']);
+export type TemplateLanguage = z.infer<typeof TemplateLanguage>;
+
+/**
+ * A template the user defines in $MOAT_DATA_DIR/templates.json ({"templates": [...]}): the image
+ * must be present locally (a build or `docker pull`/`docker import` of one), have a POSIX /bin/sh
+ * and work as user 65534. An id of a built-in template is ignored (the built-in wins).
+ */
+export const UserTemplate = z
+  .object({
+    id: TemplateId,
+    label: z.string().min(1).max(80),
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]{0,254}$/, 'an image name like debian:bookworm or registry/name:tag'),
+    /** argv the code file's path is appended to, e.g. ["ruby"]. */
+    interpreter: z.array(z.string().min(1).max(4096)).min(1).max(64),
+    /** File name the code is written to in /work, e.g. main.rb. */
+    codeFile: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/, 'a plain file name like main.rb'),
+    /** A shell line a warm sandbox runs while it waits (loads the interpreter into the file cache). */
+    warmup: z.string().max(4096).optional(),
+    language: TemplateLanguage.default('text'),
+    sample: z
+      .string()
+      .max(64 * 1024)
+      .default(''),
+  })
+  .strict();
+export type UserTemplate = z.infer<typeof UserTemplate>;
+
+export const UserTemplatesFile = z.object({ templates: z.array(UserTemplate).max(100) }).strict();
+
 export const Template = z.object({
   id: TemplateId,
   label: z.string(),
-  /** Editor language: python | shell. */
-  language: z.enum(['python', 'shell']),
+  /** Editor language. */
+  language: TemplateLanguage,
+  /** Defined in the user's templates file. */
+  user: z.boolean().optional(),
   sample: z.string(),
   /** Image that will be used, and where it came from. */
   image: z.string().nullable(),

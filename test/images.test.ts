@@ -162,6 +162,9 @@ deb http://one.example/debian-security bookworm-security main
   });
 });
 
+/** One template per local image (C and C++ share one): what a build builds, in template order. */
+const BUILDS = TEMPLATES.filter((t, i) => TEMPLATES.findIndex((u) => u.localImage === t.localImage) === i);
+
 describe('recipe', () => {
   test('hash is stable and ignores package order and duplicates', () => {
     const a = recipeHash({ debianPackages: ['python3', 'curl'] });
@@ -175,8 +178,12 @@ describe('recipe', () => {
     assert.notEqual(recipeHash({ debianPackages: ['python3', 'curl'] }), base);
     assert.notEqual(recipeHash({ debianPackages: [] }), base);
     assert.notEqual(recipeHash({ debianPackages: ['python3'] }, 'trixie'), base);
-    const ids = TEMPLATES.map((t) => recipeHash(t));
-    assert.equal(new Set(ids).size, ids.length, 'each template has its own recipe');
+    const ids = BUILDS.map((t) => recipeHash(t));
+    assert.equal(new Set(ids).size, ids.length, 'each image has its own recipe');
+    for (const t of TEMPLATES) {
+      const owner = BUILDS.find((b) => b.localImage === t.localImage)!;
+      assert.equal(recipeHash(t), recipeHash(owner), `${t.id} shares ${t.localImage} with ${owner.id}: same packages`);
+    }
   });
 
   test('import changes carry the config and the label', () => {
@@ -254,7 +261,7 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
   test('every template has its local image, with the recipe label and the sandbox config', async () => {
     assert.deepEqual(
       first.map((r) => r.template),
-      TEMPLATES.map((t) => t.id),
+      BUILDS.map((t) => t.id),
     );
     for (const t of TEMPLATES) {
       const info = await docker.getImage(t.localImage).inspect();
@@ -285,11 +292,11 @@ describe('local images (real engine)', { skip: buildSkip }, () => {
     const ms = Date.now() - t0;
     assert.deepEqual(
       again.map((r) => r.status),
-      TEMPLATES.map(() => 'skipped'),
+      BUILDS.map(() => 'skipped'),
     );
     assert.deepEqual(
       again.map((r) => r.imageId),
-      await Promise.all(TEMPLATES.map(async (t) => (await docker.getImage(t.localImage).inspect()).Id)),
+      await Promise.all(BUILDS.map(async (t) => (await docker.getImage(t.localImage).inspect()).Id)),
     );
     assert.ok(ms < 5000, `second build took ${ms} ms`);
   });

@@ -119,6 +119,10 @@ function registerCore(program: Command): void {
     .description("run code or a command in a sandbox; exit status is the sandbox's")
     .argument('[command...]', 'command to run (after --), instead of --file/--code')
     .option('-t, --template <id>', `template: ${TEMPLATES.map((t) => t.id).join(', ')}`)
+    .option(
+      '--image <name>',
+      "run in this local image instead of the template's (never pulled; it needs a POSIX /bin/sh and must work as user 65534)",
+    )
     .option('-f, --file <path>', 'file with the code to run (- for stdin)')
     .option('-c, --code <text>', 'code to run')
     .option('-i, --input <path>', "file given to the program on stdin (- for Moat's stdin); default: none")

@@ -34,6 +34,8 @@ export interface RunFlags {
   /** false with --no-egress-filter. */
   egressFilter?: boolean;
   allowNet?: string[];
+  /** A local image to run in instead of the template's (it needs a POSIX /bin/sh, run as user 65534). */
+  image?: string;
 }
 
 /** `--env K=V` / `--secret-env K=V` (or `K`, the value taken from Moat's own environment). */
@@ -98,6 +100,8 @@ export const EXIT_CODES: Record<Exclude<EndReason, 'exited'>, number> = {
   'output-limit': 141,
   'process-limit': 135,
   'secret-found': 133,
+  // The compiler's own status is the run's exitCode in the record (moat run --json).
+  'compile-error': 131,
 };
 
 export function exitStatusOf(run: RunRecord): number {
@@ -105,11 +109,25 @@ export function exitStatusOf(run: RunRecord): number {
   return EXIT_CODES[run.endReason ?? 'failed'];
 }
 
+/** The template `moat run --file` picks by the file's extension (python otherwise). */
+const TEMPLATE_BY_EXT: Record<string, string> = {
+  '.sh': 'shell',
+  '.js': 'node',
+  '.mjs': 'node',
+  '.cjs': 'node',
+  '.c': 'c',
+  '.cc': 'cpp',
+  '.cpp': 'cpp',
+  '.cxx': 'cpp',
+  '.rs': 'rust',
+  '.go': 'go',
+};
+
 function templateFor(flags: RunFlags, argv: string[]): string {
   if (flags.template) return flags.template;
   if (argv.length > 0) return 'shell';
-  const ext = flags.file ? extname(flags.file) : '';
-  return ext === '.sh' ? 'shell' : 'python';
+  const ext = flags.file ? extname(flags.file).toLowerCase() : '';
+  return TEMPLATE_BY_EXT[ext] ?? 'python';
 }
 
 export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
@@ -140,6 +158,7 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
     ...(flags.egressPolicy ? { egressPolicy: EgressPolicy.parse(flags.egressPolicy) } : {}),
     ...(flags.egressFilter === false ? { egressFilter: false } : {}),
     ...(allowNet.length ? { allowNet } : {}),
+    ...(flags.image ? { image: flags.image } : {}),
   };
   const parsed = RunRequest.safeParse(req);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
@@ -323,6 +342,8 @@ function describeEnd(r: RunRecord): string {
       return `was stopped: output passed ${r.limits.outputBytes} bytes`;
     case 'process-limit':
       return `was killed: ${r.error ?? `its processes and threads reached the sandbox's limit (${r.limits.processes})`}`;
+    case 'compile-error':
+      return `did not compile (${r.error?.replace(/^compile error: /, '') ?? `the compiler exited with status ${r.exitCode ?? '?'}`})`;
     case 'secret-found':
       return `was stopped: ${r.error ?? 'the egress filter found a critical secret in its output'}`;
     default:

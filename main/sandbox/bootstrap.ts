@@ -40,7 +40,9 @@ const STDIN_FILE = '/tmp/.moat-stdin';
 /** The argv the program runs as (stored in the run record). */
 export function programArgv(p: ProgramSpec): string[] {
   if (p.argv) return p.argv;
-  return [...p.template.interpreter, `/work/${p.template.codeFile}`];
+  // A compiled template runs what it built: its interpreter is the binary, not given the source.
+  const source = p.template.compile ? [] : [`/work/${p.template.codeFile}`];
+  return [...p.template.interpreter, ...source];
 }
 
 /**
@@ -85,11 +87,39 @@ export function programScript(p: ProgramSpec, exitNonce: string): string {
     lines.push(`moat_deadline=; command -v timeout >/dev/null 2>&1 && moat_deadline='timeout -s KILL ${Math.ceil(p.deadlineMs / 1000)}'`);
     wrap = '$moat_deadline ';
   }
-  lines.push(`${wrap}${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`);
+  const run = `${wrap}${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`;
+  lines.push(...(p.template.compile && p.code !== undefined && !p.argv ? compileThen(p.template.compile, run) : [run]));
+
   lines.push(...exitMarkerLines(exitNonce));
   // One brace group: the shell parses all of it before running any of it, so no part of the
   // script is left in the pipe (for the program to read or disturb) while the program runs.
   return `{\n${lines.join('\n')}\n}\n`;
+}
+
+/** What the script prints on stderr, last before its exit marker, when the compile step fails. */
+export const COMPILE_ERROR_PREFIX = 'moat: compile error: ';
+
+/**
+ * Compiles, then runs the program only when that worked. The compiler runs under its own time limit
+ * (coreutils `timeout`, TERM then KILL a second later; status 124 when it passes the limit) with
+ * stdin /dev/null. When it fails, the last stderr line before the exit marker is
+ * COMPILE_ERROR_PREFIX + why, and the marker reports the compiler's status (manager.ts ends such a
+ * run `compile-error`). $? after the `if` is the program's status or the compiler's.
+ */
+export function compileThen(c: { argv: string[]; timeoutMs: number }, run: string): string[] {
+  const secs = Math.max(1, Math.ceil(c.timeoutMs / 1000));
+  const name = shQuote(c.argv[0]!.split('/').pop()!);
+  return [
+    `moat_ct=; command -v timeout >/dev/null 2>&1 && moat_ct='timeout -k 1 ${secs}'`,
+    `if $moat_ct ${c.argv.map(shQuote).join(' ')} </dev/null; then`,
+    run,
+    'else',
+    'moat_s=$?',
+    `if [ "$moat_s" -eq 124 ]; then printf '%s%s passed its time limit (${secs} s)\\n' '${COMPILE_ERROR_PREFIX}' ${name} >&2;`,
+    `else printf '%s%s exited with status %d\\n' '${COMPILE_ERROR_PREFIX}' ${name} "$moat_s" >&2; fi`,
+    '(exit "$moat_s")',
+    'fi',
+  ];
 }
 
 /** Shell lines that write text to a file byte for byte, with builtins only. */

@@ -16,10 +16,10 @@ import type { Finding } from '../egress/stream';
 import type { AlertStore } from '../store/alerts';
 import type { AuditLog } from '../store/audit';
 import type { RunStore } from '../store/runs';
-import { newExitNonce, programArgv, programScript } from './bootstrap';
+import { COMPILE_ERROR_PREFIX, newExitNonce, programArgv, programScript, type ProgramSpec } from './bootstrap';
 import { withDeadline } from './docker-engine';
 import { ENGINE_FIX, GVISOR_FIX, engineErrorMessage, isConnectionError, type EngineState, type SandboxEngine } from './engine';
-import { resolveImage } from './images';
+import { inspectOrNull, resolveImage } from './images';
 import { ownerAlive, ownerId } from './labels';
 import { WarmPool, type PoolProfile } from './pool';
 import { hardenedCreateOptions, pidsLimitFor } from './profile';
@@ -27,7 +27,7 @@ import { reapOrphans } from './reaper';
 import { RunQueue } from './run-queue';
 import { startRun, type RunControl } from './runner';
 import { LABEL_SANDBOX, SandboxTracker } from './tracker';
-import { findTemplate, TEMPLATES, type TemplateDef } from './templates';
+import { allTemplates, findTemplate, loadUserTemplates, TEMPLATES, type TemplateDef } from './templates';
 
 export interface ManagerEvents {
   output(runId: string, stream: StreamName, data: string): void;
@@ -96,6 +96,25 @@ interface LiveRun {
   egress: EgressSetup;
   /** Network alerts raised for this run (capped like findings). */
   netAlerts: number;
+}
+
+/**
+ * Why a compiled template's run failed to compile, or null: the run exited nonzero and the last
+ * stderr line is the script's compile-error line (bootstrap.ts compileThen). A program that printed
+ * that line itself and exited nonzero would only relabel its own run.
+ */
+export function compileFailure(
+  spec: Pick<ProgramSpec, 'template' | 'code' | 'argv'>,
+  out: { endReason: string; exitCode: number | null; output: { chunks: { stream: string; data: string }[] } },
+): string | null {
+  if (!spec.template.compile || spec.code === undefined || spec.argv || out.endReason !== 'exited' || !out.exitCode) return null;
+  let tail = '';
+  for (let i = out.output.chunks.length - 1; i >= 0 && tail.length < 4096; i--) {
+    const c = out.output.chunks[i]!;
+    if (c.stream === 'stderr') tail = c.data + tail;
+  }
+  const m = new RegExp(`(?:^|\\n)${COMPILE_ERROR_PREFIX}([^\\n]*)\\n$`).exec(tail);
+  return m ? `compile error: ${m[1]}` : null;
 }
 
 export function newRunId(): string {
@@ -168,10 +187,13 @@ export class SandboxManager {
     engine.requireConnected();
     const template = findTemplate(req.template);
     if (!template) {
-      throw new MoatError('NOT_FOUND', `Unknown template "${req.template}". Templates: ${TEMPLATES.map((t) => t.id).join(', ')}.`);
-    }
-    if (req.image !== undefined) {
-      throw new MoatError('INVALID_REQUEST', 'Running in an image of your choice (image) is not available yet; use a template.');
+      const user = loadUserTemplates();
+      throw new MoatError(
+        'NOT_FOUND',
+        `Unknown template "${req.template}". Templates: ${allTemplates()
+          .map((t) => t.id)
+          .join(', ')}.${user.error ? ` (Your templates file was not read: ${user.error})` : ''}`,
+      );
     }
     const gvisor = engine.current.gvisorRuntime;
     if (!gvisor && !req.allowRunc) {
@@ -184,16 +206,10 @@ export class SandboxManager {
     }
     const runtime = gvisor ?? 'runc';
     const defaults = this.o.defaults();
-    const { image, source } = await this.lookUpImage(template, defaults.preferOfficialImages);
-    if (!image) {
-      throw new MoatError(
-        'IMAGE_UNAVAILABLE',
-        `No image for template "${template.id}": neither ${template.officialImage} nor the local build ${template.localImage} is present (${source}).`,
-        'Pull the official image (`docker pull ' +
-          template.officialImage +
-          '`), or build it from Debian packages with `moat images build`.',
-      );
-    }
+    // An image of the user's (the run's own, or a user template's) is checked once per image id.
+    const ownImage = req.image ?? (template.user ? template.localImage : undefined);
+    const image =
+      ownImage !== undefined ? await this.checkOwnImage(ownImage, template, runtime) : await this.templateImage(template, defaults);
     const limits: Limits = { ...defaults.limits, ...(req.limits ?? {}) };
     const env = req.env ?? [];
     const allowNet = [...new Set([...(req.allowNet ?? []), ...(defaults.templateAllowNet?.[template.id] ?? [])])];
@@ -387,6 +403,110 @@ export class SandboxManager {
    */
   private readonly imageCache = new Map<string, { at: number; found: Awaited<ReturnType<typeof resolveImage>> }>();
 
+  /** The template's own image (official or local build), or why there is none. */
+  private async templateImage(template: TemplateDef, defaults: ReturnType<ManagerOptions['defaults']>): Promise<string> {
+    const { image, source } = await this.lookUpImage(template, defaults.preferOfficialImages);
+    if (image) return image;
+    throw new MoatError(
+      'IMAGE_UNAVAILABLE',
+      `No image for template "${template.id}": neither ${template.officialImage} nor the local build ${template.localImage} is present (${source}).`,
+      'Pull the official image (`docker pull ' + template.officialImage + '`), or build it from Debian packages with `moat images build`.',
+    );
+  }
+
+  /** Probe results by image id: null when the image works, else why it is refused. */
+  private readonly probed = new Map<string, Promise<string | null>>();
+
+  /**
+   * An image the user names (RunRequest.image, or a user template's): it must be on this engine
+   * already (never pulled), and is checked once per image id by a probe sandbox under the same
+   * hardened profile: /bin/sh must start as user 65534 and write to /work. Returns the name.
+   */
+  private async checkOwnImage(name: string, template: TemplateDef, runtime: string): Promise<string> {
+    const engine = this.o.engine;
+    let info: Awaited<ReturnType<typeof inspectOrNull>>;
+    try {
+      info = await withDeadline('look up image', engine.deadlines.shortMs, () => inspectOrNull(engine.docker, name));
+    } catch (err) {
+      if (isConnectionError(err)) void this.checkHealth();
+      throw new MoatError('ENGINE_UNAVAILABLE', engineErrorMessage(err), ENGINE_FIX);
+    }
+    if (!info) {
+      throw new MoatError(
+        'IMAGE_UNAVAILABLE',
+        `No image "${name}" on ${engine.id === 'local' ? 'this engine' : engine.id}: Moat runs only images that are already there and never pulls one.`,
+        `Pull or build it first (\`docker pull ${name}\`, \`docker import\`, \`docker build\`), or pick a template's image.`,
+      );
+    }
+    if (info.Architecture && info.Architecture !== 'amd64' && info.Architecture !== process.arch.replace('x64', 'amd64')) {
+      throw new MoatError('INVALID_REQUEST', `Image "${name}" cannot be used: it is built for ${info.Architecture}.`);
+    }
+    const id = info.Id;
+    let probe = this.probed.get(id);
+    if (!probe) {
+      probe = this.probeImage(id, template, runtime);
+      this.probed.set(id, probe);
+      // An engine failure is not the image's fault: ask again next time.
+      probe.catch(() => this.probed.delete(id));
+    }
+    let why: string | null;
+    try {
+      why = await probe;
+    } catch (err) {
+      if (isConnectionError(err)) void this.checkHealth();
+      throw new MoatError('ENGINE_UNAVAILABLE', `Could not check image "${name}": ${engineErrorMessage(err)}`, ENGINE_FIX);
+    }
+    if (why) {
+      throw new MoatError(
+        'INVALID_REQUEST',
+        `Image "${name}" cannot be used: ${why}`,
+        'Moat needs a POSIX /bin/sh in the image that runs as an unprivileged user (65534) with a read-only root filesystem.',
+      );
+    }
+    return name;
+  }
+
+  /** One short sandbox: null when /bin/sh started as 65534 and wrote to /work, else what went wrong. */
+  private async probeImage(imageId: string, template: TemplateDef, runtime: string): Promise<string | null> {
+    const engine = this.o.engine;
+    const PROBE_OK = 97;
+    const limits: Limits = { ...this.o.defaults().limits, timeoutMs: 20_000, processes: 16 };
+    const key = this.tracker.begin();
+    let id: string | null = null;
+    try {
+      const opts = hardenedCreateOptions({ template, image: imageId, runtime, limits, runId: null, sandboxKey: key });
+      opts.Cmd = [
+        '/bin/sh',
+        '-c',
+        `cd /work && : > /work/.moat-probe && [ "$(id -u 2>/dev/null || echo 65534)" = 65534 ] && exit ${PROBE_OK}`,
+      ];
+      Object.assign(opts, { OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false });
+      try {
+        id = await engine.create(opts);
+      } catch (err) {
+        if (isConnectionError(err)) throw err;
+        return `the engine refused to create a sandbox from it (${engineErrorMessage(err)}).`;
+      }
+      this.tracker.created(key, id, 'run');
+      try {
+        await engine.start(id);
+      } catch (err) {
+        if (isConnectionError(err)) throw err;
+        const msg = engineErrorMessage(err);
+        return /no such file|not found|ENOENT/i.test(msg)
+          ? `it has no /bin/sh (starting one failed: ${msg}).`
+          : `a sandbox with it did not start (${msg}).`;
+      }
+      const status = await engine.wait(id, 'not-running', limits.timeoutMs);
+      if (status === PROBE_OK) return null;
+      if (status === 126 || status === 127) return `it has no usable /bin/sh (exit status ${status}).`;
+      return `/bin/sh could not run as user 65534 and write to /work (exit status ${status}).`;
+    } finally {
+      if (id) await this.tracker.remove(key);
+      else this.tracker.abandon(key);
+    }
+  }
+
   private async lookUpImage(template: TemplateDef, preferOfficial: boolean): ReturnType<typeof resolveImage> {
     const key = `${template.id}:${preferOfficial}`;
     const hit = this.imageCache.get(key);
@@ -517,13 +637,14 @@ export class SandboxManager {
         this.o.log(`could not save output of ${record.id}: ${(err as Error).message}`);
       }
       const first = filter?.firstCritical;
+      const compileError = compileFailure(spec, out);
       const error =
         out.endReason === 'secret-found' && first
           ? `the egress filter found a critical secret (${first.title}, ${first.preview}) in ${first.stream} at byte ${first.offset}`
-          : out.error;
+          : (compileError ?? out.error);
       update({
         status: 'finished',
-        endReason: out.endReason,
+        endReason: compileError ? 'compile-error' : out.endReason,
         exitCode: out.exitCode,
         ...(error ? { error } : {}),
         ...(record.egress

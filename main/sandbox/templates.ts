@@ -1,11 +1,23 @@
 // Templates: what a user picks in the UI or with `moat run --template`. Each maps to an official
 // image (pulled where a registry is reachable) and to a local image that `moat images build` makes
-// from Debian packages for machines that reach no registry.
+// from Debian packages for machines that reach no registry. Users add their own in
+// $MOAT_DATA_DIR/templates.json (see loadUserTemplates); allTemplates() merges them in.
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserTemplatesFile, type TemplateLanguage } from '../../shared/types';
+
+export interface CompileStep {
+  /** The compiler's argv (paths in full: the code is /work/<codeFile>, the output goes to /work). */
+  argv: string[];
+  /** The compile step's own time limit (it also counts towards the run's). */
+  timeoutMs: number;
+}
 
 export interface TemplateDef {
   id: string;
   label: string;
-  language: 'python' | 'shell';
+  language: TemplateLanguage;
   /** Official image, pulled when a registry is reachable. */
   officialImage: string;
   /** Image built locally from Debian packages by `moat images build`. */
@@ -14,14 +26,27 @@ export interface TemplateDef {
   debianPackages: string[];
   /** File the code is written to, inside the sandbox's work dir. */
   codeFile: string;
-  /** How code is run: argv with the code file appended. */
+  /**
+   * How code is run: argv with the code file appended; for a template that compiles, the compiled
+   * program's argv as is (e.g. ["/work/main"]).
+   */
   interpreter: string[];
+  /**
+   * Compiled languages: run before the program when the run gives code (not argv). The binary must
+   * go to /work: /tmp is mounted noexec. A failed compile ends the run `compile-error`.
+   */
+  compile?: CompileStep;
+  /** Set on templates read from the user's templates file. */
+  user?: boolean;
   /** Shell lines a sandbox runs when it starts, before its program arrives (interpreter set-up). */
   prepare?: string[];
   /** Run by a warm sandbox while it waits, so the interpreter is in the sandbox's file cache. */
   warmup?: string;
   sample: string;
 }
+
+/** C and C++ share one image (g++ brings gcc and libc6-dev). */
+const GCC_IMAGE = 'moat-local/gcc:bookworm';
 
 export const TEMPLATES: readonly TemplateDef[] = [
   {
@@ -55,8 +80,145 @@ export const TEMPLATES: readonly TemplateDef[] = [
     interpreter: ['sh'],
     sample: 'echo "hello from $(uname -sr)"\nid\nfor i in 1 2 3; do echo "tick $i"; sleep 0.3; done\necho done >&2\n',
   },
+  {
+    id: 'node',
+    label: 'Node.js',
+    language: 'javascript',
+    officialImage: 'node:20-bookworm-slim',
+    localImage: 'moat-local/node:bookworm',
+    debianPackages: ['nodejs'],
+    codeFile: 'main.js',
+    interpreter: ['node'],
+    warmup: 'node -e 0 >/dev/null 2>&1',
+    sample: 'for (let i = 0; i < 5; i++) console.log(`tick ${i}`);\nconsole.error(`done (node ${process.version})`);\n',
+  },
+  {
+    id: 'c',
+    label: 'C (gcc)',
+    language: 'c',
+    officialImage: 'gcc:12-bookworm',
+    localImage: GCC_IMAGE,
+    debianPackages: ['g++'],
+    codeFile: 'main.c',
+    interpreter: ['/work/main'],
+    compile: { argv: ['gcc', '-O2', '-Wall', '-o', '/work/main', '/work/main.c', '-lm'], timeoutMs: 30_000 },
+    warmup: 'gcc --version >/dev/null 2>&1',
+    sample:
+      '#include <stdio.h>\n\nint main(void) {\n    for (int i = 0; i < 5; i++) printf("tick %d\\n", i);\n    fprintf(stderr, "done\\n");\n    return 0;\n}\n',
+  },
+  {
+    id: 'cpp',
+    label: 'C++ (g++)',
+    language: 'cpp',
+    officialImage: 'gcc:12-bookworm',
+    localImage: GCC_IMAGE,
+    debianPackages: ['g++'],
+    codeFile: 'main.cpp',
+    interpreter: ['/work/main'],
+    compile: { argv: ['g++', '-O2', '-Wall', '-std=c++17', '-o', '/work/main', '/work/main.cpp'], timeoutMs: 60_000 },
+    warmup: 'g++ --version >/dev/null 2>&1',
+    sample:
+      '#include <iostream>\n\nint main() {\n    for (int i = 0; i < 5; i++) std::cout << "tick " << i << std::endl;\n    std::cerr << "done" << std::endl;\n}\n',
+  },
+  {
+    id: 'rust',
+    label: 'Rust',
+    language: 'rust',
+    officialImage: 'rust:1-slim-bookworm',
+    localImage: 'moat-local/rust:bookworm',
+    // libc6-dev by name: debootstrap does not resolve rustc's virtual dependency libc-dev.
+    debianPackages: ['cargo', 'libc6-dev', 'rustc'],
+    codeFile: 'main.rs',
+    interpreter: ['/work/main'],
+    compile: { argv: ['rustc', '-O', '-o', '/work/main', '/work/main.rs'], timeoutMs: 60_000 },
+    // The official image keeps the toolchain in /usr/local/cargo; cargo never reaches the network
+    // (a project with no dependencies builds with `cargo build --offline`).
+    prepare: [
+      '[ -d /usr/local/cargo/bin ] && export PATH=/usr/local/cargo/bin:$PATH RUSTUP_HOME=/usr/local/rustup',
+      'export CARGO_HOME=/work/.cargo CARGO_NET_OFFLINE=true',
+    ],
+    warmup: 'rustc --version >/dev/null 2>&1',
+    sample: 'fn main() {\n    for i in 0..5 {\n        println!("tick {}", i);\n    }\n    eprintln!("done");\n}\n',
+  },
+  {
+    id: 'go',
+    label: 'Go',
+    language: 'go',
+    officialImage: 'golang:1.22-bookworm',
+    localImage: 'moat-local/go:bookworm',
+    debianPackages: ['golang-go'],
+    codeFile: 'main.go',
+    interpreter: ['/work/main'],
+    compile: { argv: ['go', 'build', '-o', '/work/main', '/work/main.go'], timeoutMs: 60_000 },
+    // The build cache lives in /work (the larger tmpfs); no module is ever fetched (GOPROXY=off),
+    // no C toolchain is used (CGO_ENABLED=0).
+    prepare: [
+      '[ -d /usr/local/go/bin ] && export PATH=/usr/local/go/bin:$PATH',
+      'export GOCACHE=/work/.moat-go/cache GOPATH=/work/.moat-go/path GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=auto CGO_ENABLED=0',
+    ],
+    warmup: 'go version >/dev/null 2>&1',
+    sample:
+      'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tfor i := 0; i < 5; i++ {\n\t\tfmt.Printf("tick %d\\n", i)\n\t}\n\tfmt.Fprintln(os.Stderr, "done")\n}\n',
+  },
 ];
 
+/** Built-in templates, then the user's (templates.json in the data directory; a built-in id wins). */
+export function allTemplates(): TemplateDef[] {
+  const user = loadUserTemplates().templates.filter((u) => !TEMPLATES.some((t) => t.id === u.id));
+  return [...TEMPLATES, ...user];
+}
+
 export function findTemplate(id: string): TemplateDef | undefined {
-  return TEMPLATES.find((t) => t.id === id);
+  return allTemplates().find((t) => t.id === id);
+}
+
+/** The user's templates file: templates.json in the data directory (same rule as defaultDataDir in main/services.ts). */
+export function userTemplatesPath(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.MOAT_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'moat');
+  return join(dir, 'templates.json');
+}
+
+let userCache: { key: string; result: { templates: TemplateDef[]; error?: string } } | null = null;
+
+/**
+ * The user's templates, read again when the file changes. A file that does not parse or validate
+ * gives no templates and the reason (each entry: id, label, image, interpreter, codeFile, and
+ * optionally warmup, language, sample).
+ */
+export function loadUserTemplates(file: string = userTemplatesPath()): { templates: TemplateDef[]; error?: string } {
+  let key: string;
+  try {
+    const st = statSync(file);
+    key = `${file}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return { templates: [] };
+  }
+  if (userCache?.key === key) return userCache.result;
+  let result: { templates: TemplateDef[]; error?: string };
+  try {
+    const parsed = UserTemplatesFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new Error(`${i.path.join('.') || '(top)'}: ${i.message}`);
+    }
+    result = {
+      templates: parsed.data.templates.map((u) => ({
+        id: u.id,
+        label: u.label,
+        language: u.language,
+        officialImage: u.image,
+        localImage: u.image,
+        debianPackages: [],
+        codeFile: u.codeFile,
+        interpreter: u.interpreter,
+        ...(u.warmup ? { warmup: u.warmup } : {}),
+        sample: u.sample,
+        user: true,
+      })),
+    };
+  } catch (err) {
+    result = { templates: [], error: `${file}: ${(err as Error).message}` };
+  }
+  userCache = { key, result };
+  return result;
 }

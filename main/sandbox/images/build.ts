@@ -44,7 +44,11 @@ export interface BuildOptions {
 export async function buildLocalImages(docker: Dockerode, templates: readonly TemplateDef[], opts: BuildOptions): Promise<BuildResult[]> {
   const results: BuildResult[] = [];
   const todo: Array<{ t: TemplateDef; recipe: string; oldId?: string }> = [];
-  for (const t of templates) {
+  // Templates that share an image (C and C++) build it once; templates without packages of their
+  // own to install (a user's, naming an image of theirs) are not built.
+  const seen = new Set<string>();
+  const unique = templates.filter((t) => !t.user && !seen.has(t.localImage) && seen.add(t.localImage));
+  for (const t of unique) {
     const t0 = Date.now();
     const recipe = recipeHash(t);
     const cur = await inspectOrNull(docker, t.localImage);
@@ -92,7 +96,7 @@ export async function buildLocalImages(docker: Dockerode, templates: readonly Te
     await release();
   }
   // Keep the caller's template order.
-  return templates.map((t) => results.find((r) => r.template === t.id)!).filter(Boolean);
+  return unique.map((t) => results.find((r) => r.template === t.id)!).filter(Boolean);
 }
 
 interface Tools {

@@ -21,7 +21,7 @@ export function TemplatePicker() {
           {templates.length === 0 && <option value="">Loading…</option>}
           {templates.map((t) => (
             <option key={t.id} value={t.id}>
-              {t.label}
+              {t.user ? `${t.label} (yours)` : t.label}
             </option>
           ))}
         </select>

@@ -12,6 +12,7 @@ export function endReasonTone(run: RunRecord): Tone {
       return 'neutral';
     case 'failed':
       return 'bad';
+    case 'compile-error':
     case 'timeout':
     case 'oom':
     case 'output-limit':
@@ -25,6 +26,7 @@ export function endReasonTone(run: RunRecord): Tone {
 
 const SHORT: Record<EndReason, string> = {
   exited: 'exited',
+  'compile-error': 'compile error',
   timeout: 'timed out',
   oom: 'OOM-killed',
   cancelled: 'cancelled',
@@ -42,6 +44,8 @@ export function endReasonDetail(run: RunRecord): string {
   switch (run.endReason) {
     case 'exited':
       return run.exitCode === 0 ? 'Exited normally' : `Exited with code ${run.exitCode ?? '?'}`;
+    case 'compile-error':
+      return `Did not compile: ${run.error?.replace(/^compile error: /, '') ?? `the compiler exited with status ${run.exitCode ?? '?'}`}`;
     case 'timeout':
       return `Killed after the ${formatDuration(run.limits.timeoutMs)} timeout`;
     case 'oom':
