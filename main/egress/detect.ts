@@ -544,7 +544,14 @@ function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to
  * whole text would: in increasing order, none inside an earlier match.
  */
 function scanAt({ rule, namePrefix }: Compiled, re: RegExp, text: string, at: number[], out: Match[]): void {
-  if (at.length > 1) at.sort((x, y) => x - y);
+  // Hits come in order of their end: starts are out of order only where keywords of different
+  // lengths end close together.
+  for (let h = 1; h < at.length; h++) {
+    if (at[h]! < at[h - 1]!) {
+      at.sort((x, y) => x - y);
+      break;
+    }
+  }
   const g = rule.secretGroup ?? 0;
   let next = 0;
   for (let h = 0; h < at.length; h++) {
