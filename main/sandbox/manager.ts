@@ -828,7 +828,7 @@ export class SandboxManager {
     }
     const targets: { profile: PoolProfile; size: number }[] = [];
     try {
-      for (const t of TEMPLATES) {
+      for (const t of TEMPLATES.filter((x) => x.warmPool !== false)) {
         const { image } = await this.lookUpImage(t, d.preferOfficialImages);
         if (image)
           targets.push({

@@ -36,6 +36,12 @@ export interface TemplateDef {
    * go to /work: /tmp is mounted noexec. A failed compile ends the run `compile-error`.
    */
   compile?: CompileStep;
+  /**
+   * false: no warm sandboxes are kept for it (the pool keeps warmPoolSize per template otherwise).
+   * Off for the compiled templates, where the compile outweighs a sandbox start, and for Node.js,
+   * to keep the idle pool at two sandboxes.
+   */
+  warmPool?: false;
   /** Set on templates read from the user's templates file. */
   user?: boolean;
   /** Shell lines a sandbox runs when it starts, before its program arrives (interpreter set-up). */
@@ -90,6 +96,7 @@ export const TEMPLATES: readonly TemplateDef[] = [
     codeFile: 'main.js',
     interpreter: ['node'],
     warmup: 'node -e 0 >/dev/null 2>&1',
+    warmPool: false,
     sample: 'for (let i = 0; i < 5; i++) console.log(`tick ${i}`);\nconsole.error(`done (node ${process.version})`);\n',
   },
   {
@@ -103,6 +110,7 @@ export const TEMPLATES: readonly TemplateDef[] = [
     interpreter: ['/work/main'],
     compile: { argv: ['gcc', '-O2', '-Wall', '-o', '/work/main', '/work/main.c', '-lm'], timeoutMs: 30_000 },
     warmup: 'gcc --version >/dev/null 2>&1',
+    warmPool: false,
     sample:
       '#include <stdio.h>\n\nint main(void) {\n    for (int i = 0; i < 5; i++) printf("tick %d\\n", i);\n    fprintf(stderr, "done\\n");\n    return 0;\n}\n',
   },
@@ -117,6 +125,7 @@ export const TEMPLATES: readonly TemplateDef[] = [
     interpreter: ['/work/main'],
     compile: { argv: ['g++', '-O2', '-Wall', '-std=c++17', '-o', '/work/main', '/work/main.cpp'], timeoutMs: 60_000 },
     warmup: 'g++ --version >/dev/null 2>&1',
+    warmPool: false,
     sample:
       '#include <iostream>\n\nint main() {\n    for (int i = 0; i < 5; i++) std::cout << "tick " << i << std::endl;\n    std::cerr << "done" << std::endl;\n}\n',
   },
@@ -138,6 +147,7 @@ export const TEMPLATES: readonly TemplateDef[] = [
       'export CARGO_HOME=/work/.cargo CARGO_NET_OFFLINE=true',
     ],
     warmup: 'rustc --version >/dev/null 2>&1',
+    warmPool: false,
     sample: 'fn main() {\n    for i in 0..5 {\n        println!("tick {}", i);\n    }\n    eprintln!("done");\n}\n',
   },
   {
@@ -157,6 +167,7 @@ export const TEMPLATES: readonly TemplateDef[] = [
       'export GOCACHE=/work/.moat-go/cache GOPATH=/work/.moat-go/path GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=auto CGO_ENABLED=0',
     ],
     warmup: 'go version >/dev/null 2>&1',
+    warmPool: false,
     sample:
       'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tfor i := 0; i < 5; i++ {\n\t\tfmt.Printf("tick %d\\n", i)\n\t}\n\tfmt.Fprintln(os.Stderr, "done")\n}\n',
   },
