@@ -169,6 +169,8 @@ export const Alert = z.object({
   title: z.string(),
   /** secret: the stream; network: absent. */
   stream: z.enum(['stdout', 'stderr']).optional(),
+  /** secret found in an artifact: its path under /work (offset and length are in that file). */
+  artifact: z.string().optional(),
   /** secret: byte offset and length in that stream (as the program wrote it). */
   offset: z.number().int().optional(),
   length: z.number().int().optional(),

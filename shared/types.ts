@@ -70,6 +70,43 @@ export const ENV_MAX_BYTES = 256 * 1024;
 /** allowNet: at most this many entries (each at most ALLOW_ENTRY_MAX_BYTES). */
 export const ALLOW_MAX_ITEMS = 256;
 export const ALLOW_ENTRY_MAX_BYTES = 300;
+/** files: at most this many input files, FILES_MAX_BYTES decoded in all; artifacts: at most ARTIFACTS_MAX_ITEMS paths. */
+export const FILES_MAX_ITEMS = 64;
+export const FILES_MAX_BYTES = 8 * 1024 * 1024;
+export const ARTIFACTS_MAX_ITEMS = 64;
+/** A path under /work (files and artifacts): relative, plain characters, no `..` or empty parts. */
+export const WORK_PATH_MAX_BYTES = 255;
+/** artifactBytes: the default and the highest cap on all of a run's artifacts together. */
+export const ARTIFACT_DEFAULT_BYTES = 16 * 1024 * 1024;
+export const ARTIFACT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Bytes that base64 text of `n` characters decodes to (no whitespace; `=` padding allowed). */
+export function base64DecodedLength(b64: string): number {
+  const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - pad;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A path relative to /work: `out/result.txt`, never absolute, never `..`. */
+export const WorkPath = z
+  .string()
+  .min(1)
+  .max(WORK_PATH_MAX_BYTES)
+  .regex(/^[A-Za-z0-9._@+=,-]+(?:\/[A-Za-z0-9._@+=,-]+)*$/, 'a path under /work: letters, digits, . _ @ + = , - and / between parts')
+  .refine((p) => !p.split('/').some((part) => part === '.' || part === '..'), 'a path under /work cannot have . or .. parts');
+
+/** One file given to the program: written under /work before it starts. */
+export const InputFile = z
+  .object({
+    path: WorkPath,
+    /** Its bytes, base64. */
+    data: z.string().regex(BASE64, 'base64 (no line breaks)'),
+    /** Mode 755 instead of 644. */
+    executable: z.boolean().optional(),
+  })
+  .strict();
+export type InputFile = z.infer<typeof InputFile>;
 
 /** Bytes of `s` in UTF-8, as TextEncoder and Buffer count them (a lone surrogate is U+FFFD, 3 bytes). */
 export function utf8ByteLength(s: string): number {
@@ -103,6 +140,39 @@ export const RunRequest = z
     code: z.string().superRefine(maxUtf8Bytes(CODE_MAX_BYTES)).optional(),
     /** Text the program reads on standard input (default: none, stdin is /dev/null). */
     stdin: z.string().superRefine(maxUtf8Bytes(STDIN_MAX_BYTES)).optional(),
+    /** Standard input as bytes, base64 (instead of stdin, for input that is not UTF-8 text). */
+    stdinBase64: z
+      .string()
+      .regex(BASE64, 'base64 (no line breaks)')
+      .superRefine((s, ctx) => checkSize(base64DecodedLength(s), STDIN_MAX_BYTES, ctx))
+      .optional(),
+    /** With code: the program's arguments (sys.argv[1:], "$@"). Same limits as argv. */
+    args: z
+      .array(z.string().superRefine(maxUtf8Bytes(ARG_MAX_BYTES)))
+      .max(ARGV_MAX_ITEMS)
+      .superRefine((words, ctx) => checkSize(utf8ByteLength(words.join('')), ARGV_MAX_BYTES, ctx))
+      .optional(),
+    /** Files written under /work before the program starts. */
+    files: z
+      .array(InputFile)
+      .max(FILES_MAX_ITEMS)
+      .refine((fs) => new Set(fs.map((f) => f.path)).size === fs.length, 'each file path once')
+      .superRefine((fs, ctx) =>
+        checkSize(
+          fs.reduce((n, f) => n + base64DecodedLength(f.data), 0),
+          FILES_MAX_BYTES,
+          ctx,
+        ),
+      )
+      .optional(),
+    /** Files under /work brought back out after the program exits (scanned by the egress filter). */
+    artifacts: z
+      .array(WorkPath)
+      .max(ARTIFACTS_MAX_ITEMS)
+      .refine((ps) => new Set(ps).size === ps.length, 'each artifact path once')
+      .optional(),
+    /** The most bytes of all artifacts together (default 16 MiB, at most 64 MiB); a file past it is reported, not brought out. */
+    artifactBytes: z.number().int().min(0).max(ARTIFACT_MAX_BYTES).optional(),
     /** A command to run instead of code (argv, no shell unless you ask for one). */
     argv: z
       .array(z.string().superRefine(maxUtf8Bytes(ARG_MAX_BYTES)))
@@ -150,7 +220,9 @@ export const RunRequest = z
   .strict()
   .refine((r) => (r.code === undefined) !== (r.argv === undefined), {
     message: 'give exactly one of code or argv',
-  });
+  })
+  .refine((r) => r.args === undefined || r.code !== undefined, { message: 'args go with code (with argv, put them in argv)' })
+  .refine((r) => r.stdin === undefined || r.stdinBase64 === undefined, { message: 'give stdin or stdinBase64, not both' });
 export type RunRequest = z.infer<typeof RunRequest>;
 
 export const RunStatus = z.enum(['queued', 'starting', 'running', 'finished']);
@@ -181,6 +253,25 @@ export const Runtime = z.object({
   gvisor: z.boolean(),
 });
 export type Runtime = z.infer<typeof Runtime>;
+
+/**
+ * What became of one requested artifact: `saved` (brought out; `redacted` when the egress filter
+ * replaced secrets in it), `too-large` (past the run's artifactBytes, left in the sandbox),
+ * `missing` (no such regular file when the program ended), `withheld` (egress policy block and
+ * something was found), `incomplete` (the run ended before it was brought out).
+ */
+export const ArtifactInfo = z.object({
+  path: z.string(),
+  /** Its size in the sandbox in bytes (-1 when missing or unknown). */
+  size: z.number().int(),
+  status: z.enum(['saved', 'too-large', 'missing', 'withheld', 'incomplete']),
+  /** Judged binary (not text): scanned and alerted on, never rewritten. */
+  binary: z.boolean().optional(),
+  /** Egress-filter findings in it. */
+  findings: z.number().int().optional(),
+  redacted: z.boolean().optional(),
+});
+export type ArtifactInfo = z.infer<typeof ArtifactInfo>;
 
 export const RunRecord = z.object({
   id: z.string(),
@@ -222,6 +313,12 @@ export const RunRecord = z.object({
   env: z.array(EnvRecord).optional(),
   /** The egress filter's settings and results for this run. */
   egress: EgressRecord.optional(),
+  /** Files the run was given (paths and sizes; their bytes are not stored). */
+  files: z.array(z.object({ path: z.string(), size: z.number().int(), executable: z.boolean().optional() })).optional(),
+  /** stdin was given as bytes (stdinBase64): its size; the bytes are not stored. */
+  stdinBytes: z.number().int().optional(),
+  /** The artifacts asked for and what became of each (runs.get has their bytes). */
+  artifacts: z.array(ArtifactInfo).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
@@ -248,9 +345,21 @@ export const StatsSample = z.object({
 });
 export type StatsSample = z.infer<typeof StatsSample>;
 
+/** A run's stored output: text, and where the bytes were not valid UTF-8, the exact bytes too. */
+export const StoredChunk = z.object({
+  stream: StreamName,
+  /** UTF-8 text (invalid sequences replaced). */
+  data: z.string(),
+  /** Present when `data` is not exactly the program's bytes: those bytes, base64. */
+  base64: z.string().optional(),
+});
+export type StoredChunk = z.infer<typeof StoredChunk>;
+
 export const RunDetail = z.object({
   run: RunRecord,
-  output: z.array(z.object({ stream: StreamName, data: z.string() })),
+  output: z.array(StoredChunk),
+  /** The artifacts brought out (status saved: `base64` holds their bytes, as filtered). */
+  artifacts: z.array(ArtifactInfo.extend({ base64: z.string().optional() })).optional(),
   /** Resource samples recorded while it ran (thinned to at most a few thousand). */
   stats: z.array(StatsSample),
 });

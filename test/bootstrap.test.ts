@@ -74,3 +74,75 @@ test('the shell parses the whole script before the program starts: a cut-off scr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('files, program arguments and the artifact trailer through a real sh', async () => {
+  const { ArtifactTrailer } = await import('../main/sandbox/artifacts');
+  const { ExitMarker } = await import('../main/sandbox/exit-marker');
+  const dir = mkdtempSync(join(tmpdir(), 'moat-boot-'));
+  try {
+    const template = findTemplate('shell')!;
+    const bin = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const code =
+      'printf "%s|" "$@"; cat /work/sub/b.bin > /work/copy.bin; [ -x /work/x.sh ] && echo exec; head -c 5000 /dev/zero > /work/big; exit 4';
+    const nonce = newExitNonce();
+    const paths = ['copy.bin', 'big', 'none'];
+    const script = programScript(
+      {
+        template,
+        code,
+        args: ['a b', "it's", ''],
+        files: [
+          { path: 'sub/b.bin', data: bin },
+          { path: 'x.sh', data: Buffer.from('#!/bin/sh\n'), executable: true },
+        ],
+        artifacts: { paths, capBytes: 1000 },
+      },
+      nonce,
+    ).replaceAll('/work', dir);
+    // Not PID 1 here: the script does not kill anything.
+    assert.match(script, /\[ "\$\$" -eq 1 \] && kill -9 -1/);
+    const r = spawnSync('sh', ['-c', script]);
+    assert.equal(r.status, 4, r.stderr.toString());
+    const trailer = new ArtifactTrailer(paths, 1000);
+    let exit: number | null | undefined;
+    const marker = new ExitMarker(nonce, (s) => (exit = s), trailer);
+    let out = Buffer.alloc(0);
+    // stderr first, then stdout in small pieces: the order and the cuts do not matter.
+    marker.filter('stderr', r.stderr);
+    for (let i = 0; i < r.stdout.length; i += 5) out = Buffer.concat([out, marker.filter('stdout', r.stdout.subarray(i, i + 5))]);
+    assert.equal(out.toString(), "a b|it's||exec\n");
+    assert.equal(exit, 4);
+    const got = trailer.result();
+    assert.deepEqual(got[0]?.data, bin);
+    assert.deepEqual(
+      got.map((a) => [a.path, a.status, a.size]),
+      [
+        ['copy.bin', 'saved', 256],
+        ['big', 'too-large', 5000],
+        ['none', 'missing', -1],
+      ],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the artifact trailer takes only the frames it expects, in order, within the cap', async () => {
+  const { ArtifactTrailer } = await import('../main/sandbox/artifacts');
+  const feed = (paths: string[], cap: number, text: string): ReturnType<InstanceType<typeof ArtifactTrailer>['result']> => {
+    const t = new ArtifactTrailer(paths, cap);
+    t.push(Buffer.from(text));
+    return t.result();
+  };
+  // An index out of order, a size past the cap, a data line of the wrong length: the trailer ends.
+  assert.equal(feed(['a', 'b'], 100, 'A1 3 D\nYWJj\nZ\n')[1]!.status, 'incomplete');
+  assert.equal(feed(['a'], 2, 'A0 3 D\nYWJj\nZ\n')[0]!.status, 'incomplete');
+  assert.equal(feed(['a'], 100, 'A0 4 D\nYWJj\nZ\n')[0]!.status, 'incomplete');
+  assert.equal(feed(['a'], 100, 'A0 3 D\nYWJj\nZ\n')[0]!.status, 'saved');
+  // Two artifacts share the cap.
+  const two = feed(['a', 'b'], 4, 'A0 3 D\nYWJj\nA1 3 D\nYWJj\nZ\n');
+  assert.deepEqual(
+    two.map((a) => a.status),
+    ['saved', 'incomplete'],
+  );
+});

@@ -12,12 +12,17 @@ import { WebSocket } from 'ws';
 import {
   ALLOW_MAX_ITEMS,
   ARG_MAX_BYTES,
+  ARTIFACT_MAX_BYTES,
+  ARTIFACTS_MAX_ITEMS,
   ARGV_MAX_BYTES,
   ARGV_MAX_ITEMS,
   CODE_MAX_BYTES,
   ENV_MAX_BYTES,
   ENV_MAX_ITEMS,
+  FILES_MAX_BYTES,
+  FILES_MAX_ITEMS,
   RunRequest,
+  WORK_PATH_MAX_BYTES,
   STDIN_MAX_BYTES,
 } from '../shared/types';
 import { shortestEnvName } from '../app/host/frame-limit';
@@ -58,6 +63,31 @@ function largestEnv(): { name: string; value: string; secret: boolean }[] {
 function largestAllowNet(): string[] {
   const domain = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
   return Array.from({ length: ALLOW_MAX_ITEMS }, () => `*.${domain}:65535`);
+}
+
+/** The largest files: FILES_MAX_ITEMS files of the longest distinct paths, FILES_MAX_BYTES in all, each a byte past a multiple of three (most padding). */
+function largestFiles(): { path: string; data: string; executable: boolean }[] {
+  const n = FILES_MAX_ITEMS;
+  const each = 3 * Math.floor(FILES_MAX_BYTES / n / 3) - 2;
+  const sizes = Array.from({ length: n }, () => each);
+  sizes[0] = each + FILES_MAX_BYTES - each * n;
+  return sizes.map((size, i) => ({
+    path: String(i).padStart(2, '0') + 'a'.repeat(WORK_PATH_MAX_BYTES - 2),
+    data: Buffer.alloc(size, 7).toString('base64'),
+    executable: false,
+  }));
+}
+
+/** The longest artifact paths, ARTIFACTS_MAX_ITEMS of them. */
+function largestArtifacts(): string[] {
+  return Array.from({ length: ARTIFACTS_MAX_ITEMS }, (_, i) => String(i).padStart(2, '0') + 'a'.repeat(WORK_PATH_MAX_BYTES - 2));
+}
+
+/** Program arguments at their largest: as argv, without its command words. */
+function largestArgs(): string[] {
+  const n = ARGV_MAX_ITEMS;
+  const each = Math.floor(ARGV_MAX_BYTES / n);
+  return Array.from({ length: n }, () => CTRL.repeat(each));
 }
 
 function frame(id: number, params: unknown): string {
@@ -123,14 +153,20 @@ async function connect(): Promise<{
 test('the frame limit is the largest valid request with worst-case escaping, derived from the limits', { skip }, () => {
   // Every other field at its longest too: the environment and the allowlist.
   const egress = { env: largestEnv(), egressFilter: false, egressPolicy: 'redact', allowNet: largestAllowNet(), image: 'a'.repeat(255) };
-  const codeParams = { template: 'python', code: LARGEST_CODE, stdin: LARGEST_STDIN, ...egress };
-  const argvParams = { template: 'shell', argv: largestArgv(), stdin: LARGEST_STDIN, ...egress };
-  assert.ok(RunRequest.safeParse(codeParams).success, 'the largest code request is valid');
+  const io = { files: largestFiles(), artifacts: largestArtifacts(), artifactBytes: ARTIFACT_MAX_BYTES };
+  const codeParams = { template: 'python', code: LARGEST_CODE, args: largestArgs(), stdin: LARGEST_STDIN, ...egress, ...io };
+  const argvParams = { template: 'shell', argv: largestArgv(), stdin: LARGEST_STDIN, ...egress, ...io };
+  assert.ok(RunRequest.safeParse(codeParams).success, JSON.stringify(RunRequest.safeParse(codeParams).error?.issues.slice(0, 3)));
   assert.ok(RunRequest.safeParse(argvParams).success, 'the largest argv request is valid');
   const codeFrame = Buffer.byteLength(frame(-1.2345678901234567e-6, codeParams));
   const argvFrame = Buffer.byteLength(frame(1, argvParams));
   assert.equal(Buffer.byteLength(LARGEST_CODE), CODE_MAX_BYTES);
   assert.equal(Buffer.byteLength(largestArgv().join('')), ARGV_MAX_BYTES);
+  assert.equal(Buffer.byteLength(largestArgs().join('')), ARGV_MAX_BYTES);
+  assert.equal(
+    largestFiles().reduce((n, f) => n + Buffer.from(f.data, 'base64').length, 0),
+    FILES_MAX_BYTES,
+  );
   assert.ok(largestArgv().every((w) => Buffer.byteLength(w) <= ARG_MAX_BYTES));
   assert.ok(codeFrame <= MAX_PAYLOAD_BYTES, `code frame ${codeFrame} > ${MAX_PAYLOAD_BYTES}`);
   assert.ok(argvFrame <= MAX_PAYLOAD_BYTES, `argv frame ${argvFrame} > ${MAX_PAYLOAD_BYTES}`);

@@ -54,3 +54,17 @@ test('sink keeps exactly the cap, counts everything, and reports the cap once', 
   assert.equal(out.stderrBytes, 6);
   assert.equal(caps, 1);
 });
+
+test('sink keeps the exact bytes (base64) of chunks that are not valid UTF-8, and only of those', () => {
+  const sink = new OutputSink({ capBytes: 1000, emit: () => {}, onCap: () => {} });
+  sink.write('stdout', Buffer.from('text é\n'));
+  sink.write('stderr', Buffer.from([0xff, 0xfe, 0x41]));
+  sink.write('stdout', Buffer.from([0xe2, 0x82]));
+  sink.write('stdout', Buffer.from([0xac, 0x0a]));
+  const out = sink.close();
+  assert.deepEqual(out.chunks, [
+    { stream: 'stdout', data: 'text é\n' },
+    { stream: 'stderr', data: '\ufffd\ufffdA', base64: Buffer.from([0xff, 0xfe, 0x41]).toString('base64') },
+    { stream: 'stdout', data: '€\n' },
+  ]);
+});

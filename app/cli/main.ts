@@ -117,7 +117,7 @@ function registerCore(program: Command): void {
   program
     .command('run')
     .description("run code or a command in a sandbox; exit status is the sandbox's")
-    .argument('[command...]', 'command to run (after --), instead of --file/--code')
+    .argument('[command...]', "command to run (after --), instead of --file/--code; with code, the program's arguments")
     .option('-t, --template <id>', `template: ${TEMPLATES.map((t) => t.id).join(', ')}`)
     .option(
       '--image <name>',
@@ -164,6 +164,10 @@ function registerCore(program: Command): void {
       '--allow-net <dest...>',
       'destinations the program may reach through the egress proxy: DOMAIN[:PORT], *.DOMAIN, CIDR[:PORT], @package-indexes',
     )
+    .option('--file-in <local[:dest]>', 'a file given to the program under /work (repeatable); DEST default: its name', collect, [])
+    .option('--artifact <path>', 'a file under /work brought back out after the program exits (repeatable)', collect, [])
+    .option('--artifacts-dir <dir>', 'where artifacts are written (default: the current directory); never outside it')
+    .option('--artifacts-limit <size>', 'most bytes of all artifacts together, e.g. 16MiB (default), at most 64MiB')
     .action(async (command: string[], flags: RunFlags) => {
       const { runCommand } = await import('./run');
       process.exitCode = await runCommand(flags, command);

@@ -1,10 +1,11 @@
 // `moat run`: one sandboxed run from a terminal or a CI script. Output is passed through as it
 // comes, and Moat's exit status is the sandbox's (or a documented code for how it ended).
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { MoatError } from '../../shared/errors';
 import { ALLOW_PRESETS, EgressPolicy, EnvName, parseAllowEntry, type EnvVar } from '../../shared/egress';
-import { OutputPolicy, RunRequest, type EndReason, type Limits, type RunDetail, type RunRecord } from '../../shared/types';
+import { OutputPolicy, RunRequest, WorkPath, type EndReason, type Limits, type RunDetail, type RunRecord } from '../../shared/types';
 import type { SandboxEngine } from '../../main/sandbox/engine';
 import type { Services } from '../../main/services';
 import { connectOwner, type OwnerClient } from '../daemon/client';
@@ -34,8 +35,32 @@ export interface RunFlags {
   /** false with --no-egress-filter. */
   egressFilter?: boolean;
   allowNet?: string[];
+  /** `--file-in LOCAL[:DEST]` (repeatable). */
+  fileIn?: string[];
+  /** `--artifact PATH` (repeatable), written under `artifactsDir` (default: the current directory). */
+  artifact?: string[];
+  artifactsDir?: string;
+  artifactsLimit?: string;
   /** A local image to run in instead of the template's (it needs a POSIX /bin/sh, run as user 65534). */
   image?: string;
+}
+
+/** `--file-in LOCAL[:DEST]`: the file's bytes, base64, under DEST (default: its name); its executable bit kept. */
+export function parseFileIn(spec: string): NonNullable<RunRequest['files']>[number] {
+  const colon = spec.lastIndexOf(':');
+  const local = colon > 0 ? spec.slice(0, colon) : spec;
+  const dest = colon > 0 ? spec.slice(colon + 1) : basename(spec);
+  const ok = WorkPath.safeParse(dest);
+  if (!ok.success) throw new Error(`--file-in ${spec}: ${JSON.stringify(dest)} is not a path under /work (${ok.error.issues[0]?.message})`);
+  let data: Buffer;
+  let mode: number;
+  try {
+    data = readFileSync(local);
+    mode = statSync(local).mode;
+  } catch (err) {
+    throw new Error(`--file-in ${spec}: ${(err as Error).message}`);
+  }
+  return { path: dest, data: data.toString('base64'), ...(mode & 0o111 ? { executable: true } : {}) };
 }
 
 /** `--env K=V` / `--secret-env K=V` (or `K`, the value taken from Moat's own environment). */
@@ -125,7 +150,8 @@ const TEMPLATE_BY_EXT: Record<string, string> = {
 
 function templateFor(flags: RunFlags, argv: string[]): string {
   if (flags.template) return flags.template;
-  if (argv.length > 0) return 'shell';
+  // A command (no code) runs in the shell template; with code, the words after -- are its arguments.
+  if (argv.length > 0 && flags.file === undefined && flags.code === undefined) return 'shell';
   const ext = flags.file ? extname(flags.file).toLowerCase() : '';
   return TEMPLATE_BY_EXT[ext] ?? 'python';
 }
@@ -141,15 +167,22 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
   let code: string | undefined = flags.code;
   if (flags.file) code = readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
   if (code === undefined && argv.length === 0) throw new Error('nothing to run: give --file FILE, --code TEXT, or a command after --');
-  if (code !== undefined && argv.length > 0) throw new Error('give either code (--file/--code) or a command after --, not both');
   if (flags.input === '-' && flags.file === '-') throw new Error('stdin cannot be both the code (--file -) and the input (--input -)');
-  const stdin = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input, 'utf8') : undefined;
+  // Read as bytes: text goes as stdin, anything else as stdinBase64, byte for byte.
+  const input = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input) : undefined;
+  const stdin = input === undefined ? {} : isUtf8(input) ? { stdin: input.toString('utf8') } : { stdinBase64: input.toString('base64') };
+  const files = (flags.fileIn ?? []).map(parseFileIn);
+  const artifacts = flags.artifact ?? [];
   const env = parseEnvFlags(flags.env ?? [], flags.secretEnv ?? []);
   const allowNet = parseAllowNet(flags.allowNet ?? []);
   const req = {
     template: templateFor(flags, argv),
-    ...(code !== undefined ? { code } : { argv }),
-    ...(stdin !== undefined ? { stdin } : {}),
+    // With code, the words after -- are the program's arguments; without, they are the command.
+    ...(code !== undefined ? { code, ...(argv.length ? { args: argv } : {}) } : { argv }),
+    ...stdin,
+    ...(files.length ? { files } : {}),
+    ...(artifacts.length ? { artifacts } : {}),
+    ...(flags.artifactsLimit ? { artifactBytes: parseSize(flags.artifactsLimit) } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(flags.allowRunc ? { allowRunc: true } : {}),
     ...(flags.warm === false ? { warm: false } : {}),
@@ -221,7 +254,7 @@ async function runThroughOwner(
     runId = (await owner.call('sandbox.run', { ...req, ...target })).runId;
     if (cancelWhenKnown) cancel(runId);
     const done = await owner.wait(runId);
-    const detail = flags.json ? await owner.call('runs.get', { id: done.id }) : null;
+    const detail = flags.json || req.artifacts ? await owner.call('runs.get', { id: done.id }) : null;
     return report(done, flags, detail);
   } catch (err) {
     if (err instanceof MoatError) {
@@ -294,7 +327,7 @@ async function runInProcess(dataDir: string, req: RunRequest, flags: RunFlags, o
     });
     const record = await services.sandboxes.run(req);
     const done = (await services.sandboxes.whenDone(record.id))!;
-    const detail = flags.json ? await services.handlers['runs.get']({ id: done.id }) : null;
+    const detail = flags.json || req.artifacts ? await services.handlers['runs.get']({ id: done.id }) : null;
     return report(done, flags, detail);
   } catch (err) {
     if (err instanceof MoatError) {
@@ -311,8 +344,9 @@ async function runInProcess(dataDir: string, req: RunRequest, flags: RunFlags, o
 
 /** What follows a run's output, the same in process and through an owner; returns the exit status. */
 function report(done: RunRecord, flags: RunFlags, detail: RunDetail | null): number {
+  const written = detail?.artifacts ? writeArtifacts(detail.artifacts, flags.artifactsDir ?? '.', flags.json === true) : [];
   if (flags.json) {
-    process.stdout.write(JSON.stringify(detail) + '\n');
+    process.stdout.write(JSON.stringify(detail ? jsonDetail(detail, written) : detail) + '\n');
   } else if (done.endReason !== 'exited') {
     const why = done.endReason === 'failed' ? `failed: ${done.error ?? 'unknown error'}` : describeEnd(done);
     process.stderr.write(`moat: run ${done.id} ${why}\n`);
@@ -328,6 +362,77 @@ function report(done: RunRecord, flags: RunFlags, detail: RunDetail | null): num
   }
   if (!done.runtime.gvisor && !flags.json) process.stderr.write('moat: note: this run used runc (opted in), not gVisor\n');
   return exitStatusOf(done);
+}
+
+/**
+ * `--json`: output chunks and artifacts as `{..., data}` (UTF-8 text) when their bytes are text,
+ * `{..., base64}` (the exact bytes) when they are not; artifacts say where they were written.
+ */
+export function jsonDetail(detail: RunDetail, written: { path: string; file: string }[] = []): unknown {
+  return {
+    ...detail,
+    output: detail.output.map((c) =>
+      c.base64 !== undefined ? { stream: c.stream, base64: c.base64 } : { stream: c.stream, data: c.data },
+    ),
+    ...(detail.artifacts
+      ? {
+          artifacts: detail.artifacts.map(({ base64, ...a }) => {
+            const file = written.find((w) => w.path === a.path)?.file;
+            if (base64 === undefined) return a;
+            const bytes = Buffer.from(base64, 'base64');
+            return { ...a, ...(file ? { file } : {}), ...(isUtf8(bytes) ? { data: bytes.toString('utf8') } : { base64 }) };
+          }),
+        }
+      : {}),
+  };
+}
+
+/**
+ * Writes the saved artifacts under `dir`, each at its path under /work; refuses any that would
+ * land outside it (through a symbolic link on the way). Says on stderr what became of each.
+ */
+export function writeArtifacts(
+  artifacts: NonNullable<RunDetail['artifacts']>,
+  dir: string,
+  quiet: boolean,
+): { path: string; file: string }[] {
+  const say = (s: string): void => void (quiet || process.stderr.write(`moat: artifact ${s}\n`));
+  const written: { path: string; file: string }[] = [];
+  mkdirSync(dir, { recursive: true });
+  const root = realpathSync(dir);
+  for (const a of artifacts) {
+    if (a.status !== 'saved' || a.base64 === undefined) {
+      const why = {
+        'too-large': `too large (${a.size} bytes, past the run's artifact limit); not brought out`,
+        missing: 'missing: no such file under /work when the program ended',
+        withheld: `withheld: the egress filter found ${a.findings ?? 0} secret(s) (policy block)`,
+        incomplete: 'not brought out: the run ended before it was',
+        saved: 'not kept',
+      }[a.status];
+      say(`${a.path}: ${why}`);
+      continue;
+    }
+    if (!WorkPath.safeParse(a.path).success) {
+      say(`${a.path}: refused (not a plain path under the artifacts directory)`);
+      continue;
+    }
+    const file = resolve(root, a.path);
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const parent = realpathSync(dirname(file));
+      if (parent !== root && !parent.startsWith(root + sep)) throw new Error('it would be written outside the artifacts directory');
+      if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error('a symbolic link is in its place');
+      writeFileSync(join(parent, basename(file)), Buffer.from(a.base64, 'base64'));
+      written.push({ path: a.path, file });
+      const marks = [a.redacted ? 'secrets redacted' : '', a.findings && !a.redacted ? `${a.findings} finding(s), alerted` : '']
+        .filter(Boolean)
+        .join(', ');
+      say(`${a.path}: ${a.size} bytes -> ${file}${marks ? ` (${marks})` : ''}`);
+    } catch (err) {
+      say(`${a.path}: not written: ${(err as Error).message}`);
+    }
+  }
+  return written;
 }
 
 function describeEnd(r: RunRecord): string {

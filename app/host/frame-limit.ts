@@ -9,12 +9,17 @@
 import {
   ALLOW_ENTRY_MAX_BYTES,
   ALLOW_MAX_ITEMS,
+  ARTIFACT_MAX_BYTES,
+  ARTIFACTS_MAX_ITEMS,
   ARGV_MAX_BYTES,
   ARGV_MAX_ITEMS,
   CODE_MAX_BYTES,
   ENV_MAX_BYTES,
   ENV_MAX_ITEMS,
+  FILES_MAX_BYTES,
+  FILES_MAX_ITEMS,
   STDIN_MAX_BYTES,
+  WORK_PATH_MAX_BYTES,
   type RunRequest,
 } from '../../shared/types';
 
@@ -34,7 +39,13 @@ export function runFrameSkeleton(): { type: 'call'; id: number; method: 'sandbox
     template: 'x'.repeat(32),
     code: '',
     stdin: '',
+    stdinBase64: undefined, // exclusive with stdin, and shorter on the wire (base64 is never escaped)
     argv: undefined, // exclusive with code: counted below as the larger of the two
+    args: undefined, // only with code: counted with it below
+    // Every file at its longest path (nothing in a path is escaped), executable; the data is counted below.
+    files: Array.from({ length: FILES_MAX_ITEMS }, () => ({ path: 'a'.repeat(WORK_PATH_MAX_BYTES), data: '', executable: false })),
+    artifacts: Array.from({ length: ARTIFACTS_MAX_ITEMS }, () => 'a'.repeat(WORK_PATH_MAX_BYTES)),
+    artifactBytes: ARTIFACT_MAX_BYTES,
     limits: {
       timeoutMs: LONGEST_NUMBER,
       memoryMb: LONGEST_NUMBER,
@@ -82,11 +93,21 @@ function argvWireBytes(): number {
   return JSON_ESCAPE_FACTOR * ARGV_MAX_BYTES + 2 * ARGV_MAX_ITEMS + (ARGV_MAX_ITEMS - 1) + 2;
 }
 
+/**
+ * Base64 of the files' data: FILES_MAX_BYTES decoded in all, each file padded to whole groups of
+ * three bytes (at most two more per file), four characters per group, none of them escaped.
+ */
+function filesWireBytes(): number {
+  return 4 * Math.floor((FILES_MAX_BYTES + 2 * FILES_MAX_ITEMS) / 3);
+}
+
 /** The largest frame a valid request can take: see the top of this file. */
 export function maxRequestFrameBytes(): number {
   const skeleton = Buffer.byteLength(JSON.stringify(runFrameSkeleton()));
   const code = JSON_ESCAPE_FACTOR * CODE_MAX_BYTES;
-  // `"argv":` and its comma replace nothing in the skeleton, so they count with it.
+  // `"argv":` and its comma replace nothing in the skeleton, so they count with it; args (with
+  // code only) have the same limits as argv.
   const argv = argvWireBytes() + Buffer.byteLength('"argv":,');
-  return skeleton + Math.max(code, argv) + JSON_ESCAPE_FACTOR * STDIN_MAX_BYTES + envValuesWireBytes();
+  const args = argvWireBytes() + Buffer.byteLength('"args":,');
+  return skeleton + Math.max(code + args, argv) + JSON_ESCAPE_FACTOR * STDIN_MAX_BYTES + envValuesWireBytes() + filesWireBytes();
 }

@@ -3,6 +3,7 @@
 // Moat writes and closes once the run starts. A warm sandbox is thus started long before its code
 // is known, and one code path serves cold and warm runs. The program's own stdin is /dev/null.
 import { randomBytes } from 'node:crypto';
+import { artifactLines } from './artifacts';
 import { exitMarkerLines } from './exit-marker';
 import type { TemplateDef } from './templates';
 
@@ -22,7 +23,14 @@ export interface ProgramSpec {
   template: TemplateDef;
   code?: string;
   argv?: string[];
-  stdin?: string;
+  /** With code: the program's arguments. */
+  args?: string[];
+  /** Text, or bytes (stdinBase64). */
+  stdin?: string | Buffer;
+  /** Files written under /work before the program starts (paths relative to /work, checked). */
+  files?: { path: string; data: Buffer; executable?: boolean }[];
+  /** Paths under /work brought out after the program exits (artifacts.ts), and their cap in bytes. */
+  artifacts?: { paths: string[]; capBytes: number };
   /**
    * The backstop deadline, enforced inside the sandbox on its host: past it the program is killed
    * even if no Moat is left to do it (see programScript).
@@ -42,7 +50,7 @@ export function programArgv(p: ProgramSpec): string[] {
   if (p.argv) return p.argv;
   // A compiled template runs what it built: its interpreter is the binary, not given the source.
   const source = p.template.compile ? [] : [`/work/${p.template.codeFile}`];
-  return [...p.template.interpreter, ...source];
+  return [...p.template.interpreter, ...source, ...(p.args ?? [])];
 }
 
 /**
@@ -80,6 +88,13 @@ export function programScript(p: ProgramSpec, exitNonce: string): string {
   const lines = ['cd /work || exit 125'];
   for (const v of p.env ?? []) lines.push(`${v.name}=${shQuote(v.value)}; export ${v.name}`);
   lines.push(...(p.prelude ?? []));
+  for (const f of p.files ?? []) {
+    const dest = `/work/${f.path}`;
+    const dir = dest.slice(0, dest.lastIndexOf('/'));
+    if (dir !== '/work') lines.push(`mkdir -p ${shQuote(dir)} || exit 125`);
+    lines.push(...writeFileLines(dest, f.data));
+    if (f.executable) lines.push(`chmod 755 ${shQuote(dest)} || exit 125`);
+  }
   if (p.code !== undefined) lines.push(...writeFileLines(`/work/${p.template.codeFile}`, p.code));
   if (p.stdin !== undefined) lines.push(...writeFileLines(STDIN_FILE, p.stdin));
   let wrap = '';
@@ -89,8 +104,7 @@ export function programScript(p: ProgramSpec, exitNonce: string): string {
   }
   const run = `${wrap}${programArgv(p).map(shQuote).join(' ')} <${p.stdin !== undefined ? STDIN_FILE : '/dev/null'}`;
   lines.push(...(p.template.compile && p.code !== undefined && !p.argv ? compileThen(p.template.compile, run) : [run]));
-
-  lines.push(...exitMarkerLines(exitNonce));
+  lines.push(...exitMarkerLines(exitNonce, p.artifacts ? artifactLines(p.artifacts.paths, p.artifacts.capBytes) : undefined));
   // One brace group: the shell parses all of it before running any of it, so no part of the
   // script is left in the pipe (for the program to read or disturb) while the program runs.
   return `{\n${lines.join('\n')}\n}\n`;
@@ -122,10 +136,10 @@ export function compileThen(c: { argv: string[]; timeoutMs: number }, run: strin
   ];
 }
 
-/** Shell lines that write text to a file byte for byte, with builtins only. */
-function writeFileLines(path: string, text: string): string[] {
+/** Shell lines that write text or bytes to a file byte for byte, with builtins only. */
+function writeFileLines(path: string, content: string | Buffer): string[] {
   const file = shQuote(path);
-  const bytes = Buffer.from(text, 'utf8');
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const lines = [`: > ${file} || exit 125`];
   for (let off = 0; off < bytes.length; off += SLICE_BYTES) {
     lines.push(`printf '${printfFormat(bytes.subarray(off, off + SLICE_BYTES))}' >> ${file} || exit 125`);

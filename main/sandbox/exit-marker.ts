@@ -13,11 +13,14 @@ export class ExitMarker {
   private readonly held: Record<StreamName, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
   private readonly seen: Record<StreamName, boolean> = { stdout: false, stderr: false };
   private status: number | null = null;
+  /** stdout: the marker was seen and the trailer is still reading. */
+  private trailing = false;
 
   /** `onExit(null)`: the marker came with a status that is not three digits 0-255. */
   constructor(
     nonce: string,
     private readonly onExit: (status: number | null) => void,
+    private readonly trailer?: Trailer,
   ) {
     this.needle = Buffer.from(nonce, 'ascii');
   }
@@ -25,6 +28,10 @@ export class ExitMarker {
   /** Passes a chunk of one stream through; returns the program's bytes, without any marker. */
   filter(stream: StreamName, chunk: Buffer): Buffer {
     if (this.seen[stream]) return Buffer.alloc(0);
+    if (stream === 'stdout' && this.trailing) {
+      if (this.trailer!.push(chunk)) this.markSeen('stdout');
+      return Buffer.alloc(0);
+    }
     const data = this.held[stream].length ? Buffer.concat([this.held[stream], chunk]) : chunk;
     const at = data.indexOf(this.needle);
     if (at >= 0) {
@@ -36,14 +43,24 @@ export class ExitMarker {
         return data.subarray(0, at);
       }
       if (stream === 'stderr') this.status = parseStatus(data.subarray(at + this.needle.length, end).toString('latin1'));
-      this.seen[stream] = true;
       this.held[stream] = Buffer.alloc(0);
-      if (this.seen.stdout && this.seen.stderr) this.onExit(this.status);
+      if (stream === 'stdout' && this.trailer) {
+        this.trailing = true;
+        if (this.trailer.push(Buffer.from(data.subarray(end)))) this.markSeen('stdout');
+        return data.subarray(0, at);
+      }
+      this.markSeen(stream);
       return data.subarray(0, at);
     }
     const keep = this.partialSuffix(data);
     this.held[stream] = Buffer.from(data.subarray(data.length - keep));
     return data.subarray(0, data.length - keep);
+  }
+
+  private markSeen(stream: StreamName): void {
+    if (stream === 'stdout') this.trailing = false;
+    this.seen[stream] = true;
+    if (this.seen.stdout && this.seen.stderr) this.onExit(this.status);
   }
 
   /** Bytes held back as a possible marker start; they were output after all (sandbox ended). */
@@ -70,7 +87,27 @@ export function parseStatus(text: string): number | null {
   return n <= 255 ? n : null;
 }
 
-/** The shell lines that run the program and report its exit (see ExitMarker). */
-export function exitMarkerLines(nonce: string): string[] {
-  return ['s=$?', `printf '%s' '${nonce}'`, `printf '%s%0${STATUS_DIGITS}d' '${nonce}' "$s" >&2`, 'exit "$s"'];
+/**
+ * The shell lines that run the program and report its exit (see ExitMarker). With a trailer
+ * (artifacts.ts), everything else in the sandbox is killed first, so that what follows the stdout
+ * marker is the script's alone, then the trailer is written after the stdout marker and before the
+ * stderr one.
+ */
+export function exitMarkerLines(nonce: string, trailer?: string[]): string[] {
+  if (!trailer) return ['s=$?', `printf '%s' '${nonce}'`, `printf '%s%0${STATUS_DIGITS}d' '${nonce}' "$s" >&2`, 'exit "$s"'];
+  return [
+    's=$?',
+    // PID 1 (the bootstrap's shell) is spared by kill -1: the program's leftovers are not. Only
+    // as PID 1, i.e. in the sandbox's own PID namespace (never anywhere it could reach others).
+    '[ "$$" -eq 1 ] && kill -9 -1 2>/dev/null',
+    `printf '%s' '${nonce}'`,
+    ...trailer,
+    `printf '%s%0${STATUS_DIGITS}d' '${nonce}' "$s" >&2`,
+    'exit "$s"',
+  ];
+}
+
+/** Takes the bytes that follow the stdout marker; true once it has all it expects. */
+export interface Trailer {
+  push(chunk: Buffer): boolean;
 }

@@ -7,7 +7,17 @@
 import { randomBytes } from 'node:crypto';
 import { MoatError } from '../../shared/errors';
 import type { Alert, EgressPolicy } from '../../shared/egress';
-import type { Limits, RunRecord, RunRequest, StatsSample, StreamName } from '../../shared/types';
+import { isUtf8 } from 'node:buffer';
+import {
+  ARTIFACT_DEFAULT_BYTES,
+  type ArtifactInfo,
+  type Limits,
+  type RunDetail,
+  type RunRecord,
+  type RunRequest,
+  type StatsSample,
+  type StreamName,
+} from '../../shared/types';
 import { parseAllowEntry, type AllowRule } from '../../shared/egress';
 import { findNetfwd, openEgressNet } from '../egress/net/open';
 import type { EgressNet } from '../egress/net/types';
@@ -16,6 +26,7 @@ import type { Finding } from '../egress/stream';
 import type { AlertStore } from '../store/alerts';
 import type { AuditLog } from '../store/audit';
 import type { RunStore } from '../store/runs';
+import { ArtifactTrailer, type CollectedArtifact } from './artifacts';
 import { COMPILE_ERROR_PREFIX, newExitNonce, programArgv, programScript, type ProgramSpec } from './bootstrap';
 import { withDeadline } from './docker-engine';
 import { ENGINE_FIX, GVISOR_FIX, engineErrorMessage, isConnectionError, type EngineState, type SandboxEngine } from './engine';
@@ -251,7 +262,19 @@ export class SandboxManager {
       template,
       ...(req.code !== undefined ? { code: req.code } : {}),
       ...(req.argv ? { argv: req.argv } : {}),
+      ...(req.args?.length ? { args: req.args } : {}),
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+      ...(req.stdinBase64 !== undefined ? { stdin: Buffer.from(req.stdinBase64, 'base64') } : {}),
+      ...(req.files?.length
+        ? {
+            files: req.files.map((f) => ({
+              path: f.path,
+              data: Buffer.from(f.data, 'base64'),
+              ...(f.executable ? { executable: true } : {}),
+            })),
+          }
+        : {}),
+      ...(req.artifacts?.length ? { artifacts: { paths: req.artifacts, capBytes: req.artifactBytes ?? ARTIFACT_DEFAULT_BYTES } } : {}),
       ...(env.length ? { env: env.map((v) => ({ name: v.name, value: v.value })) } : {}),
       // Moat stops the run at its timeout; the sandbox's own backstop follows after the engine's grace.
       deadlineMs: limits.timeoutMs + engine.deadlines.graceMs,
@@ -267,6 +290,10 @@ export class SandboxManager {
       runcOptIn: !gvisor,
       ...(req.code !== undefined ? { code: req.code } : {}),
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+      ...(req.stdinBase64 !== undefined ? { stdinBytes: Buffer.from(req.stdinBase64, 'base64').length } : {}),
+      ...(spec.files
+        ? { files: spec.files.map((f) => ({ path: f.path, size: f.data.length, ...(f.executable ? { executable: true } : {}) })) }
+        : {}),
       ...(req.keep === false ? { keep: false } : {}),
       ...(engine.id !== 'local' ? { target: engine.id } : {}),
       argv: programArgv(spec),
@@ -606,8 +633,10 @@ export class SandboxManager {
         }
       }
       const filter = live.egress.filter ? this.runFilter(live, containerId) : undefined;
+      const trailer = spec.artifacts ? new ArtifactTrailer(spec.artifacts.paths, spec.artifacts.capBytes) : undefined;
       const { control, done } = startRun({
         ...(filter ? { filter } : {}),
+        ...(trailer ? { trailer } : {}),
         engine,
         runId: record.id,
         containerId,
@@ -631,8 +660,9 @@ export class SandboxManager {
       if (live.cancelRequested) control.stop('cancelled');
       const out = await done;
       if (out.endReason === 'failed') void this.checkHealth();
+      const artifacts = out.artifacts ? this.filterArtifacts(live, containerId, out.artifacts) : undefined;
       try {
-        this.o.store.saveOutput(record.id, out.output.chunks, live.samples);
+        this.o.store.saveOutput(record.id, out.output.chunks, live.samples, artifacts);
       } catch (err) {
         this.o.log(`could not save output of ${record.id}: ${(err as Error).message}`);
       }
@@ -664,6 +694,7 @@ export class SandboxManager {
         truncated: out.output.truncated,
         ...(out.peakMemoryBytes ? { peakMemoryBytes: out.peakMemoryBytes } : {}),
         ...(out.peakTasks ? { peakTasks: out.peakTasks } : {}),
+        ...(artifacts ? { artifacts: artifacts.map(({ base64: _b, ...info }) => info) } : {}),
       });
     } catch (err) {
       this.o.log(`run ${record.id} failed unexpectedly: ${(err as Error).stack ?? String(err)}`);
@@ -731,6 +762,64 @@ export class SandboxManager {
       },
     });
     return filter;
+  }
+
+  /**
+   * The run's artifacts through the egress filter, each in a scanner of its own with the run's
+   * detectors and secrets: text is redacted, binary is scanned and left as it is; every finding is
+   * an alert naming the artifact. Policy `block` withholds an artifact with findings. Without the
+   * filter (the run opted out) they are kept as they came.
+   */
+  private filterArtifacts(live: LiveRun, containerId: string, collected: CollectedArtifact[]): NonNullable<RunDetail['artifacts']> {
+    const { record, egress } = live;
+    const alerts = this.o.alerts;
+    let raised = 0;
+    return collected.map((a) => {
+      const info: ArtifactInfo & { base64?: string } = { path: a.path, size: a.size, status: a.status };
+      if (a.status !== 'saved' || !a.data) return info;
+      const binary = !isUtf8(a.data);
+      if (binary) info.binary = true;
+      if (!egress.filter) return { ...info, base64: a.data.toString('base64') };
+      let findings = 0;
+      const filter = new RunFilter({
+        policy: 'redact',
+        secrets: egress.secrets,
+        suppressed: alerts?.suppressedRules() ?? new Set(),
+        capBytes: a.data.length + 1,
+        onFinding: (f: Finding) => {
+          findings++;
+          if (!alerts || raised >= MAX_ALERTS_PER_RUN) return;
+          raised++;
+          this.raise(alerts, {
+            runId: record.id,
+            template: record.template,
+            target: this.o.engine.id,
+            sandbox: containerId.slice(0, 12),
+            kind: 'secret',
+            severity: f.severity,
+            detector: f.detector,
+            rule: f.rule,
+            title: f.title,
+            artifact: a.path,
+            offset: f.offset,
+            length: f.length,
+            preview: f.preview,
+            ...(f.binary ? { binary: true } : {}),
+          });
+        },
+      });
+      const parts: Buffer[] = [];
+      // In pieces, as output arrives: each piece is judged text or binary on its own.
+      for (let off = 0; off < a.data.length; off += 64 * 1024) {
+        for (const r of filter.push('stdout', a.data.subarray(off, off + 64 * 1024))) parts.push(r.data);
+      }
+      for (const r of filter.flush()) parts.push(r.data);
+      const out = Buffer.concat(parts);
+      if (findings > 0) info.findings = findings;
+      if (findings > 0 && egress.policy === 'block') return { ...info, status: 'withheld' as const };
+      if (!out.equals(a.data)) info.redacted = true;
+      return { ...info, base64: out.toString('base64') };
+    });
   }
 
   /** A connection the egress proxy refused: an alert with the destination and port. */

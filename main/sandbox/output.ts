@@ -40,7 +40,8 @@ export class DockerDemuxer {
 }
 
 export interface CapturedOutput {
-  chunks: { stream: StreamName; data: string }[];
+  /** Text; `base64` (set at close) where the text is not exactly the bytes the program wrote. */
+  chunks: { stream: StreamName; data: string; base64?: string }[];
   stdoutBytes: number;
   stderrBytes: number;
   truncated: boolean;
@@ -62,6 +63,8 @@ export class OutputSink {
   private pending: { stream: StreamName; data: string }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
+  /** The kept bytes of each captured chunk, to tell at close whether its text is exact. */
+  private raw: Buffer[][] = [];
   readonly captured: CapturedOutput = { chunks: [], stdoutBytes: 0, stderrBytes: 0, truncated: false };
 
   constructor(private readonly opts: OutputSinkOptions) {}
@@ -78,6 +81,8 @@ export class OutputSink {
     }
     this.kept += part.length;
     if (part.length > 0) {
+      this.lastChunk(stream);
+      this.raw[this.raw.length - 1]!.push(Buffer.from(part));
       const text = this.decoders[stream].decode(part, { stream: !this.captured.truncated });
       if (text.length > 0) this.append(stream, text);
     }
@@ -102,13 +107,26 @@ export class OutputSink {
       }
     }
     this.flush();
+    this.captured.chunks.forEach((c, i) => {
+      const bytes = Buffer.concat(this.raw[i] ?? []);
+      if (!Buffer.from(c.data, 'utf8').equals(bytes)) c.base64 = bytes.toString('base64');
+    });
+    this.raw = [];
     return this.captured;
   }
 
-  private append(stream: StreamName, data: string): void {
+  /** The captured chunk of this stream that output goes to (a new one after the other stream's). */
+  private lastChunk(stream: StreamName): { stream: StreamName; data: string } {
     const last = this.captured.chunks[this.captured.chunks.length - 1];
-    if (last && last.stream === stream) last.data += data;
-    else this.captured.chunks.push({ stream, data });
+    if (last && last.stream === stream) return last;
+    const c = { stream, data: '' };
+    this.captured.chunks.push(c);
+    this.raw.push([]);
+    return c;
+  }
+
+  private append(stream: StreamName, data: string): void {
+    this.lastChunk(stream).data += data;
     const lastPending = this.pending[this.pending.length - 1];
     if (lastPending && lastPending.stream === stream) lastPending.data += data;
     else this.pending.push({ stream, data });

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { EndReason, Limits, StatsSample, StreamName } from '../../shared/types';
 import { sampleSandbox } from '../metrics/container-stats';
 import { engineErrorMessage, isConnectionError, type SandboxEngine } from './engine';
+import type { ArtifactTrailer, CollectedArtifact } from './artifacts';
 import { ExitMarker } from './exit-marker';
 import type { RunFilter } from '../egress/run-filter';
 import { DockerDemuxer, OutputSink, type CapturedOutput } from './output';
@@ -28,6 +29,8 @@ export interface RunOutcome {
   peakMemoryBytes?: number;
   /** Highest task count seen in the sandbox's PID cgroup, where the engine can tell. */
   peakTasks?: number;
+  /** The artifacts asked for, as they came out of the sandbox (unfiltered: the caller scans them). */
+  artifacts?: CollectedArtifact[];
 }
 
 export interface RunInput {
@@ -46,6 +49,8 @@ export interface RunInput {
   hooks: RunHooks;
   /** The egress filter between the sandbox's streams and the sink; absent when the run opted out. */
   filter?: RunFilter;
+  /** Reads the artifacts the script prints after the stdout marker (artifacts.ts). */
+  trailer?: ArtifactTrailer;
 }
 
 /** A handle to stop a run early. */
@@ -150,12 +155,16 @@ async function execute(
   try {
     stream = await engine.attach(id);
     let markerSeen: { status: number | null } | null = null;
-    const marker = new ExitMarker(input.exitNonce, (status) => {
-      markerSeen = { status };
-      // Recorded here, synchronously: a timer cannot slip in between the exit and the decision.
-      race.record({ kind: 'marker', status });
-      settle({ by: 'marker', status });
-    });
+    const marker = new ExitMarker(
+      input.exitNonce,
+      (status) => {
+        markerSeen = { status };
+        // Recorded here, synchronously: a timer cannot slip in between the exit and the decision.
+        race.record({ kind: 'marker', status });
+        settle({ by: 'marker', status });
+      },
+      input.trailer,
+    );
     const demux = new DockerDemuxer((s, chunk) => {
       const data = marker.filter(s, chunk);
       if (data.length > 0) write(s, data);
@@ -290,13 +299,19 @@ async function execute(
     stream?.destroy();
   }
 
-  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'peakTasks'>): RunOutcome {
+  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'peakTasks' | 'artifacts'>): RunOutcome {
     if (filterTimer !== null) clearTimeout(filterTimer);
     filterTimer = null;
     if (filter && !outputClosed) toSink(filter.flush());
     outputClosed = true;
     const tasks = Math.max(pids.peak, peakStatsTasks);
-    return { ...o, output: sink.close(), ...(peak > 0 ? { peakMemoryBytes: peak } : {}), ...(tasks > 0 ? { peakTasks: tasks } : {}) };
+    return {
+      ...o,
+      output: sink.close(),
+      ...(peak > 0 ? { peakMemoryBytes: peak } : {}),
+      ...(tasks > 0 ? { peakTasks: tasks } : {}),
+      ...(input.trailer ? { artifacts: input.trailer.result() } : {}),
+    };
   }
 }
 

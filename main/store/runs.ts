@@ -143,10 +143,14 @@ export class RunStore {
       .map(toRecord);
   }
 
-  /** Stores what a finished run produced: its (capped) output and its resource samples. */
-  saveOutput(id: string, output: RunDetail['output'], stats: RunDetail['stats'] = []): void {
+  /**
+   * Stores what a finished run produced: its (capped) output, its resource samples, and the
+   * artifacts it brought out (in a file of their own, next to the output).
+   */
+  saveOutput(id: string, output: RunDetail['output'], stats: RunDetail['stats'] = [], artifacts?: RunDetail['artifacts']): void {
     const summary = this.byId.get(id);
     if (summary?.keep === false) return;
+    if (artifacts?.length) writeFileAtomic(this.artifactsPath(id), JSON.stringify(artifacts));
     writeFileAtomic(this.outputPath(id), JSON.stringify({ output, stats }));
     // Saved after the run was recorded finished (Moat saves it before): its size changed.
     if (summary?.status !== 'finished') return;
@@ -157,16 +161,30 @@ export class RunStore {
     });
   }
 
-  readOutput(id: string): Pick<RunDetail, 'output' | 'stats'> {
+  readOutput(id: string): Pick<RunDetail, 'output' | 'stats' | 'artifacts'> {
+    const artifacts = this.readArtifacts(id);
+    const more = artifacts ? { artifacts } : {};
     const text = readFileOrNull(this.outputPath(id));
-    if (text === null) return { output: [], stats: [] };
+    if (text === null) return { output: [], stats: [], ...more };
     try {
       const parsed = RunDetail.pick({ output: true, stats: true }).safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data;
+      if (parsed.success) return { ...parsed.data, ...more };
     } catch {
       // Unreadable: shown as no output rather than failing the whole detail.
     }
-    return { output: [], stats: [] };
+    return { output: [], stats: [], ...more };
+  }
+
+  private readArtifacts(id: string): RunDetail['artifacts'] | undefined {
+    const text = readFileOrNull(this.artifactsPath(id));
+    if (text === null) return undefined;
+    try {
+      const parsed = RunDetail.shape.artifacts.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // Unreadable: left out rather than failing the whole detail.
+    }
+    return undefined;
   }
 
   /**
@@ -289,19 +307,21 @@ export class RunStore {
 
   private measure(id: string): number {
     let bytes = 0;
-    for (const p of [this.inputsPath(id), this.outputPath(id)]) bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+    for (const p of [this.inputsPath(id), this.outputPath(id), this.artifactsPath(id)])
+      bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
     return bytes;
   }
 
   private removeFiles(id: string): void {
     unlinkQuietly(this.inputsPath(id));
     unlinkQuietly(this.outputPath(id));
+    unlinkQuietly(this.artifactsPath(id));
   }
 
   /** Run files whose run is not in the log, and temporary files, older than an hour. */
   private findOrphans(now: number): { path: string; bytes: number }[] {
     const found: { path: string; bytes: number }[] = [];
-    for (const dir of [this.dataDir, join(this.dataDir, 'output'), join(this.dataDir, 'inputs')]) {
+    for (const dir of [this.dataDir, join(this.dataDir, 'output'), join(this.dataDir, 'inputs'), join(this.dataDir, 'artifacts')]) {
       let names: string[];
       try {
         names = readdirSync(dir);
@@ -321,6 +341,10 @@ export class RunStore {
 
   private outputPath(id: string): string {
     return join(this.dataDir, 'output', `${checkId(id)}.json`);
+  }
+
+  private artifactsPath(id: string): string {
+    return join(this.dataDir, 'artifacts', `${checkId(id)}.json`);
   }
 
   private inputsPath(id: string): string {

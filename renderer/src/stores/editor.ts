@@ -31,6 +31,15 @@ interface EditorStore {
   stdin: string;
   /** Where the next run goes: 'local' (this machine) or a host's name. */
   target: string;
+  /** The program's arguments, one per line (empty lines dropped). */
+  args: string;
+  /** Files given to the program under /work (picked in the form, read as base64). */
+  files: { path: string; data: string; size: number; executable: boolean }[];
+  /** Paths under /work to bring out after the run, one per line. */
+  artifacts: string;
+  setArgs(args: string): void;
+  setFiles(files: EditorStore['files']): void;
+  setArtifacts(artifacts: string): void;
   init(): void;
   setTarget(target: string): void;
   setStdin(stdin: string): void;
@@ -59,6 +68,21 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
   dontKeep: false,
   stdin: '',
   target: 'local',
+  args: '',
+  files: [],
+  artifacts: '',
+
+  setArgs(args) {
+    set({ args });
+  },
+
+  setFiles(files) {
+    set({ files });
+  },
+
+  setArtifacts(artifacts) {
+    set({ artifacts });
+  },
 
   init() {
     void loadTemplates();
@@ -115,6 +139,12 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     if (!egress.ok) return egress;
     const request: RunRequestParams = { template, code, ...egress.part };
     if (s.stdin !== '') request.stdin = s.stdin;
+    const args = lines(s.args);
+    if (args.length > 0) request.args = args;
+    if (s.files.length > 0)
+      request.files = s.files.map((f) => ({ path: f.path, data: f.data, ...(f.executable ? { executable: true } : {}) }));
+    const artifacts = lines(s.artifacts);
+    if (artifacts.length > 0) request.artifacts = artifacts;
     if (Object.keys(parsed.limits).length > 0) request.limits = parsed.limits;
     // The opt-in only exists while this machine's engine lacks gVisor; it is never sent otherwise
     // (nor to another target, whose engine that status says nothing about).
@@ -124,6 +154,11 @@ export const useEditorStore = create<EditorStore>()((set, get) => ({
     return { ok: true, request };
   },
 }));
+
+/** The non-empty lines of a text box, trimmed of their line ends. */
+function lines(text: string): string[] {
+  return text.split(/\r?\n/).filter((l) => l !== '');
+}
 
 async function loadTemplates(): Promise<void> {
   try {

@@ -1,9 +1,10 @@
-// Left column: template, code, where to run, limits, egress (output filter, environment, network),
+// Left column: template, code, stdin, arguments, files and artifacts, where to run, limits, egress (output filter, environment, network),
 // the runc opt-in and the run controls.
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useEditorStore } from '../../stores/editor';
 import { CodeArea } from './CodeArea';
 import { EgressForm } from './EgressForm';
+import { FilesInput } from './FilesInput';
 import { LimitsForm } from './LimitsForm';
 import { RunControls } from './RunControls';
 import { RuncOptIn } from './RuncOptIn';
@@ -22,6 +23,7 @@ export function RunForm() {
       {loadError && <ErrorNotice error={loadError} testId="templates-error" />}
       <CodeArea />
       <StdinInput />
+      <FilesInput />
       <TargetPicker />
       <LimitsForm />
       <EgressForm />

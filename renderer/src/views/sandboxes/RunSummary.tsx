@@ -3,6 +3,7 @@ import type { RunRecord } from '../../../../shared/types';
 import { formatBytes, formatDuration } from '../../lib/format';
 import { runTargetLabel } from '../../lib/targets';
 import { endReasonDetail, endReasonLabel, endReasonTone } from './endReason';
+import { RunArtifacts } from './RunArtifacts';
 import { RunEgress } from './RunEgress';
 
 interface Props {
@@ -63,6 +64,7 @@ export function RunSummary({ runId, run }: Props) {
         </div>
       )}
       {run && <RunEgress run={run} />}
+      {run && <RunArtifacts run={run} />}
       {run?.truncated && <div className="end-detail tone-warn">Output past the {formatBytes(run.limits.outputBytes)} cap was dropped.</div>}
     </div>
   );
