@@ -6,6 +6,7 @@ import type { ApiHandlers, EventName, EventOf } from '../shared/api';
 import { MoatError, toErrorPayload } from '../shared/errors';
 import type { LaunchProgress } from '../shared/providers';
 import { AccountsService } from './accounts/accounts';
+import { BatchService, joinOutput } from './batch/batch';
 import { detectBackend, type BackendStatus } from './credentials/backend';
 import { KeychainVault } from './credentials/keychain';
 import type { Vault } from './credentials/vault';
@@ -243,8 +244,33 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     );
   }
 
+  // Batches (moat batch, the Batches view): each item a run through its target's manager.
+  const batches = new BatchService({
+    emit: (s) => emit('batch.progress', s),
+    runOne: async (req, signal) => {
+      const m = await targets.manager(req.target ? await targets.resolve(req.target) : undefined);
+      const rec = await m.run(req);
+      const onAbort = (): void => void m.cancel(rec.id);
+      signal.addEventListener('abort', onAbort);
+      try {
+        const record = (await m.whenDone(rec.id)) ?? rec;
+        return { record, ...joinOutput(store.readOutput(rec.id).output) };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+  });
+
   const handlers: ApiHandlers = {
     'system.status': async () => systemStatus(),
+    'batch.start': async (p) => batches.start(p),
+    'batch.list': async () => batches.list(),
+    'batch.get': async ({ id }) => {
+      const b = batches.get(id);
+      if (!b) throw new MoatError('NOT_FOUND', `No batch with id ${id}.`);
+      return b;
+    },
+    'batch.cancel': async ({ id }) => ({ cancelled: batches.cancel(id) }),
     'templates.list': templates,
     'sandbox.run': async (req) => {
       const m = await targets.manager(req.target ? await targets.resolve(req.target) : undefined);
@@ -406,6 +432,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       return () => listeners.delete(listener);
     },
     async close() {
+      batches.close();
       following.abort();
       monitor.close();
       unsubscribeAudit();

@@ -32,6 +32,7 @@ import {
   LaunchRequest,
   ProviderKind,
 } from './providers';
+import { BatchDetail, BatchStartRequest, BatchSummary } from './batch';
 import { AllowEntry, Alert, AlertCounts, AlertFilter, EgressTestReport, Suppression } from './egress';
 import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template, TemplateId } from './types';
 
@@ -145,6 +146,14 @@ export const methods = {
       .strict(),
     result: EgressTestReport,
   },
+  /** Starts a batch of run requests (each with an id) run with bounded concurrency; progress as 'batch.progress'. */
+  'batch.start': { params: BatchStartRequest, result: z.object({ batchId: z.string() }) },
+  /** Batches kept in memory since start, newest first. */
+  'batch.list': { params: Empty, result: z.array(BatchSummary) },
+  /** A batch's summary and results (each output a short preview; runs.get has the whole). */
+  'batch.get': { params: z.object({ id: z.string().min(1).max(64) }).strict(), result: BatchDetail },
+  /** Starts nothing more and cancels the running items. */
+  'batch.cancel': { params: z.object({ id: z.string().min(1).max(64) }).strict(), result: z.object({ cancelled: z.boolean() }) },
 } as const;
 
 export type Methods = typeof methods;
@@ -172,6 +181,8 @@ export const events = {
   /** The counter, after any alert is raised or acknowledged. */
   'alerts.counts': AlertCounts,
   'alerts.suppressions': z.array(Suppression),
+  /** A batch's counts, rate, ETA, slowest and failing runs (at most four a second, and at the end). */
+  'batch.progress': BatchSummary,
 } as const;
 
 export type Events = typeof events;

@@ -46,6 +46,10 @@ export const METHOD_NAMES = [
   'usage.providerStats',
   'idle.get',
   'idle.set',
+  'batch.start',
+  'batch.list',
+  'batch.get',
+  'batch.cancel',
 ] as const satisfies readonly MethodName[];
 
 export const EVENT_NAMES = [
@@ -63,6 +67,7 @@ export const EVENT_NAMES = [
   'alerts.appended',
   'alerts.counts',
   'alerts.suppressions',
+  'batch.progress',
 ] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

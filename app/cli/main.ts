@@ -273,6 +273,7 @@ const COMMANDS: (Register | [name: string, load: () => Promise<Register>])[] = [
   ['egress-test', async () => (await import('./egress-test')).registerEgressTest],
   ['daemon', async () => (await import('./daemon')).registerDaemon],
   ['mcp', async () => (await import('./mcp')).registerMcp],
+  ['batch', async () => (await import('./batch')).registerBatch],
   registerImages,
 ];
 

@@ -1,0 +1,291 @@
+// `moat batch`: results carry their ids (each once in the output file), a failing and a timing-out
+// run and an invalid line in the middle are reported while the rest pass, --concurrency bounds the
+// runs at once (from the run records' start and end), and --resume after Ctrl-C runs no id twice;
+// in process and through a daemon. The runner core's own checks need no engine.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BatchResult } from '../shared/batch';
+import type { RunRecord } from '../shared/types';
+import { Batch, parseLines, type RunOne } from '../main/batch/batch';
+import { engineUnavailableReason, skipUnlessReady, startServices, tempDir } from './helpers/engine';
+import type { BatchSummary } from '../shared/batch';
+
+const skip = skipUnlessReady(await engineUnavailableReason(), 'batch tests');
+
+const ROOT = join(import.meta.dirname, '..');
+const MOAT = join(ROOT, 'bin', 'moat.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function moat(args: string[], dir: string, onSpawn?: (c: ChildProcess) => void): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MOAT, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MOAT_DATA_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onSpawn?.(child);
+  });
+}
+
+const lines = (items: object[]): string => items.map((i) => JSON.stringify(i)).join('\n') + '\n';
+const results = (text: string): BatchResult[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as BatchResult);
+
+/** The most runs live at one moment, from their start and end times. */
+function maxOverlap(rs: { startedAt?: number; endedAt?: number }[]): number {
+  const ev: [number, number][] = [];
+  for (const r of rs) {
+    assert.ok(r.startedAt && r.endedAt, 'every run has its start and end');
+    ev.push([r.startedAt, 1], [r.endedAt, -1]);
+  }
+  ev.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let live = 0;
+  let most = 0;
+  for (const [, d] of ev) most = Math.max(most, (live += d));
+  return most;
+}
+
+const MIXED = (tag: string): string =>
+  [
+    ...['p1', 'p2', 'p3'].map((id) =>
+      JSON.stringify({ id: `${tag}-${id}`, template: 'python', code: `print(${JSON.stringify(`${tag}-${id}`)})` }),
+    ),
+    JSON.stringify({ id: `${tag}-fail`, template: 'python', code: 'import sys; print("before"); sys.exit(3)' }),
+    JSON.stringify({ id: `${tag}-slow`, template: 'python', code: 'import time; time.sleep(10)', limits: { timeoutMs: 1000 } }),
+    '{"id": "broken", this is not json',
+    JSON.stringify({ id: `${tag}-noreq`, template: 'python' }),
+    ...['p4', 'p5'].map((id) =>
+      JSON.stringify({ id: `${tag}-${id}`, template: 'shell', argv: ['sh', '-c', `echo ${tag}-${id}; echo e >&2`] }),
+    ),
+  ].join('\n') + '\n';
+
+function checkMixed(tag: string, r: Result, out: BatchResult[]): void {
+  assert.equal(r.code, 1, `exit 1 when some failed; stderr: ${r.stderr}`);
+  const ids = out.map((x) => x.id);
+  assert.equal(new Set(ids).size, ids.length, 'each id once');
+  assert.deepEqual(
+    [...ids].sort(),
+    ['line 6', ...['p1', 'p2', 'p3', 'fail', 'slow', 'noreq', 'p4', 'p5'].map((s) => `${tag}-${s}`)].sort(),
+  );
+  const by = new Map(out.map((x) => [x.id, x]));
+  for (const p of ['p1', 'p2', 'p3', 'p4', 'p5']) {
+    const x = by.get(`${tag}-${p}`)!;
+    assert.equal(x.endReason, 'exited', JSON.stringify(x));
+    assert.equal(x.exitCode, 0);
+    assert.equal(x.stdout, `${tag}-${p}\n`);
+    assert.ok(x.runId);
+  }
+  assert.equal(by.get(`${tag}-p4`)!.stderr, 'e\n');
+  const fail = by.get(`${tag}-fail`)!;
+  assert.deepEqual([fail.endReason, fail.exitCode, fail.stdout], ['exited', 3, 'before\n']);
+  const slow = by.get(`${tag}-slow`)!;
+  assert.equal(slow.endReason, 'timeout');
+  assert.ok(slow.durationMs < 5000, `timed out near 1 s, not 10 (${slow.durationMs} ms)`);
+  assert.equal(by.get('line 6')!.endReason, 'invalid');
+  assert.match(by.get('line 6')!.error!, /line 6: not JSON/);
+  assert.equal(by.get(`${tag}-noreq`)!.endReason, 'invalid');
+  assert.match(by.get(`${tag}-noreq`)!.error!, /code or argv/);
+}
+
+const SLEEPERS = (tag: string, n: number): string =>
+  lines(
+    Array.from({ length: n }, (_, i) => ({
+      id: `${tag}${i}`,
+      template: 'python',
+      code: `import time; time.sleep(1); print("${tag}${i}")`,
+    })),
+  );
+
+for (const mode of ['in process', 'through a daemon'] as const) {
+  describe(`moat batch ${mode}`, { skip, timeout: 600_000 }, () => {
+    const dir = tempDir('moat-batch-');
+    const data = join(dir.path, 'data');
+    before(async () => {
+      if (mode === 'through a daemon') {
+        const r = await moat(['daemon', 'start'], data);
+        assert.equal(r.code, 0, r.stderr);
+      }
+    });
+    after(async () => {
+      if (mode === 'through a daemon') await moat(['daemon', 'stop'], data);
+      dir.cleanup();
+    });
+
+    test('a failing, a timing-out and invalid items in the middle; each id once in the output', async () => {
+      const file = join(dir.path, 'mixed.jsonl');
+      writeFileSync(file, MIXED('m'));
+      const out = join(dir.path, 'mixed.out');
+      const r = await moat(['batch', file, '--concurrency', '3', '--output', out], data);
+      checkMixed('m', r, results(readFileSync(out, 'utf8')));
+      assert.match(r.stderr, /9\/9 100% ok 5 fail 4/);
+    });
+
+    test('--concurrency 2: never more than 2 runs at once; results on stdout without --output', async () => {
+      const file = join(dir.path, 'sleep.jsonl');
+      writeFileSync(file, SLEEPERS('s', 6));
+      const r = await moat(['batch', file, '--concurrency', '2'], data);
+      assert.equal(r.code, 0, r.stderr);
+      const out = results(r.stdout);
+      assert.equal(out.length, 6);
+      assert.ok(out.every((x) => x.endReason === 'exited' && x.exitCode === 0));
+      assert.equal(maxOverlap(out), 2);
+    });
+
+    test('Ctrl-C keeps what finished (exit 130); --resume runs the rest, no id twice', async () => {
+      const file = join(dir.path, 'resume.jsonl');
+      writeFileSync(file, SLEEPERS('r', 8));
+      const out = join(dir.path, 'resume.out');
+      const first = await moat(['batch', file, '--concurrency', '2', '--output', out], data, (child) => {
+        const timer = setInterval(() => {
+          if (existsSync(out) && results(readFileSync(out, 'utf8')).length >= 2) {
+            clearInterval(timer);
+            child.kill('SIGINT');
+          }
+        }, 50);
+        child.on('close', () => clearInterval(timer));
+      });
+      assert.equal(first.code, 130, first.stderr);
+      const kept = results(readFileSync(out, 'utf8'));
+      assert.ok(kept.length >= 2 && kept.length < 8, `kept ${kept.length}`);
+      assert.ok(
+        kept.every((x) => x.endReason === 'exited'),
+        'cancelled runs are not written',
+      );
+      const second = await moat(['batch', file, '--concurrency', '2', '--output', out, '--resume'], data);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr, new RegExp(`--resume: ${kept.length} item\\(s\\) already`));
+      const all = results(readFileSync(out, 'utf8'));
+      assert.deepEqual(all.map((x) => x.id).sort(), Array.from({ length: 8 }, (_, i) => `r${i}`).sort());
+      // The history: each id ran to its end once (the runs Ctrl-C cancelled are there as cancelled).
+      const h = await moat(['history', '--json', '-n', '1000'], data);
+      const runs = (JSON.parse(h.stdout) as RunRecord[]).filter((x) => all.some((a) => a.runId === x.id));
+      assert.equal(runs.length, 8);
+      assert.ok(runs.every((x) => x.endReason === 'exited' && x.exitCode === 0));
+      assert.equal(new Set(all.map((x) => x.runId)).size, 8);
+    });
+
+    test('bad usage exits 2', async () => {
+      const r = await moat(['batch', join(dir.path, 'missing.jsonl')], data);
+      assert.equal(r.code, 2);
+      const c = await moat(['batch', '-', '--concurrency', '0'], data);
+      assert.equal(c.code, 2);
+      const s = await moat(['batch', '-', '--resume'], data);
+      assert.equal(s.code, 2);
+    });
+  });
+}
+
+describe('the API: batch.start, batch.progress, batch.get, batch.list, batch.cancel', { skip, timeout: 300_000 }, () => {
+  test('a batch runs to its end with progress events; a second is cancelled', async () => {
+    const svc = await startServices({ pool: true });
+    try {
+      const progress: BatchSummary[] = [];
+      const off = svc.onEvent((e, p) => e === 'batch.progress' && progress.push(p as BatchSummary));
+      const items = [
+        { id: 'ok', template: 'python', code: 'print("x" * 500)' },
+        { id: 'bad', template: 'python', code: 'raise SystemExit(3)' },
+        { id: 'nope', template: 'python' },
+        { id: 'sh', template: 'shell', argv: ['true'] },
+      ];
+      const { batchId } = await svc.handlers['batch.start']({ items, concurrency: 2, name: 'api' });
+      const deadline = Date.now() + 120_000;
+      while (!progress.some((p) => p.batchId === batchId && p.status === 'done') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const d = await svc.handlers['batch.get']({ id: batchId });
+      assert.equal(d.summary.status, 'done');
+      assert.deepEqual([d.summary.total, d.summary.done, d.summary.passed, d.summary.failed], [4, 4, 2, 2]);
+      assert.deepEqual(d.summary.failing.map((f) => f.id).sort(), ['bad', 'nope']);
+      assert.equal(d.results.find((r) => r.id === 'ok')!.stdout.length, 200, 'a preview of the output');
+      const list = await svc.handlers['batch.list']({});
+      assert.equal(list[0]!.batchId, batchId);
+      const slow = await svc.handlers['batch.start']({
+        items: [1, 2, 3].map((i) => ({ id: `s${i}`, template: 'python', code: 'import time; time.sleep(30)' })),
+        concurrency: 1,
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(await svc.handlers['batch.cancel']({ id: slow.batchId }), { cancelled: true });
+      while ((await svc.handlers['batch.get']({ id: slow.batchId })).summary.status === 'running' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const c = await svc.handlers['batch.get']({ id: slow.batchId });
+      assert.equal(c.summary.status, 'cancelled');
+      assert.equal(c.results.length, 0);
+      assert.equal((await svc.handlers['sandbox.live']({})).length, 0);
+      off();
+    } finally {
+      await svc.dispose();
+    }
+  });
+});
+
+describe('the batch runner (no engine)', () => {
+  test('bounded concurrency, completion order, invalid items, duplicate ids, cancel', async () => {
+    let live = 0;
+    let most = 0;
+    const runOne: RunOne = async (req, signal) => {
+      live++;
+      most = Math.max(most, live);
+      const ms = Number(req.code);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, ms);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          res();
+        });
+      });
+      live--;
+      const rec = {
+        id: `run-${req.code}`,
+        endReason: 'exited',
+        exitCode: ms === 30 ? 1 : 0,
+        truncated: false,
+        durationMs: ms,
+      } as unknown as RunRecord;
+      return { record: rec, stdout: String(ms), stderr: '' };
+    };
+    const text =
+      [50, 10, 30, 'x', 20, 10]
+        .map((c, i) => (c === 'x' ? 'nope' : JSON.stringify({ id: `i${i}`, template: 'python', code: String(c) })))
+        .join('\n') + '\n{"id":"i0","template":"python","code":"1"}\n';
+    const items = parseLines(text);
+    const got: string[] = [];
+    const b = new Batch({ items, concurrency: 2, runOne, onResult: (r) => got.push(r.id) });
+    const res = await b.run();
+    assert.equal(most, 2);
+    assert.equal(res.length, 7);
+    assert.deepEqual(new Set(got), new Set(['i0', 'i1', 'i2', 'line 4', 'i4', 'i5', 'line 7']));
+    assert.equal(res.find((r) => r.id === 'line 7')!.endReason, 'invalid');
+    const s = b.summary();
+    assert.equal(s.status, 'done');
+    assert.deepEqual([s.total, s.done, s.passed, s.failed], [7, 7, 4, 3]);
+    assert.equal(s.slowest[0]!.id, 'i0');
+    assert.ok(got.indexOf('i1') < got.indexOf('i0'), 'completion order');
+
+    const slow = new Batch({
+      items: parseLines(lines([1, 2, 3, 4].map((i) => ({ id: `c${i}`, template: 'python', code: '5000' })))),
+      concurrency: 2,
+      runOne,
+    });
+    const p = slow.run();
+    setTimeout(() => slow.cancel(), 50);
+    const r2 = await p;
+    assert.equal(r2.length, 0);
+    assert.equal(slow.summary().status, 'cancelled');
+    assert.equal(slow.cancelledItems, 4);
+  });
+});
