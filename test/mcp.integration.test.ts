@@ -22,6 +22,7 @@ import type { RunRecord } from '../shared/types';
 import { RunStore } from '../main/store/runs';
 import { DockerEngine } from '../main/sandbox/docker-engine';
 import { LABEL_MANAGED, LABEL_OWNER } from '../main/sandbox/labels';
+import { TEMPLATES } from '../main/sandbox/templates';
 import { engineUnavailableReason, skipUnlessReady, tempDir } from './helpers/engine';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -97,7 +98,10 @@ test('lists run_code and list_templates with their input schemas', { skip, timeo
   assert.ok(run.description && run.description.length > 40);
   const props = run.inputSchema.properties as Record<string, { enum?: string[] }>;
   for (const k of ['template', 'code', 'stdin', 'env', 'allowNet', 'limits']) assert.ok(k in props, `run_code has ${k}`);
-  assert.deepEqual(props.template!.enum, ['python', 'shell']);
+  assert.deepEqual(
+    props.template!.enum,
+    TEMPLATES.map((t) => t.id),
+  );
   assert.deepEqual(run.inputSchema.required?.slice().sort(), ['code', 'template']);
   assert.ok(run.outputSchema, 'run_code declares its structured output');
 });
@@ -164,7 +168,7 @@ test('list_templates gives id, label, language and image', { skip, timeout: 30_0
   const r = await call('list_templates', {});
   assert.equal(r.isError ?? false, false, textOf(r));
   const { templates } = r.structuredContent as { templates: { id: string; label: string; language: string; image: string | null }[] };
-  assert.deepEqual(templates.map((t) => t.id).sort(), ['python', 'shell']);
+  assert.deepEqual(templates.map((t) => t.id).sort(), TEMPLATES.map((t) => t.id).sort());
   const py = templates.find((t) => t.id === 'python')!;
   assert.equal(py.language, 'python');
   assert.ok(py.label.length > 0);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { findGvisorRuntime } from '../sandbox/engine';
 import { RECIPE_LABEL, recipeHash } from '../sandbox/images/recipe';
-import { TEMPLATES, type TemplateDef } from '../sandbox/templates';
+import { CORE_TEMPLATES, type TemplateDef } from '../sandbox/templates';
 import {
   GPU_UNVERIFIED,
   NVPROXY_RUNTIME,
@@ -124,7 +124,7 @@ function shq(s: string): string {
 }
 
 /** The check script. `nonce` makes the markers unguessable to the commands whose output they frame. */
-export function checkScript(nonce: string, templates: readonly TemplateDef[] = TEMPLATES): string {
+export function checkScript(nonce: string, templates: readonly TemplateDef[] = CORE_TEMPLATES): string {
   if (!/^[A-Za-z0-9]+$/.test(nonce)) throw new Error('nonce must be alphanumeric');
   const images = templateImages(templates)
     .map((i) => `  sec ${shq(`image ${i}`)} dk image inspect --format '{{.Id}} {{json .Config.Labels}}' ${shq(i)}`)
@@ -284,7 +284,7 @@ function firstLine(s: string): string {
 }
 
 /** The facts in the script's output. */
-export function parseCheckOutput(text: string, nonce: string, templates: readonly TemplateDef[] = TEMPLATES): HostFacts {
+export function parseCheckOutput(text: string, nonce: string, templates: readonly TemplateDef[] = CORE_TEMPLATES): HostFacts {
   const s = parseSections(text, nonce);
   const ok = (name: string) => s.get(name)?.rc === 0;
 
@@ -676,7 +676,7 @@ export const CHECK_TIMEOUT_MS = 90_000;
  */
 export async function checkHost(exec: Exec, opts: { templates?: readonly TemplateDef[]; timeoutMs?: number } = {}): Promise<HostChecklist> {
   const nonce = randomBytes(8).toString('hex');
-  const templates = opts.templates ?? TEMPLATES;
+  const templates = opts.templates ?? CORE_TEMPLATES;
   const res = await exec(`sh -c ${shq(checkScript(nonce, templates))}`, { timeoutMs: opts.timeoutMs ?? CHECK_TIMEOUT_MS });
   const facts = parseCheckOutput(res.stdout, nonce, templates);
   if (!facts.complete) {

@@ -11,7 +11,7 @@
 // sandboxes where there is no GPU or the driver is one nvproxy does not support.
 import { MoatError } from '../../shared/errors';
 import { DEBIAN_SUITE, importChanges, recipeHash } from '../sandbox/images/recipe';
-import { TEMPLATES, type TemplateDef } from '../sandbox/templates';
+import { CORE_TEMPLATES, type TemplateDef } from '../sandbox/templates';
 import {
   DAEMON_JSON,
   EGRESS_RUNTIME_ARGS,
@@ -364,7 +364,7 @@ export function planPreparation(checklist: HostChecklist, opts: PlanOptions): Pr
   const mode = opts.checkOnly ? 'check' : 'apply';
   const runAs = f.privilege === 'root' ? 'root' : 'sudo';
   const file = opts.daemonJsonPath ?? DAEMON_JSON;
-  const templates = opts.templates ?? TEMPLATES;
+  const templates = opts.templates ?? CORE_TEMPLATES;
   const warnings: string[] = [];
   const steps: PrepStep[] = [];
   const add = (s: Omit<PrepStep, 'command'>) =>

@@ -173,6 +173,13 @@ export const TEMPLATES: readonly TemplateDef[] = [
   },
 ];
 
+/**
+ * The templates a remote host is prepared and checked for (`moat hosts prepare`): the core two. The
+ * language templates' images are large (170-730 MB) and optional: a run of one on a host without
+ * its image is refused with how to build it.
+ */
+export const CORE_TEMPLATES: readonly TemplateDef[] = TEMPLATES.filter((t) => t.id === 'python' || t.id === 'shell');
+
 /** Built-in templates, then the user's (templates.json in the data directory; a built-in id wins). */
 export function allTemplates(): TemplateDef[] {
   const user = loadUserTemplates().templates.filter((u) => !TEMPLATES.some((t) => t.id === u.id));
