@@ -5,6 +5,7 @@ import { useNavStore } from './stores/nav';
 import { AccountsView } from './views/accounts/AccountsView';
 import { AlertsView } from './views/alerts/AlertsView';
 import { AuditView } from './views/audit/AuditView';
+import { BatchesView } from './views/batches/BatchesView';
 import { FirewallView } from './views/firewall/FirewallView';
 import { HostsView } from './views/hosts/HostsView';
 import { InstancesView } from './views/instances/InstancesView';
@@ -31,6 +32,7 @@ export function App() {
           {view === 'audit' && <AuditView />}
           {view === 'firewall' && <FirewallView />}
           {view === 'alerts' && <AlertsView />}
+          {view === 'batches' && <BatchesView />}
           {view === 'settings' && <SettingsView />}
         </main>
       </div>

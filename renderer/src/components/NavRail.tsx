@@ -2,6 +2,7 @@
 import type { ComponentType } from 'react';
 import { useAlertsStore } from '../stores/alerts';
 import { useNavStore, type ViewId } from '../stores/nav';
+import { BatchesIcon } from '../views/batches/BatchesIcon';
 import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, HostsIcon, InstancesIcon, SandboxIcon, SettingsIcon } from './icons';
 
 interface NavItem {
@@ -18,6 +19,7 @@ const ITEMS: readonly NavItem[] = [
   { id: 'audit', label: 'Audit', Icon: AuditIcon },
   { id: 'firewall', label: 'Firewall', Icon: FirewallIcon },
   { id: 'alerts', label: 'Alerts', Icon: AlertsIcon },
+  { id: 'batches', label: 'Batches', Icon: BatchesIcon },
   { id: 'settings', label: 'Settings', Icon: SettingsIcon },
 ];
 
