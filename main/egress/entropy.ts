@@ -107,8 +107,31 @@ function payloadContext(before: string): boolean {
     /\b(?:sha(?:1|224|256|384|512)|md5|h1)[:=]$/i.test(before) ||
     /\b(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d{3}|sk-ssh-ed25519@openssh\.com)\s$/.test(before) ||
     /"(?:data|image|content|payload|b64_json|bytes|blob|thumbnail)"\s*:\s*"$/i.test(before) ||
-    /\b(?:integrity|checksum|digest|hash|etag)["']?\s*[:=]\s*["']?$/i.test(before)
+    /\b(?:integrity|checksum|digest|hash|etag)["']?\s*[:=]\s*["']?$/i.test(before) ||
+    // Identifiers services print on purpose: object versions, request and trace ids.
+    /\b(?:version_?id|x-amz-(?:id-2|request-id|cf-id)|x-request-id|request_?id|trace_?id|span_?id|correlation_?id)["']?\s*[:=]\s*["']?$/i.test(
+      before,
+    ) ||
+    // A weak ETag (W/"<size>-<hash>").
+    /\betag["']?\s*[:=]\s*(?:W\/)?"(?:[0-9a-f]+-)?$/i.test(before) ||
+    // Output that says it is base64 data ("payload (base64): ..."), unless it names a secret.
+    (/\bbase64\)?\s*[:=]\s*["']?$/i.test(before) && !/secret|token|passw|credential|auth|api[_-]?key|private/i.test(before))
   );
+}
+
+/** Base64 of JSON (pagination cursors, state parameters): data, not a credential, unless it names one. */
+function base64Json(tok: string): boolean {
+  const c0 = tok.charCodeAt(0);
+  // '{' and '[' start base64 with "e" and "W".
+  if (c0 !== 101 && c0 !== 87) return false;
+  const text = Buffer.from(tok, 'base64').toString('latin1');
+  if (!/^[{[]["{[\s]/.test(text)) return false;
+  // All of it printable (a cut-off tail may be partial): JSON, not random bytes.
+  for (let i = 0; i < text.length - 2; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c > 126) return false;
+  }
+  return !/secret|token|passw|credential|private|api_?key/i.test(text);
 }
 
 /**
@@ -168,6 +191,7 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   }
   if (PAYLOAD_FIRST.has(c0) && PAYLOAD_MAGIC.test(tok)) return null;
   if (c0 >= 97 && c0 <= 122 && OBJECT_ID.test(tok)) return null;
+  if (base64Json(tok)) return null;
   // `node-modules-<sha256>`, `build_<sha1>`: a word prefix on a hash is still a hash.
   let core = tok.endsWith('=') ? tok.replace(/=+$/, '') : tok;
   if (/[-_]/.test(core)) core = core.replace(/^(?:[A-Za-z]+[-_])+(?=[0-9a-f]{32,}$)/i, '');

@@ -72,7 +72,13 @@ const ENV_REF = /\$[A-Z_]{3,}/;
 const REPEATS = /(.)\1{7,}/;
 const SEQUENCES = /0123456789|1234567890|abcdefghij|ABCDEFGHIJ/;
 
+// In long key material (a private key's body) letters like "xxxx" or "Sample" occur by chance: only
+// placeholders standing alone count there.
+const FAKE_IN_LONG =
+  /(?:^|[^A-Za-z0-9])(?:example|dummy|placeholder|redacted|changeme)(?:[^A-Za-z0-9]|$)|\*\*\*|\.\.\.|…|<[^>]*>|\$\{|\{\{/i;
+
 export function looksFake(secret: string, allowRepeats = false): boolean {
+  if (secret.length > 200) return FAKE_IN_LONG.test(secret) || (!allowRepeats && REPEATS.test(secret));
   if (FAKE_WORDS.test(secret) || ENV_REF.test(secret) || SEQUENCES.test(secret)) return true;
   return !allowRepeats && REPEATS.test(secret);
 }
@@ -402,9 +408,17 @@ export const RULES: Rule[] = [
   prefixed('digitalocean-refresh-token', 'digitalocean', 'DigitalOcean refresh token', 'critical', 'dor_v1_[a-f0-9]{64}', 71, {
     keywords: ['dor_v1_'],
   }),
-  prefixed('lambda-cloud-api-key', 'lambda', 'Lambda Cloud API key', 'critical', 'secret_[a-z0-9-]{1,40}_[0-9a-f]{32,64}', 112, {
-    keywords: ['secret_'],
-  }),
+  prefixed(
+    'lambda-cloud-api-key',
+    'lambda',
+    'Lambda Cloud API key',
+    'critical',
+    'secret_[a-z0-9-]{1,40}_[0-9a-f]{32,64}(?:\\.[0-9A-Za-z]{32,64})?',
+    177,
+    {
+      keywords: ['secret_'],
+    },
+  ),
   named('linode-pat', 'linode', 'Linode personal access token', 'critical', 'linode', 20, '[0-9a-f]{64}', 64, ['linode']),
   named('heroku-api-key', 'heroku', 'Heroku API key', 'high', 'heroku', 20, UUID, 36, ['heroku']),
   prefixed('heroku-api-key-v2', 'heroku', 'Heroku API key', 'high', 'HRKU-AA[0-9A-Za-z_-]{58}', 65, { keywords: ['hrku-'] }),
