@@ -4,6 +4,8 @@
 //   latency           bench/run-latency.ts: run -> exit, local and remote, against the Docker CLI
 //   egressThroughput  bench/egress-throughput.ts: the scanner on a 200 MB mixed stream, in process
 //   egressE2e         bench/egress-e2e.ts: 64 MiB out of a real sandbox, filter on against off
+//   cliStart          bench/cli-start.ts: moat --version and --help, the bundle against tsx
+//   harness           bench/harness.ts: 150+ self-checking programs: docker run, moat run through a daemon, moat batch
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -11,6 +13,8 @@ const benches: [string, string][] = [
   ['latency', 'bench/run-latency.ts'],
   ['egressThroughput', 'bench/egress-throughput.ts'],
   ['egressE2e', 'bench/egress-e2e.ts'],
+  ['cliStart', 'bench/cli-start.ts'],
+  ['harness', 'bench/harness.ts'],
 ];
 const only = process.argv.slice(2);
 const out: Record<string, unknown> = {};
