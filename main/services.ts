@@ -23,7 +23,7 @@ import { ENGINE_FIX, GVISOR_FIX, type SandboxEngine } from './sandbox/engine';
 import { ownerId } from './sandbox/labels';
 import { resolveImage } from './sandbox/images';
 import { SandboxManager } from './sandbox/manager';
-import { TEMPLATES } from './sandbox/templates';
+import { allTemplates } from './sandbox/templates';
 import { runEgressSelfTest } from './egress/self-test';
 import { AlertStore } from './store/alerts';
 import { AuditLog } from './store/audit';
@@ -233,13 +233,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   async function templates(): Promise<Template[]> {
     const prefer = settings.get().preferOfficialImages;
     return Promise.all(
-      TEMPLATES.map(async (t) => {
+      allTemplates().map(async (t) => {
         const img = engine.current.connected
           ? await withDeadline('look up image', engine.deadlines.shortMs, () =>
               resolveImage(engine.docker, t, { preferOfficial: prefer }),
             ).catch(() => ({ image: null, source: 'missing' as const }))
           : { image: null, source: 'missing' as const };
-        return { id: t.id, label: t.label, language: t.language, sample: t.sample, image: img.image, imageSource: img.source };
+        return {
+          id: t.id,
+          label: t.label,
+          language: t.language,
+          sample: t.sample,
+          image: img.image,
+          imageSource: img.source,
+          ...(t.user ? { user: true } : {}),
+        };
       }),
     );
   }
@@ -382,7 +390,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       return list;
     },
     'egress.allowForTemplate': async ({ template, entry }) => {
-      if (!TEMPLATES.some((t) => t.id === template)) throw new MoatError('NOT_FOUND', `Unknown template "${template}".`);
+      if (!allTemplates().some((t) => t.id === template)) throw new MoatError('NOT_FOUND', `Unknown template "${template}".`);
       const current = settings.get().templateAllowNet;
       const list = current[template] ?? [];
       const next = list.includes(entry)

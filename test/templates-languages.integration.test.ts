@@ -264,6 +264,10 @@ describe('language templates', { skip }, () => {
       assert.equal(run.endReason, 'exited', `${run.error ?? ''} ${stderr}`);
       assert.equal(stdout, '/work/prog.py 1\n');
       assert.deepEqual(run.argv, ['python3', '-S', '/work/prog.py']);
+      // It is listed with the built-ins, marked as the user's.
+      const listed = (await services.handlers['templates.list'](undefined)).find((x) => x.id === 'py-mine');
+      assert.equal(listed?.user, true);
+      assert.equal(listed?.label, 'My Python');
 
       // A file that does not validate: no user templates, and the reason with the unknown id.
       await new Promise((r) => setTimeout(r, 20)); // a new mtime
