@@ -44,7 +44,14 @@ export class SettingsStore {
       providerApiUrls: validFields(ProviderApiUrls, raw.providerApiUrls, DEFAULT_SETTINGS.providerApiUrls),
       addressDetectUrls: validFields(AddressDetectUrls, raw.addressDetectUrls, DEFAULT_SETTINGS.addressDetectUrls),
     };
-    for (const key of ['warmPoolSize', 'maxWarmPool', 'preferOfficialImages', 'maxConcurrentRuns', 'egressPolicy', 'templateAllowNet'] as const) {
+    for (const key of [
+      'warmPoolSize',
+      'maxWarmPool',
+      'preferOfficialImages',
+      'maxConcurrentRuns',
+      'egressPolicy',
+      'templateAllowNet',
+    ] as const) {
       const one = Settings.shape[key].safeParse(raw[key]);
       if (one.success) (merged as Record<string, unknown>)[key] = one.data;
     }
