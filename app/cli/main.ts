@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DockerEngine } from '../../main/sandbox/docker-engine';
-import { TEMPLATES } from '../../main/sandbox/templates';
+import { BUILTIN_TEMPLATE_IDS } from '../../main/sandbox/template-ids';
 import type { PruneFlags } from './history';
 import type { RunFlags } from './run';
 
@@ -118,7 +118,7 @@ function registerCore(program: Command): void {
     .command('run')
     .description("run code or a command in a sandbox; exit status is the sandbox's")
     .argument('[command...]', "command to run (after --), instead of --file/--code; with code, the program's arguments")
-    .option('-t, --template <id>', `template: ${TEMPLATES.map((t) => t.id).join(', ')}`)
+    .option('-t, --template <id>', `template: ${BUILTIN_TEMPLATE_IDS.join(', ')}`)
     .option(
       '--image <name>',
       "run in this local image instead of the template's (never pulled; it needs a POSIX /bin/sh and must work as user 65534)",
@@ -247,6 +247,7 @@ function registerImages(program: Command): void {
     .action(async (opts: { force?: boolean }) => {
       const engine = await connectedEngine();
       const { buildLocalImages } = await import('../../main/sandbox/images');
+      const { TEMPLATES } = await import('../../main/sandbox/templates');
       await buildLocalImages(engine.docker, TEMPLATES, { force: Boolean(opts.force), log: (l) => process.stdout.write(l + '\n') });
     });
 }

@@ -3,6 +3,7 @@
 // from Debian packages for machines that reach no registry. Users add their own in
 // $MOAT_DATA_DIR/templates.json (see loadUserTemplates); allTemplates() merges them in.
 import { readFileSync, statSync } from 'node:fs';
+import { BUILTIN_TEMPLATE_IDS } from './template-ids';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserTemplatesFile, type TemplateLanguage } from '../../shared/types';
@@ -172,6 +173,10 @@ export const TEMPLATES: readonly TemplateDef[] = [
       'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tfor i := 0; i < 5; i++ {\n\t\tfmt.Printf("tick %d\\n", i)\n\t}\n\tfmt.Fprintln(os.Stderr, "done")\n}\n',
   },
 ];
+
+if (TEMPLATES.map((t) => t.id).join() !== BUILTIN_TEMPLATE_IDS.join()) {
+  throw new Error('main/sandbox/template-ids.ts and TEMPLATES disagree');
+}
 
 /**
  * The templates a remote host is prepared and checked for (`moat hosts prepare`): the core two. The
