@@ -2,8 +2,17 @@
 import type { ComponentType } from 'react';
 import { useAlertsStore } from '../stores/alerts';
 import { useNavStore, type ViewId } from '../stores/nav';
-import { BatchesIcon } from '../views/batches/BatchesIcon';
-import { AccountsIcon, AlertsIcon, AuditIcon, FirewallIcon, HostsIcon, InstancesIcon, SandboxIcon, SettingsIcon } from './icons';
+import {
+  AccountsIcon,
+  AlertsIcon,
+  AuditIcon,
+  BatchesIcon,
+  FirewallIcon,
+  HostsIcon,
+  InstancesIcon,
+  SandboxIcon,
+  SettingsIcon,
+} from './icons';
 
 interface NavItem {
   id: ViewId;
