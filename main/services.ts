@@ -1,7 +1,5 @@
 // Composes the main-process services into the object that implements shared/api.
 import { randomUUID } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { ApiHandlers, EventName, EventOf } from '../shared/api';
 import { MoatError, toErrorPayload } from '../shared/errors';
 import type { LaunchProgress } from '../shared/providers';
@@ -65,12 +63,7 @@ export interface ServicesOptions {
   instancePolling?: { minMs?: number; busyMaxMs?: number; maxMs?: number };
 }
 
-/** Where Moat keeps its state: MOAT_DATA_DIR, else $XDG_DATA_HOME/moat, else ~/.local/share/moat. */
-export function defaultDataDir(): string {
-  if (process.env.MOAT_DATA_DIR) return process.env.MOAT_DATA_DIR;
-  const xdg = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(xdg, 'moat');
-}
+export { defaultDataDir } from './store/data-dir';
 
 export async function createServices(opts: ServicesOptions): Promise<Services> {
   const log = opts.log ?? fileLogger(opts.dataDir, true);

@@ -6,16 +6,16 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { RunDetail, RunRecord } from '../shared/types';
 import { LABEL_MANAGED } from '../main/sandbox/labels';
 import { checkSocket, connectOwner, UnsafeSocketError } from '../app/daemon/client';
-import { dataDir } from '../app/daemon/data-dir';
 import { startOwner } from '../app/daemon/host';
 import { claimOwnership, readOwner } from '../app/daemon/owner';
 import type { SocketServices } from '../app/daemon/socket-server';
-import { defaultDataDir } from '../main/services';
+import { defaultDataDir } from '../main/store/data-dir';
 import { engineUnavailableReason, skipUnlessReady, tempDir } from './helpers/engine';
 
 const skip = skipUnlessReady(await engineUnavailableReason(), 'daemon tests');
@@ -103,20 +103,10 @@ function alive(pid: number): boolean {
   }
 }
 
-test('the client finds the same data directory as the services', () => {
-  const saved = { MOAT_DATA_DIR: process.env.MOAT_DATA_DIR, XDG_DATA_HOME: process.env.XDG_DATA_HOME };
-  try {
-    for (const env of [{ MOAT_DATA_DIR: '/x/moat' }, { XDG_DATA_HOME: '/y' }, {}] as NodeJS.ProcessEnv[]) {
-      delete process.env.MOAT_DATA_DIR;
-      delete process.env.XDG_DATA_HOME;
-      Object.assign(process.env, env);
-      assert.equal(dataDir(), defaultDataDir());
-    }
-  } finally {
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  }
+test('the data directory: MOAT_DATA_DIR, else $XDG_DATA_HOME/moat, else ~/.local/share/moat', () => {
+  assert.equal(defaultDataDir({ MOAT_DATA_DIR: '/x/moat', XDG_DATA_HOME: '/y' }), '/x/moat');
+  assert.equal(defaultDataDir({ XDG_DATA_HOME: '/y' }), '/y/moat');
+  assert.equal(defaultDataDir({}), join(homedir(), '.local', 'share', 'moat'));
 });
 
 describe('owning a data directory (no engine needed)', () => {

@@ -12,7 +12,7 @@ import { MoatError } from '../../shared/errors';
 import { Batch, joinOutput, parseLines, type BatchItem, type RunOne } from '../../main/batch/batch';
 import type { Services } from '../../main/services';
 import { connectOwner, UnsafeSocketError, type OwnerClient } from '../daemon/client';
-import { dataDir as defaultDataDir } from '../daemon/data-dir';
+import { defaultDataDir } from '../../main/store/data-dir';
 
 export interface BatchFlags {
   concurrency: string;

@@ -10,7 +10,7 @@ import { claimOwnership, liveOwner, readOwner, ownerRunning, socketPathFor, type
 import { startSocketServer } from '../daemon/socket-server';
 import { fileLogger } from '../../main/log';
 import type { Services } from '../../main/services';
-import { dataDir as defaultDataDir } from '../daemon/data-dir';
+import { defaultDataDir } from '../../main/store/data-dir';
 
 /** How long `daemon start` waits for the socket to answer (engine checks and image lookups first). */
 const START_WAIT_MS = 90_000;

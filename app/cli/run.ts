@@ -9,7 +9,7 @@ import { OutputPolicy, RunRequest, WorkPath, type EndReason, type Limits, type R
 import type { SandboxEngine } from '../../main/sandbox/engine';
 import type { Services } from '../../main/services';
 import { connectOwner, type OwnerClient } from '../daemon/client';
-import { dataDir as defaultDataDir } from '../daemon/data-dir';
+import { defaultDataDir } from '../../main/store/data-dir';
 import { parseDuration, parseMemoryMb, parseNumber, parseSize } from './parse';
 
 export interface RunFlags {

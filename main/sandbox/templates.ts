@@ -3,8 +3,8 @@
 // from Debian packages for machines that reach no registry. Users add their own in
 // $MOAT_DATA_DIR/templates.json (see loadUserTemplates); allTemplates() merges them in.
 import { readFileSync, statSync } from 'node:fs';
+import { defaultDataDir } from '../store/data-dir';
 import { BUILTIN_TEMPLATE_IDS } from './template-ids';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserTemplatesFile, type TemplateLanguage } from '../../shared/types';
 
@@ -195,10 +195,9 @@ export function findTemplate(id: string): TemplateDef | undefined {
   return allTemplates().find((t) => t.id === id);
 }
 
-/** The user's templates file: templates.json in the data directory (same rule as defaultDataDir in main/services.ts). */
+/** The user's templates file: templates.json in the data directory. */
 export function userTemplatesPath(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.MOAT_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'moat');
-  return join(dir, 'templates.json');
+  return join(defaultDataDir(env), 'templates.json');
 }
 
 let userCache: { key: string; result: { templates: TemplateDef[]; error?: string } } | null = null;
