@@ -331,6 +331,7 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
       a = b + 1;
     }
     if (found.length === 0) continue;
+    if (wrappedLine(text, start, e)) continue;
     publicBlocks ??= [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const);
     if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
     const before = text.slice(Math.max(0, start - 40), start);
@@ -350,6 +351,52 @@ export function entropyHoldFor(text: string): number {
   while (i > 0 && text.charCodeAt(i - 1) === 61 && text.length - i < 3) i--;
   while (i > 0 && TOKEN_CHAR[text.charCodeAt(i - 1)] !== 0 && text.length - i <= MAX_TOKEN) i--;
   return text.length - i;
+}
+
+/** Base64 wrapped at these widths: MIME (76), PEM and `base64 -w 64` (64). */
+const WRAP_WIDTHS = [64, 76];
+
+/**
+ * Whether the run [start, end) is a whole line of a wrapped base64 block (a certificate's body, a
+ * `base64` dump, a MIME part): the line before or after it is all base64 and exactly a wrap width
+ * long, and this line is no longer. A key printed alone on its line has no such neighbour.
+ */
+function wrappedLine(text: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len > 76 || (start > 0 && !isLineBreak(text.charCodeAt(start - 1))) || (end < text.length && !isLineBreak(text.charCodeAt(end))))
+    return false;
+  // The next line.
+  let a = end;
+  while (a < text.length && isLineBreak(text.charCodeAt(a)) && a - end < 2) a++;
+  if (a > end && WRAP_WIDTHS.includes(base64LineLength(text, a, 1)) && len <= base64LineLength(text, a, 1)) return true;
+  // The previous line.
+  let b = start;
+  while (b > 0 && isLineBreak(text.charCodeAt(b - 1)) && start - b < 2) b--;
+  if (b < start && b > 0) {
+    const prev = base64LineLength(text, b - 1, -1);
+    if (WRAP_WIDTHS.includes(prev) && (b - 1 - prev < 0 || isLineBreak(text.charCodeAt(b - 1 - prev))) && len <= prev) return true;
+  }
+  return false;
+}
+
+/** The length of the base64 line from `at` in direction `dir`, or -1 when it holds anything else. */
+function base64LineLength(text: string, at: number, dir: 1 | -1): number {
+  let n = 0;
+  for (let i = at; i >= 0 && i < text.length; i += dir) {
+    const c = text.charCodeAt(i);
+    if (isLineBreak(c)) break;
+    if (!isBase64(c)) return -1;
+    if (++n > 76) return -1;
+  }
+  return n;
+}
+
+function isLineBreak(c: number): boolean {
+  return c === 10 || c === 13;
+}
+
+function isBase64(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 61;
 }
 
 /** '-', '_' or '/': trimmed from the ends of a token. */

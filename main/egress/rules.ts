@@ -187,7 +187,7 @@ export function isJwtHeader(token: string): boolean {
 }
 
 /** A PEM body has real key material: at least 64 base64 characters between the markers. */
-function pemHasBody(block: string): boolean {
+export function pemHasBody(block: string): boolean {
   const body = block
     .replace(/-----(?:BEGIN|END)[^-]{0,60}-----/g, '')
     .replace(/\\n/g, '')

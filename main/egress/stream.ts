@@ -31,6 +31,8 @@
 // A finding carries where the secret was and a masked preview, never the secret.
 import { isAscii, isUtf8 } from 'node:buffer';
 import { detectAll } from './detect';
+import { MAX_TOKEN, TOKEN_CHAR } from './entropy';
+import { pemHasBody } from './rules';
 import { maskPreview, type Detector, type DetectorKind, type Match, type Severity } from './types';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -72,6 +74,8 @@ export const DEFAULT_MAX_HOLD_MS = 30;
 export const PEM_HOLD_LIMIT = 16 * 1024;
 /** Already released bytes kept before the held ones, so a match's left boundary is judged right. */
 const LEFT_CONTEXT = 64;
+/** Kept before a token run at the start of the context: what the entropy detector reads before a token. */
+const TOKEN_LEFT = 48;
 /** Held at least this much after a scan, so a PEM BEGIN line is never released in part. */
 const PEM_LINE = 64;
 
@@ -228,12 +232,14 @@ export class StreamScanner {
         m: { detector: 'format', rule: 'private-key', title: 'Private key (PEM)', severity: 'critical', start: b.index, end },
       });
       if (e) {
-        found.push(pem(e.index + e[0].length));
+        // A block without key material ("...", a placeholder) is documentation, not a key.
+        if (pemHasBody(text.slice(b.index, e.index + e[0].length))) found.push(pem(e.index + e[0].length));
         PEM_BEGIN.lastIndex = e.index + e[0].length;
         continue;
       }
-      if (why === 'end' || W - bStart >= PEM_HOLD_LIMIT) found.push(pem(text.length));
-      else pemHold = bStart;
+      if (why === 'end' || W - bStart >= PEM_HOLD_LIMIT) {
+        if (pemHasBody(text.slice(b.index))) found.push(pem(text.length));
+      } else pemHold = bStart;
       break;
     }
     found.sort((a, b) => a.start - b.start || b.end - a.end);
@@ -279,7 +285,13 @@ export class StreamScanner {
     // every match starting before R was complete and reported; after a timed release (or at the
     // end) one may have been cut, so more context is kept for it to be found with what follows.
     const keep = why === 'push' ? LEFT_CONTEXT : Math.max(LEFT_CONTEXT, this.holdBytes - (W - R));
-    const from = Math.max(0, R - keep);
+    let from = Math.max(0, R - keep);
+    // A token run cut by the start of the kept context would be judged short next time (a tail of
+    // a payload, of a 128-character digest, as a token of its own): keep all of it, or enough of it
+    // (MAX_TOKEN + 1) for the entropy detector to see it as too long to be a key.
+    // The text just before a token says whether it is a payload ("data": "…): keep that too.
+    for (const stop = Math.max(0, from - MAX_TOKEN - 1); from > stop && TOKEN_CHAR[buf[from - 1]!] !== 0;) from--;
+    from = Math.max(0, from - TOKEN_LEFT);
     lane.store.copyWithin(0, from, W);
     lane.len = W - from;
     if (lane.store.length > 4 * Math.max(lane.len, 64 * 1024)) lane.store = Buffer.from(lane.store.subarray(0, lane.len));
