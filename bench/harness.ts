@@ -4,17 +4,22 @@
 //   (a) docker run --rm -i --runtime=<gVisor> --network none IMAGE python3 -   one at a time, 4 at a time
 //   (b) moat run -f P with a running Moat (moat daemon)                          one at a time, 4 at a time
 //   (c) moat batch --concurrency 4 (through the same daemon)
-// Goals (2-core machines): b1 <= 0.5 a1, b4 <= 0.8 a4, c <= 0.7 a4. Also CPU time per run split by
-// where it goes, the CLI's start time, and the daemon's memory with a warm pool of 8.
-// Writes bench/results/harness.json. Usage: node --import tsx bench/harness.ts [--limit N]
+// and the same for the Rust subset (bench/harness/rust, std only): (a) compiles with the Rust
+// template's own command (rustc -O) and then runs, inside one docker run; (b) and (c) use the rust
+// template. Goals (2-core machines, Python): b1 <= 0.5 a1, b4 <= 0.8 a4, c <= 0.7 a4; the Rust ratios
+// are reported beside them without a goal. Also CPU time per run split by where it goes, the CLI's
+// start time, and the daemon's memory with a warm pool of 8.
+// Writes bench/results/harness.json (harness-limited.json with --limit). Usage: node --import tsx bench/harness.ts [--limit N] (N of each corpus)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectOwner } from '../app/daemon/client';
+import { TEMPLATES } from '../main/sandbox/templates';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROGRAMS = join(import.meta.dirname, 'harness', 'programs');
+const RUST_PROGRAMS = join(import.meta.dirname, 'harness', 'rust');
 const BUILD_SCRIPT: string = '../scripts/build.mjs';
 const CLK = 100; // USER_HZ
 const arg = (name: string): string | undefined => {
@@ -27,11 +32,14 @@ interface Prog {
   name: string;
   code: string;
 }
-const progs: Prog[] = readdirSync(PROGRAMS)
-  .filter((f) => f.endsWith('.py'))
-  .sort()
-  .slice(0, limit)
-  .map((f) => ({ name: f.replace(/\.py$/, ''), code: readFileSync(join(PROGRAMS, f), 'utf8') }));
+const corpus = (dir: string, ext: string): Prog[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort()
+    .slice(0, limit)
+    .map((f) => ({ name: f.slice(0, -ext.length), code: readFileSync(join(dir, f), 'utf8') }));
+const progs = corpus(PROGRAMS, '.py');
+const rustProgs = corpus(RUST_PROGRAMS, '.rs');
 
 function run(
   cmd: string,
@@ -129,6 +137,7 @@ interface Column {
 
 async function column(
   label: string,
+  progs: Prog[],
   body: (onResult: (name: string, ok: boolean, detail?: string) => void) => Promise<void>,
 ): Promise<Column> {
   process.stderr.write(`${label}: ${progs.length} programs... `);
@@ -184,11 +193,14 @@ async function main(): Promise<void> {
   const status = await owner.call('system.status', {});
   const runtime = status.gvisor.runtime;
   if (!runtime) throw new Error('no gVisor runtime');
-  const image = (await owner.call('templates.list', {})).find((t) => t.id === 'python')?.image;
+  const templates = await owner.call('templates.list', {});
+  const image = templates.find((t) => t.id === 'python')?.image;
   if (!image) throw new Error('no python image');
+  const rustImage = templates.find((t) => t.id === 'rust')?.image ?? null;
+  if (!rustImage && rustProgs.length) throw new Error('no rust image: moat images build');
   const settings = await owner.call('settings.get', {});
   process.stderr.write(
-    `image ${image}, runtime ${runtime}, warm pool ${settings.warmPoolSize} (grows to ${settings.maxWarmPool}), daemon pid ${daemonPid}\n`,
+    `image ${image}, rust image ${rustImage}, runtime ${runtime}, warm pool ${settings.warmPoolSize} (grows to ${settings.maxWarmPool}), daemon pid ${daemonPid}\n`,
   );
 
   // The program's own CPU: the corpus under python3 on the host (if there is one).
@@ -199,56 +211,126 @@ async function main(): Promise<void> {
     nativeCpuPerRunMs = Math.round((((childTicks() - c0) * 1000) / CLK / progs.length) * 10) / 10;
   }
 
-  const cols: Record<string, Column> = {};
-  const docker = (p: Prog) =>
-    run('docker', ['run', '--rm', '-i', `--runtime=${runtime}`, '--network', 'none', image, 'python3', '-'], { input: p.code });
-  const dockerCol = (n: number) =>
-    column(`(a) docker run, ${n} at a time`, (done) =>
-      pool(progs, n, async (p) => {
-        const r = await docker(p);
-        done(p.name, r.code === 0, r.stderr);
-      }),
-    );
   const files = mkdtempSync(join(tmpdir(), 'moat-harness-progs-'));
-  for (const p of progs) writeFileSync(join(files, `${p.name}.py`), p.code);
-  const moatCol = (n: number) =>
-    column(`(b) moat run (daemon), ${n} at a time`, (done) =>
-      pool(progs, n, async (p) => {
-        const r = await moat(['run', '-f', join(files, `${p.name}.py`)]);
-        done(p.name, r.code === 0, r.stderr);
-      }),
-    );
-  // Warm-up: one of each, so image caches are equally warm.
-  await docker(progs[0]!);
-  await moat(['run', '-f', join(files, `${progs[0]!.name}.py`)]);
+  // One corpus in every column: (a) docker run with `dockerArgv` (the program on stdin), (b) moat
+  // run per program file, (c) moat batch.
+  const columns = async (
+    prefix: string,
+    list: Prog[],
+    o: { template: string; ext: string; dockerArgv: string[] },
+  ): Promise<Record<string, Column>> => {
+    const docker = (p: Prog) => run('docker', o.dockerArgv, { input: p.code });
+    for (const p of list) writeFileSync(join(files, `${p.name}${o.ext}`), p.code);
+    const moatRun = (p: Prog) => moat(['run', '-t', o.template, '-f', join(files, `${p.name}${o.ext}`)]);
+    const dockerCol = (n: number) =>
+      column(`${prefix}(a) docker run, ${n} at a time`, list, (done) =>
+        pool(list, n, async (p) => {
+          const r = await docker(p);
+          done(p.name, r.code === 0, r.stderr);
+        }),
+      );
+    const moatCol = (n: number) =>
+      column(`${prefix}(b) moat run (daemon), ${n} at a time`, list, (done) =>
+        pool(list, n, async (p) => {
+          const r = await moatRun(p);
+          done(p.name, r.code === 0, r.stderr);
+        }),
+      );
+    // Warm-up: one of each, so image caches are equally warm.
+    await docker(list[0]!);
+    await moatRun(list[0]!);
+    const cols: Record<string, Column> = {};
+    cols.a1 = await dockerCol(1);
+    cols.a4 = await dockerCol(4);
+    cols.b1 = await moatCol(1);
+    cols.b4 = await moatCol(4);
+    const jsonl = join(files, `${o.template}.jsonl`);
+    writeFileSync(jsonl, list.map((p) => JSON.stringify({ id: p.name, template: o.template, code: p.code })).join('\n') + '\n');
+    cols.c4 = await column(`${prefix}(c) moat batch --concurrency 4 (daemon)`, list, async (done) => {
+      const out = join(files, `${o.template}.out`);
+      const r = await moat(['batch', jsonl, '--concurrency', '4', '--output', out]);
+      const results = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: string; endReason: string; exitCode: number | null; stderr: string });
+      for (const x of results) done(x.id, x.endReason === 'exited' && x.exitCode === 0, `${x.endReason} ${x.exitCode} ${x.stderr}`);
+      if (results.length !== list.length)
+        done('(batch)', false, `${results.length} results for ${list.length} programs; exit ${r.code}: ${r.stderr}`);
+    });
+    return cols;
+  };
+  const dockerBase = ['run', '--rm', '-i', `--runtime=${runtime}`, '--network', 'none'];
+  const cols = await columns('', progs, { template: 'python', ext: '.py', dockerArgv: [...dockerBase, image, 'python3', '-'] });
 
-  cols.a1 = await dockerCol(1);
-  cols.a4 = await dockerCol(4);
-  cols.b1 = await moatCol(1);
-  cols.b4 = await moatCol(4);
-  const jsonl = join(files, 'batch.jsonl');
-  writeFileSync(jsonl, progs.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
-  cols.c4 = await column('(c) moat batch --concurrency 4 (daemon)', async (done) => {
-    const out = join(files, 'batch.out');
-    const r = await moat(['batch', jsonl, '--concurrency', '4', '--output', out]);
-    const results = readFileSync(out, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { id: string; endReason: string; exitCode: number | null; stderr: string });
-    for (const x of results) done(x.id, x.endReason === 'exited' && x.exitCode === 0, `${x.endReason} ${x.exitCode} ${x.stderr}`);
-    if (results.length !== progs.length)
-      done('(batch)', false, `${results.length} results for ${progs.length} programs; exit ${r.code}: ${r.stderr}`);
-  });
+  // Rust: the docker column does what the template does in its sandbox (its prepare lines, its
+  // compile command, then the binary), in one `sh -c`.
+  let rustCols: Record<string, Column> = {};
+  const rustDef = TEMPLATES.find((t) => t.id === 'rust');
+  if (rustProgs.length && rustImage && rustDef?.compile) {
+    const word = (w: string): string => {
+      if (!/^[\w./=-]+$/.test(w)) throw new Error(`the rust template's command has a word this harness does not quote: ${w}`);
+      return w;
+    };
+    const script = [
+      ...(rustDef.prepare ?? []),
+      `mkdir -p /work && cat > /work/${word(rustDef.codeFile)} && ${rustDef.compile.argv.map(word).join(' ')} && ${rustDef.interpreter.map(word).join(' ')}`,
+    ].join('\n');
+    rustCols = await columns('rust ', rustProgs, {
+      template: 'rust',
+      ext: '.rs',
+      dockerArgv: [...dockerBase, rustImage, 'sh', '-c', script],
+    });
+  }
 
-  // The daemon's memory: now, and with a warm pool of 8.
+  // The daemon's memory with a warm pool of 8: warmPoolSize is per template, so 8 over the
+  // templates that keep warm sandboxes (python and shell: 4 each), and maxWarmPool no higher, so
+  // that the demand the columns left does not add more. Measured once that many are warm.
+  const pooled = TEMPLATES.filter((t) => t.warmPool !== false).length;
+  const perTemplate = Math.ceil(8 / pooled);
+  await owner.call('settings.update', { warmPoolSize: perTemplate, maxWarmPool: perTemplate });
+  const poolDeadline = Date.now() + 180_000;
+  let poolNow = (await owner.call('system.status', {})).pool;
+  while ((poolNow.warm < poolNow.target || poolNow.target !== pooled * perTemplate) && Date.now() < poolDeadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    poolNow = (await owner.call('system.status', {})).pool;
+  }
+  await new Promise((r) => setTimeout(r, 3000)); // the last one's warm-up settles
+  poolNow = (await owner.call('system.status', {})).pool;
   const rssMb = (): number => {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${daemonPid}/status`, 'utf8'));
     return m ? Math.round(Number(m[1]) / 1024) : NaN;
   };
-  // Not a pool of exactly 8: warmPoolSize is per template (8 would keep 8 of each of the 7 templates),
-  // so the figure is taken with the pool as the runs left it (python grown to maxWarmPool, 1 of each other).
-  const poolNow = (await owner.call('system.status', {})).pool;
-  const memory: Record<string, number> = { daemonRssMb: rssMb(), warmSandboxes: poolNow.warm, poolTarget: poolNow.target };
+  const warmIds = (
+    await run('docker', ['ps', '--no-trunc', '--filter', 'label=moat.pool', '--format', '{{.ID}}\t{{.Label "moat.owner"}}'])
+  ).stdout
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter(([id, own]) => id && own?.startsWith(`${hostname()}:${daemonPid}:`))
+    .map(([id]) => id!);
+  const cgroupBytes = (id: string): number => {
+    for (const p of [
+      `/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`,
+      `/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`,
+    ]) {
+      try {
+        return Number(readFileSync(p, 'utf8'));
+      } catch {
+        // the other cgroup layout
+      }
+    }
+    return NaN;
+  };
+  const sandboxBytes = warmIds.map(cgroupBytes);
+  const mb = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
+  const memory: Record<string, number | string> = {
+    daemonRssMb: rssMb(),
+    warmSandboxes: poolNow.warm,
+    poolTarget: poolNow.target,
+    warmPoolSizePerTemplate: perTemplate,
+    warmSandboxesMeasured: warmIds.length,
+    warmSandboxesCgroupMb: mb(sandboxBytes.reduce((a, b) => a + b, 0)),
+    perWarmSandboxCgroupMb: warmIds.length ? mb(sandboxBytes.reduce((a, b) => a + b, 0) / warmIds.length) : NaN,
+  };
   try {
     memory.dockerCgroupMb = Math.round(Number(readFileSync('/sys/fs/cgroup/memory/docker/memory.usage_in_bytes', 'utf8')) / 1024 / 1024);
   } catch {
@@ -261,11 +343,14 @@ async function main(): Promise<void> {
 
   const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
   const goals = {
-    b1_over_a1: { ratio: ratio(cols.b1.wallMs, cols.a1.wallMs), goal: 0.5 },
-    b4_over_a4: { ratio: ratio(cols.b4.wallMs, cols.a4.wallMs), goal: 0.8 },
-    c4_over_a4: { ratio: ratio(cols.c4.wallMs, cols.a4.wallMs), goal: 0.7 },
+    b1_over_a1: { ratio: ratio(cols.b1!.wallMs, cols.a1!.wallMs), goal: 0.5 },
+    b4_over_a4: { ratio: ratio(cols.b4!.wallMs, cols.a4!.wallMs), goal: 0.8 },
+    c4_over_a4: { ratio: ratio(cols.c4!.wallMs, cols.a4!.wallMs), goal: 0.7 },
   };
-  const allPassed = Object.values(cols).every((c) => c.failed.length === 0 && c.passed === progs.length);
+  const passedAll = (c: Record<string, Column>, n: number): boolean =>
+    Object.values(c).every((x) => x.failed.length === 0 && x.passed === n);
+  const rustRan = Object.keys(rustCols).length > 0;
+  const allPassed = passedAll(cols, progs.length) && (!rustProgs.length || (rustRan && passedAll(rustCols, rustProgs.length)));
   const result = {
     when: new Date().toISOString(),
     programs: progs.length,
@@ -275,17 +360,33 @@ async function main(): Promise<void> {
     allPassed,
     columns: cols,
     goals: Object.fromEntries(Object.entries(goals).map(([k, v]) => [k, { ...v, met: v.ratio <= v.goal }])),
+    rust: rustRan
+      ? {
+          programs: rustProgs.length,
+          image: rustImage,
+          columns: rustCols,
+          // No goal is set for Rust: each program is compiled in its run, which dominates.
+          ratios: {
+            b1_over_a1: ratio(rustCols.b1!.wallMs, rustCols.a1!.wallMs),
+            b4_over_a4: ratio(rustCols.b4!.wallMs, rustCols.a4!.wallMs),
+            c4_over_a4: ratio(rustCols.c4!.wallMs, rustCols.a4!.wallMs),
+          },
+        }
+      : null,
     nativeProgramCpuPerRunMs: nativeCpuPerRunMs,
     cliStart: starts,
     memory,
     notes: [
       'cpuPerRunMs: cli = the CLI processes (docker or moat) this harness ran; moatDaemon, dockerd, containerd = those processes; sandboxes = the docker cgroup (gVisor sentry and gofer, with the program inside); otherOnMachine = the rest of the machine (containerd shims, runsc create/start/delete, kernel, and any other load meanwhile)',
       'nativeProgramCpuPerRunMs: the same programs under python3 on the host: about what the program itself costs; sandboxes minus it is about the gVisor start and run',
-      'the rust subset is not part of this harness',
+      'rust: (a) runs the rust template’s prepare lines, its compile command (rustc -O) and the binary in one docker run; (b) and (c) use the rust template (cold sandboxes: compiled templates keep no warm pool). Ratios are reported without a goal',
+      `memory: a pool of 8 = warmPoolSize ${perTemplate} for each of the ${pooled} templates that keep warm sandboxes; warmSandboxesCgroupMb sums the memory cgroups of the daemon's warm sandboxes (gVisor sentry and gofer included); dockerCgroupMb is every container on the machine (other users' too)`,
     ],
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'harness.json'), JSON.stringify(result, null, 2) + '\n');
+  // A quick run (--limit) does not replace the full run's figures.
+  const outName = Number.isFinite(limit) ? 'harness-limited.json' : 'harness.json';
+  writeFileSync(join(ROOT, 'bench', 'results', outName), JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   if (!allPassed) process.exitCode = 1;
 }
