@@ -1,7 +1,7 @@
 // The whole Moat API, declared once. Both transports (Electron IPC via the preload, and the
 // headless host's WebSocket) carry exactly these methods and events; main implements `ApiHandlers`,
 // the renderer calls through `createClient` (shared/client.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorPayload } from './errors';
 import {
   AddHostRequest,
@@ -35,6 +35,7 @@ import {
 import { BatchDetail, BatchStartRequest, BatchSummary } from './batch';
 import { AllowEntry, Alert, AlertCounts, AlertFilter, EgressTestReport, Suppression } from './egress';
 import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template, TemplateId } from './types';
+import { VIEW_IDS } from './views';
 
 const Empty = z.object({}).strict().optional();
 
@@ -183,6 +184,11 @@ export const events = {
   'alerts.suppressions': z.array(Suppression),
   /** A batch's counts, rate, ETA, slowest and failing runs (at most four a second, and at the end). */
   'batch.progress': BatchSummary,
+  /**
+   * Desktop app only: the main process asks the window to show a view (a tray menu item or an OS
+   * notification was clicked). Never emitted by the services, so the headless host never sends it.
+   */
+  'ui.open': z.object({ view: z.enum(VIEW_IDS) }),
 } as const;
 
 export type Events = typeof events;

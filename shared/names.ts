@@ -68,6 +68,7 @@ export const EVENT_NAMES = [
   'alerts.counts',
   'alerts.suppressions',
   'batch.progress',
+  'ui.open',
 ] as const satisfies readonly EventName[];
 
 type MissingMethod = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;

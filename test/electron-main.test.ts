@@ -66,6 +66,49 @@ const rec = {
   exitCalls: [] as number[],
   errorBoxes: [] as string[],
   exposed: new Map<string, unknown>(),
+  appMenus: [] as unknown[],
+  trays: [] as FakeTray[],
+  notifications: [] as Array<{ title: string; body: string }>,
+};
+
+type MenuTemplate = Array<{ label?: string; type?: string; click?: () => void }>;
+
+class FakeTray extends EventEmitter {
+  tooltip = '';
+  menu: MenuTemplate = [];
+  images = 0;
+  destroyed = false;
+  constructor(_image: unknown) {
+    super();
+    rec.trays.push(this);
+  }
+  setImage(): void {
+    this.images++;
+  }
+  setToolTip(t: string): void {
+    this.tooltip = t;
+  }
+  setTitle(): void {}
+  setContextMenu(m: MenuTemplate): void {
+    this.menu = m;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+class FakeNotification extends EventEmitter {
+  static isSupported = () => true;
+  constructor(readonly options: { title: string; body: string }) {
+    super();
+  }
+  show(): void {
+    rec.notifications.push(this.options);
+  }
+}
+
+const fakeNativeImage = {
+  createEmpty: () => ({ addRepresentation: () => {} }),
 };
 
 let resolveReady!: () => void;
@@ -95,9 +138,22 @@ class FakeWindow extends EventEmitter {
   }
   isDestroyed = () => false;
   isMinimized = () => false;
-  show(): void {}
+  isMaximized = () => false;
+  shown = 0;
+  hidden = 0;
+  show(): void {
+    this.shown++;
+  }
+  hide(): void {
+    this.hidden++;
+  }
   focus(): void {}
   restore(): void {}
+  maximize(): void {}
+  getNormalBounds() {
+    const o = this.options as { x?: number; y?: number; width?: number; height?: number };
+    return { x: o.x ?? 0, y: o.y ?? 0, width: o.width ?? 0, height: o.height ?? 0 };
+  }
 }
 
 const ipcRenderer = Object.assign(new EventEmitter(), {
@@ -128,6 +184,17 @@ const fakeElectron = {
   dialog: { showErrorBox: (title: string, body: string) => void rec.errorBoxes.push(`${title}: ${body}`) },
   shell: { openExternal: (url: string) => (rec.openedExternally.push(url), Promise.resolve()) },
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => void rec.exposed.set(key, value) },
+  Menu: {
+    buildFromTemplate: (t: MenuTemplate) => t,
+    setApplicationMenu: (m: unknown) => void rec.appMenus.push(m),
+  },
+  Tray: FakeTray,
+  Notification: FakeNotification,
+  nativeImage: fakeNativeImage,
+  screen: {
+    getPrimaryDisplay: () => ({ id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1080 } }),
+    getAllDisplays: () => [{ id: 1, workArea: { x: 0, y: 0, width: 1920, height: 1080 } }],
+  },
   ipcRenderer,
 };
 
@@ -166,6 +233,11 @@ before(async () => {
   const dataDir = path.join(work, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, warmPoolSize: 0 }));
+  // Last saved on a monitor that is gone, larger than the one there is now.
+  fs.writeFileSync(
+    path.join(dataDir, 'window.json'),
+    JSON.stringify({ bounds: { x: 5000, y: 3000, width: 3000, height: 2000 }, maximized: false }),
+  );
   process.env.MOAT_DATA_DIR = dataDir;
 
   installFakeElectron();
@@ -340,6 +412,69 @@ test('IPC: answered for our main frame on our page, refused for anything else', 
   }
 });
 
+test('the window opens where it was, fitted onto the displays there are now; no menu change unpackaged', () => {
+  const o = win.options as unknown as { x: number; y: number; width: number; height: number };
+  assert.deepEqual({ x: o.x, y: o.y, width: o.width, height: o.height }, { x: 0, y: 0, width: 1920, height: 1080 });
+  // Not packaged: Electron's default menu (with DevTools) stays; installAppMenu only acts when packaged.
+  assert.deepEqual(rec.appMenus, []);
+});
+
+async function until<T>(what: string, probe: () => T | undefined | null | false): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('the app owns its data directory (like moat serve and moat daemon): owner.lock names it, its socket is there', async () => {
+  const dataDir = process.env.MOAT_DATA_DIR!;
+  const info = await until('owner.lock', () => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dataDir, 'owner.lock'), 'utf8')) as { kind: string; pid: number; socket: string };
+    } catch {
+      return null;
+    }
+  });
+  assert.equal(info.kind, 'app');
+  assert.equal(info.pid, process.pid);
+  await until('the CLI socket', () => fs.existsSync(info.socket));
+});
+
+test('tray: counts in the tooltip, each menu item opens its view in the window, Quit is there', async () => {
+  const tray = await until('a tray', () => rec.trays[0]);
+  assert.equal(tray.tooltip, 'Moat: nothing running, no alerts');
+  const labels = tray.menu.map((i) => i.label ?? i.type);
+  assert.deepEqual(labels, [
+    'Open Moat',
+    'separator',
+    'Live runs: 0',
+    'Unacknowledged alerts: 0',
+    'Exposed instances: 0',
+    'separator',
+    'Quit Moat',
+  ]);
+  win.webContents.sent.length = 0;
+  const shownBefore = win.shown;
+  tray.menu.find((i) => i.label?.startsWith('Unacknowledged alerts'))!.click!();
+  tray.menu.find((i) => i.label?.startsWith('Exposed instances'))!.click!();
+  assert.deepEqual(win.webContents.sent, [
+    ['moat:event', 'ui.open', { view: 'alerts' }],
+    ['moat:event', 'ui.open', { view: 'firewall' }],
+  ]);
+  assert.equal(win.shown, shownBefore + 2, 'opening a view shows the window');
+
+  // With the tray there, closing the window hides it (Moat keeps serving `moat run`) and saves its place.
+  let prevented = false;
+  win.emit('close', { preventDefault: () => (prevented = true) });
+  assert.equal(prevented, true);
+  assert.equal(win.hidden, 1);
+  const saved = JSON.parse(fs.readFileSync(path.join(process.env.MOAT_DATA_DIR!, 'window.json'), 'utf8')) as unknown;
+  assert.deepEqual(saved, { bounds: { x: 0, y: 0, width: 1920, height: 1080 }, maximized: false });
+});
+
 // ---------- preload ----------
 
 type Bridge = {
@@ -397,4 +532,6 @@ test('quitting closes the services first, then quits', async () => {
   assert.equal(preventedAgain, false, 'the second quit goes through');
   assert.deepEqual(rec.errorBoxes, []);
   assert.deepEqual(rec.exitCalls, []);
+  assert.equal(fs.existsSync(path.join(process.env.MOAT_DATA_DIR!, 'owner.lock')), false, 'the data directory is released on quit');
+  assert.equal(rec.trays[0]?.destroyed, true);
 });

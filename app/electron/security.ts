@@ -9,7 +9,7 @@
 // and module scripts are not covered by the spec; moat://app is a real, secure, standard origin
 // whose handler only ever returns files of dist/renderer, and it sets our own response headers.
 import fs from 'node:fs/promises';
-import { app, BrowserWindow, protocol, shell, type IpcMainInvokeEvent, type Session, type WebContents } from 'electron';
+import { app, BrowserWindow, Menu, protocol, shell, type IpcMainInvokeEvent, type Session, type WebContents } from 'electron';
 import { contentSecurityPolicy, securityHeaders } from '../common/csp';
 import { contentTypeFor, lookupStaticFile } from '../common/static-files';
 import { allowedExternalUrl, APP_ORIGIN, APP_SCHEME, isAppOriginUrl, isAppPage } from './url-policy';
@@ -93,11 +93,15 @@ export function hardenSession(ses: Session): void {
   });
 }
 
-/** The main window. Every webPreferences value is spelled out, even where it is the default. */
-export function createAppWindow(preloadPath: string): BrowserWindow {
+/**
+ * The main window. Every webPreferences value is spelled out, even where it is the default.
+ * `bounds`: where it was last (app/electron/window-state.ts), already fitted to the displays.
+ */
+export function createAppWindow(preloadPath: string, bounds?: { x: number; y: number; width: number; height: number }): BrowserWindow {
   return new BrowserWindow({
-    width: 1280,
-    height: 820,
+    width: bounds?.width ?? 1280,
+    height: bounds?.height ?? 820,
+    ...(bounds ? { x: bounds.x, y: bounds.y } : {}),
     minWidth: 900,
     minHeight: 600,
     show: false,
@@ -120,9 +124,25 @@ export function createAppWindow(preloadPath: string): BrowserWindow {
       // The spellchecker downloads dictionaries from Google; Moat's page has no prose to check.
       spellcheck: false,
       safeDialogs: true,
+      // A packaged Moat has no DevTools: no way to script the page that shows untrusted output
+      // from outside it. (installAppMenu removes their menu item and shortcut too.)
       devTools: !app.isPackaged,
     },
   });
+}
+
+/**
+ * Packaged: no "Toggle Developer Tools"/"Reload" items or their shortcuts. macOS keeps the app,
+ * Edit (copy and paste in the editor go through it there) and Window menus; elsewhere the window
+ * has no menu bar. Development keeps Electron's default menu, DevTools included.
+ */
+export function installAppMenu(): void {
+  if (!app.isPackaged) return;
+  if (process.platform !== 'darwin') {
+    Menu.setApplicationMenu(null);
+    return;
+  }
+  Menu.setApplicationMenu(Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }, { role: 'windowMenu' }]));
 }
 
 /** Applies to every webContents the app ever creates, including any we did not expect. */

@@ -25,6 +25,8 @@ export function startApp(choice: Exclude<TransportChoice, { kind: 'no-token' }>)
   connection.setKind(choice.kind);
 
   useSystemStore.getState().init();
+  // The desktop app's tray and notifications open views through 'ui.open'.
+  useNavStore.getState().init();
   useEditorStore.getState().init();
   useRunsStore.getState().init();
   useStatsStore.getState().init();
