@@ -1,6 +1,8 @@
 // `moat mcp` driven by the official SDK's client over stdio, against the real Docker engine with
 // gVisor: the tools are listed with their schemas; run_code runs Python and returns its output
-// through the egress filter (a fake AWS key built at run time comes back redacted, never raw); a
+// through the egress filter (a fake AWS key built at run time comes back redacted, never raw);
+// files in are read by the program and artifacts come back (text, base64 bytes, redacted, missing,
+// too-large), bad files and artifacts refused; a
 // run past its time limit ends `timeout` (a successful call that says so); invalid requests (an
 // unknown template, a negative timeout) are refused with a useful message; list_templates; and when
 // the client closes stdin the server removes its sandboxes (warm pool included) and exits.
@@ -97,7 +99,8 @@ test('lists run_code and list_templates with their input schemas', { skip, timeo
   const run = tools.find((t) => t.name === 'run_code')!;
   assert.ok(run.description && run.description.length > 40);
   const props = run.inputSchema.properties as Record<string, { enum?: string[] }>;
-  for (const k of ['template', 'code', 'stdin', 'env', 'allowNet', 'limits']) assert.ok(k in props, `run_code has ${k}`);
+  for (const k of ['template', 'code', 'stdin', 'env', 'allowNet', 'limits', 'files', 'artifacts', 'artifactBytes'])
+    assert.ok(k in props, `run_code has ${k}`);
   assert.deepEqual(
     props.template!.enum,
     TEMPLATES.map((t) => t.id),
@@ -163,6 +166,94 @@ test('invalid requests are refused with a useful message', { skip, timeout: 60_0
   const ok = await call('run_code', { template: 'shell', code: 'echo still here' });
   assert.equal((ok.structuredContent as { stdout: string }).stdout, 'still here\n');
 });
+
+type ArtifactOut = { path: string; size: number; status: string; text?: string; base64?: string; redacted?: boolean; findings?: number };
+
+test(
+  'run_code writes files in for the program and brings its artifacts back (text as text, bytes as base64)',
+  { skip, timeout: 180_000 },
+  async () => {
+    const r = await call('run_code', {
+      template: 'python',
+      code: [
+        'import os',
+        'data = open("data/in.txt").read()',
+        'raw = open("blob.bin", "rb").read()',
+        'os.makedirs("out", exist_ok=True)',
+        'open("out/result.txt", "w").write(data.upper() + str(len(raw)))',
+        'open("out/bytes.bin", "wb").write(bytes(reversed(raw)))',
+        'print("run.sh executable:", os.access("run.sh", os.X_OK))',
+      ].join('\n'),
+      files: [
+        { path: 'data/in.txt', text: 'read by the program ' },
+        { path: 'blob.bin', base64: Buffer.from([0, 255, 1, 254]).toString('base64') },
+        { path: 'run.sh', text: 'echo hi', executable: true },
+      ],
+      artifacts: ['out/result.txt', 'out/bytes.bin', 'never/written.txt'],
+    });
+    const text = textOf(r);
+    assert.equal(r.isError, false, text + server.stderr());
+    const s = r.structuredContent as { endReason: string; stdout: string; stderr: string; artifacts: ArtifactOut[] };
+    assert.equal(s.endReason, 'exited', text);
+    assert.equal(s.stdout, 'run.sh executable: True\n', s.stderr);
+    const byPath = new Map(s.artifacts.map((a) => [a.path, a]));
+    const result = byPath.get('out/result.txt')!;
+    assert.equal(result.status, 'saved');
+    assert.equal(result.text, 'READ BY THE PROGRAM 4');
+    assert.equal(result.base64, undefined);
+    const bytes = byPath.get('out/bytes.bin')!;
+    assert.equal(bytes.status, 'saved');
+    assert.equal(bytes.text, undefined, 'not UTF-8: base64, not text');
+    assert.deepEqual([...Buffer.from(bytes.base64!, 'base64')], [254, 1, 255, 0]);
+    assert.equal(byPath.get('never/written.txt')!.status, 'missing');
+    assert.match(text, /--- artifact out\/result.txt: 21 bytes ---\nREAD BY THE PROGRAM 4/);
+    assert.match(text, /artifact never\/written.txt: missing/);
+  },
+);
+
+test('an artifact holding a secret comes back redacted; one past the cap is too-large', { skip, timeout: 180_000 }, async () => {
+  const r = await call('run_code', {
+    template: 'python',
+    code: [
+      'open("creds.txt", "w").write("aws_access_key_id = " + "AKIA" + "Z3QW7RT5YH2KX4LM" + "\\n")',
+      'open("big.txt", "w").write("x" * 5000)',
+    ].join('\n'),
+    artifacts: ['creds.txt', 'big.txt'],
+    artifactBytes: 4096,
+  });
+  const text = textOf(r);
+  assert.equal(r.isError, false, text + server.stderr());
+  const s = r.structuredContent as { endReason: string; artifacts: ArtifactOut[] };
+  assert.equal(s.endReason, 'exited', text);
+  const creds = s.artifacts.find((a) => a.path === 'creds.txt')!;
+  assert.equal(creds.status, 'saved');
+  assert.equal(creds.redacted, true);
+  assert.ok((creds.findings ?? 0) >= 1);
+  assert.match(creds.text!, /^aws_access_key_id = \[REDACTED:aws-access-key-id\]/);
+  const big = s.artifacts.find((a) => a.path === 'big.txt')!;
+  assert.equal(big.status, 'too-large');
+  assert.equal(big.size, 5000);
+  assert.equal(big.text, undefined);
+  assert.match(text, /big.txt: too large \(5000 bytes/);
+  assert.ok(!JSON.stringify(r).includes(AWS), 'the raw key is nowhere in the result');
+});
+
+test(
+  'files and artifacts are checked: content given twice, a path outside /work, a cap over the limit',
+  { skip, timeout: 60_000 },
+  async () => {
+    const both = await refusal('run_code', { template: 'python', code: 'pass', files: [{ path: 'a.txt', text: 'x', base64: 'eA==' }] });
+    assert.match(both, /a\.txt: give text or base64/);
+    const neither = await refusal('run_code', { template: 'python', code: 'pass', files: [{ path: 'a.txt' }] });
+    assert.match(neither, /give text or base64/);
+    const outside = await refusal('run_code', { template: 'python', code: 'pass', artifacts: ['../etc/passwd'] });
+    assert.match(outside, /artifacts/);
+    const badB64 = await refusal('run_code', { template: 'python', code: 'pass', files: [{ path: 'a.bin', base64: 'not base64!' }] });
+    assert.match(badB64, /base64/);
+    const cap = await refusal('run_code', { template: 'python', code: 'pass', artifacts: ['a'], artifactBytes: 1 << 30 });
+    assert.match(cap, /artifactBytes/);
+  },
+);
 
 test('list_templates gives id, label, language and image', { skip, timeout: 30_000 }, async () => {
   const r = await call('list_templates', {});

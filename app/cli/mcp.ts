@@ -2,8 +2,16 @@
 // IDE's agent, any client of the official SDK) can run code in Moat's sandboxes.
 //
 // Tools:
-//   run_code        template, code, stdin?, env?, allowNet?, limits? -> output and how the run ended
+//   run_code        template, code, stdin?, env?, allowNet?, limits?, files?, artifacts?,
+//                   artifactBytes? -> output, how the run ended, and the artifacts brought out
 //   list_templates  the templates, with the image each one uses
+//
+// Files in and artifacts out mean what `moat run --file-in/--artifact` and the API's RunRequest
+// files/artifacts mean: files are written under /work before the program starts (the request's
+// size limits); artifacts are files the program wrote under /work, brought out after it ends through
+// the egress filter (redacted; withheld under the block policy), a file past the cap reported
+// `too-large` rather than brought out. Here the cap is lower (MCP_ARTIFACT_MAX_BYTES) because a
+// tool result carries the bytes twice (text and structured) and must fit the client's message limit.
 //
 // Every call is a fresh hardened sandbox (gVisor; no runc opt-in here), and what comes back is the
 // output the egress filter let through (redacted, or withheld under the block policy): the client
@@ -18,14 +26,26 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isUtf8 } from 'node:buffer';
 import { format } from 'node:util';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AllowEntry, EnvVar } from '../../shared/egress';
 import { MoatError } from '../../shared/errors';
-import { EndReason, Limits, RunRequest, type RunDetail, type RunRecord, type Template } from '../../shared/types';
+import {
+  ArtifactInfo,
+  EndReason,
+  FILES_MAX_BYTES,
+  FILES_MAX_ITEMS,
+  Limits,
+  RunRequest,
+  WorkPath,
+  type RunDetail,
+  type RunRecord,
+  type Template,
+} from '../../shared/types';
 import { fileLogger, type Logger } from '../../main/log';
 import { TEMPLATES } from '../../main/sandbox/templates';
 import { connectOwner, type OwnerClient } from '../daemon/client';
@@ -41,11 +61,13 @@ function moatVersion(): string {
 }
 const version = moatVersion();
 
-/** One finished run, as the MCP tools report it: the record and its (filtered) output. */
+/** One finished run, as the MCP tools report it: the record, its (filtered) output and artifacts. */
 export interface RunResult {
   record: RunRecord;
   stdout: string;
   stderr: string;
+  /** The artifacts asked for (status saved: `base64` holds their bytes, as filtered). */
+  artifacts?: RunDetail['artifacts'];
 }
 
 /**
@@ -97,14 +119,19 @@ export async function connectRunner(opts: RunnerOptions): Promise<McpRunner> {
   };
 }
 
-/** A finished run's record and its (filtered) output, per stream. */
-function finished(detail: RunDetail): { record: RunRecord; stdout: string; stderr: string } {
+/** A finished run's record, its (filtered) output per stream, and its artifacts. */
+function finished(detail: RunDetail): RunResult {
   const text = (stream: 'stdout' | 'stderr'): string =>
     detail.output
       .filter((c) => c.stream === stream)
       .map((c) => c.data)
       .join('');
-  return { record: detail.run, stdout: text('stdout'), stderr: text('stderr') };
+  return {
+    record: detail.run,
+    stdout: text('stdout'),
+    stderr: text('stderr'),
+    ...(detail.artifacts ? { artifacts: detail.artifacts } : {}),
+  };
 }
 
 /** The calls through a running owner's socket (app/daemon). */
@@ -130,6 +157,18 @@ function ownerRunner(owner: OwnerClient): McpRunner {
 // --- Tool schemas -------------------------------------------------------------------------------
 
 const TEMPLATE_IDS = TEMPLATES.map((t) => t.id) as [string, ...string[]];
+
+/** The most bytes of all artifacts together a run_code call brings back (and its default). */
+export const MCP_ARTIFACT_MAX_BYTES = 1024 * 1024;
+
+const McpInputFile = z
+  .object({
+    path: WorkPath.describe('Where under /work the file is written, e.g. "data/input.csv" (no leading /, no ..).'),
+    text: z.string().optional().describe('Its content as text (UTF-8). Give text or base64, not both.'),
+    base64: z.string().optional().describe('Its content as base64 bytes, for binary files. Give text or base64, not both.'),
+    executable: z.boolean().optional().describe('Mode 755 instead of 644.'),
+  })
+  .strict();
 
 const RunCodeInput = {
   template: z
@@ -164,6 +203,28 @@ const RunCodeInput = {
     .strict()
     .optional()
     .describe('Resource limits for this run; each one left out takes Moat’s default (from its settings).'),
+  files: z
+    .array(McpInputFile)
+    .max(FILES_MAX_ITEMS)
+    .optional()
+    .describe(
+      `Files written under /work (the program's working directory) before it starts: at most ${FILES_MAX_ITEMS}, ${FILES_MAX_BYTES / 1024 / 1024} MiB in all.`,
+    ),
+  artifacts: z
+    .array(WorkPath)
+    .optional()
+    .describe(
+      'Paths under /work of files the program writes, brought back after it ends (through the egress filter: secrets redacted). Text comes back as text, other bytes as base64.',
+    ),
+  artifactBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(MCP_ARTIFACT_MAX_BYTES)
+    .optional()
+    .describe(
+      `The most bytes of all artifacts together (default and at most ${MCP_ARTIFACT_MAX_BYTES}); a file past it is reported too-large, not brought back.`,
+    ),
 };
 
 const EgressSummary = z.object({
@@ -173,6 +234,13 @@ const EgressSummary = z.object({
   critical: z.number(),
   blocked: z.boolean(),
   refused: z.number(),
+});
+
+const ArtifactOutput = ArtifactInfo.extend({
+  /** Its content (as filtered) when it is UTF-8 text. */
+  text: z.string().optional(),
+  /** Its bytes (as filtered), base64, when they are not UTF-8 text. */
+  base64: z.string().optional(),
 });
 
 const RunCodeOutput = {
@@ -192,6 +260,8 @@ const RunCodeOutput = {
   error: z.string().optional(),
   egress: EgressSummary.nullable(),
   runtime: z.string(),
+  /** The artifacts asked for, what became of each, and the content of those brought out. */
+  artifacts: z.array(ArtifactOutput).optional(),
 };
 type RunCodeOutput = z.infer<z.ZodObject<typeof RunCodeOutput>>;
 
@@ -262,6 +332,7 @@ function runResult(result: RunResult): CallToolResult {
       ? { filter: e.filter, policy: e.policy, findings: e.findings, critical: e.critical, blocked: e.blocked, refused: e.refused }
       : null,
     runtime: r.runtime.name,
+    ...(result.artifacts ? { artifacts: result.artifacts.map(artifactOutput) } : {}),
   };
   const lines = [`Run ${r.id} (${r.template}) ended: ${out.ended}${r.durationMs !== undefined ? ` in ${r.durationMs} ms` : ''}.`];
   if (e?.blocked) lines.push(`Egress filter: output withheld (policy block): ${e.findings} secret finding(s).`);
@@ -271,7 +342,46 @@ function runResult(result: RunResult): CallToolResult {
   if (out.clipped)
     lines.push(`Output longer than ${RETURN_MAX_CHARS} characters per stream is cut here; Moat's history has run ${r.id} whole.`);
   lines.push('--- stdout ---', stdout, '--- stderr ---', stderr);
+  for (const a of out.artifacts ?? [])
+    lines.push(`--- artifact ${a.path}: ${artifactText(a)} ---`, ...(a.text !== undefined ? [a.text] : []));
   return { content: [{ type: 'text', text: lines.join('\n') }], structuredContent: out, isError: false };
+}
+
+function artifactOutput(a: NonNullable<RunDetail['artifacts']>[number]): z.infer<typeof ArtifactOutput> {
+  const { base64, ...info } = a;
+  if (base64 === undefined) return info;
+  const bytes = Buffer.from(base64, 'base64');
+  return { ...info, ...(isUtf8(bytes) ? { text: bytes.toString('utf8') } : { base64 }) };
+}
+
+/** What became of an artifact, in words. */
+function artifactText(a: z.infer<typeof ArtifactOutput>): string {
+  switch (a.status) {
+    case 'saved':
+      return `${a.size} bytes${a.redacted ? `, ${a.findings ?? 0} secret(s) redacted by the egress filter` : ''}${a.base64 !== undefined ? ', binary: base64 in the structured result' : ''}`;
+    case 'too-large':
+      return `too large (${a.size} bytes, past the artifact limit); not brought back`;
+    case 'missing':
+      return 'missing: no such file when the program ended';
+    case 'withheld':
+      return `withheld by the egress filter (policy block): ${a.findings ?? 0} finding(s)`;
+    default:
+      return 'incomplete: the run ended before it was brought back';
+  }
+}
+
+/** run_code's files: text or base64 content, as the request's base64 data. */
+function inputFiles(files: z.infer<typeof McpInputFile>[]): { files: RunRequest['files'] } | { error: string } {
+  const out: NonNullable<RunRequest['files']> = [];
+  for (const f of files) {
+    if ((f.text === undefined) === (f.base64 === undefined)) return { error: `files: ${f.path}: give text or base64 (one of them)` };
+    out.push({
+      path: f.path,
+      data: f.text !== undefined ? Buffer.from(f.text, 'utf8').toString('base64') : f.base64!,
+      ...(f.executable ? { executable: true } : {}),
+    });
+  }
+  return { files: out };
 }
 
 /** A refused request: Moat's message and what to do about it; anything else stays in the log. */
@@ -302,12 +412,14 @@ export function createMcpServer(runner: McpRunner, log: Logger = () => {}): McpS
     {
       title: 'Run code in a sandbox',
       description:
-        'Runs a program in a fresh, isolated gVisor sandbox and returns its stdout, stderr, how it ended (exited N, timeout, oom, output-limit, process-limit, secret-found, failed), the exit code and the duration. No network unless allowNet is given. Secrets in the output are redacted by Moat’s egress filter. A program that fails or times out is not an error of the tool: read `ended`.',
+        'Runs a program in a fresh, isolated gVisor sandbox and returns its stdout, stderr, how it ended (exited N, timeout, oom, output-limit, process-limit, secret-found, failed), the exit code and the duration. No network unless allowNet is given. Input files can be written under /work first (files), and files the program writes under /work brought back (artifacts). Secrets in the output and artifacts are redacted by Moat’s egress filter. A program that fails or times out is not an error of the tool: read `ended`.',
       inputSchema: RunCodeInput,
       outputSchema: RunCodeOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     async (args, extra) => {
+      const files = args.files?.length ? inputFiles(args.files) : { files: undefined };
+      if ('error' in files) return errorResult(new MoatError('INVALID_REQUEST', `Invalid run_code request: ${files.error}`), log);
       const parsed = RunRequest.safeParse({
         template: args.template,
         code: args.code,
@@ -315,6 +427,8 @@ export function createMcpServer(runner: McpRunner, log: Logger = () => {}): McpS
         ...(args.env?.length ? { env: args.env } : {}),
         ...(args.allowNet?.length ? { allowNet: args.allowNet } : {}),
         ...(args.limits && Object.keys(args.limits).length ? { limits: args.limits } : {}),
+        ...(files.files ? { files: files.files } : {}),
+        ...(args.artifacts?.length ? { artifacts: args.artifacts, artifactBytes: args.artifactBytes ?? MCP_ARTIFACT_MAX_BYTES } : {}),
       });
       if (!parsed.success) {
         const detail = parsed.error.issues
