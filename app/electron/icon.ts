@@ -1,4 +1,4 @@
-// Moat's icon, drawn from code: a keep (a light square) inside a moat (a blue ring), and for the
+// Moat's icon, drawn from code: a keep (a light square on dark ground) inside a moat (a blue ring), and for the
 // tray a red dot when something needs the user. One function serves the tray (drawn at run time,
 // so there is no image file to find inside or outside app.asar) and the packages' icon
 // (build/icon.png, written by scripts/icons.ts). No 'electron' import.
@@ -13,6 +13,7 @@ type RGBA = [number, number, number, number];
 const WATER: RGBA = [47, 111, 235, 255];
 const KEEP: RGBA = [236, 240, 247, 255];
 const ALERT: RGBA = [229, 57, 53, 255];
+const GROUND: RGBA = [27, 36, 51, 255];
 const CLEAR: RGBA = [0, 0, 0, 0];
 
 /** Which colour a point (in 0..1 icon coordinates) has. */
@@ -28,9 +29,10 @@ function colourAt(x: number, y: number, o: IconOptions): RGBA {
   if (Math.abs(dx) <= 0.2 && Math.abs(dy) <= 0.2) {
     // Battlements: two notches cut in the keep's top edge.
     const notch = dy < -0.12 && Math.floor((dx + 0.2) / (0.4 / 5)) % 2 === 1;
-    return notch ? CLEAR : KEEP;
+    return notch ? GROUND : KEEP;
   }
-  if (r >= 0.34 && r <= 0.48) return WATER;
+  if (r < 0.34) return GROUND;
+  if (r <= 0.48) return WATER;
   return CLEAR;
 }
 

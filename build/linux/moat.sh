@@ -1,0 +1,11 @@
+#!/bin/sh
+# /usr/bin/moat from the Moat .deb: the `moat` command line. The packaged Electron cannot serve as
+# Node (its RunAsNode fuse is off), so: a Node >= 20.19 on PATH runs the CLI bundle next to this
+# script (fastest: no Chromium to start); without one, the app binary runs it in `--cli` mode.
+here=$(dirname "$(readlink -f "$0")")
+cli="$here/dist/cli/moat.mjs"
+if command -v node >/dev/null 2>&1 &&
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; then
+  exec node "$cli" "$@"
+fi
+exec "$(dirname "$(dirname "$here")")/moat-desktop" --cli "$@"
