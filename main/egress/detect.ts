@@ -119,6 +119,36 @@ function splitTop(body: string): string[] {
   return out;
 }
 
+/** The lookbehind a token rule starts with: not inside a word. */
+const WORD_START = '(?<![A-Za-z0-9_])';
+/** 1 for [A-Za-z0-9_], by character code. */
+const WORD_CHAR = new Uint8Array(0x10000);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_') WORD_CHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * The characters a match of `source` can start with, by code (1 = can): its literal head's first
+ * character, or a leading class of plain characters and ranges; all of [A-Za-z0-9_] when not known.
+ */
+function firstChars(source: string, ignoreCase: boolean): Uint8Array {
+  const can = new Uint8Array(0x10000);
+  const set = (c: number): void => {
+    can[c] = 1;
+    if (ignoreCase) {
+      can[String.fromCharCode(c).toLowerCase().charCodeAt(0)] = 1;
+      can[String.fromCharCode(c).toUpperCase().charCodeAt(0)] = 1;
+    }
+  };
+  const head = literalHead(source);
+  const cls = /^\[((?:[A-Za-z0-9](?:-[A-Za-z0-9])?)+)\]/.exec(source);
+  if (head) set(head.charCodeAt(0));
+  else if (cls) {
+    for (const [, a, b] of cls[1]!.matchAll(/([A-Za-z0-9])(?:-([A-Za-z0-9]))?/g)) {
+      for (let c = a!.charCodeAt(0); c <= (b ?? a!).charCodeAt(0); c++) set(c);
+    }
+  } else can.set(WORD_CHAR);
+  return can;
+}
+
 const PREFIX_CHAR = /[A-Za-z0-9_.-]/;
 const ALNUM = /[A-Za-z0-9]/;
 
@@ -165,7 +195,7 @@ interface KeywordAutomaton {
 
 const SHIFT = 6;
 
-function buildAutomaton(rules: Rule[]): KeywordAutomaton {
+export function buildAutomaton(rules: Rule[]): KeywordAutomaton {
   const ids = new Map<string, number>();
   const length: number[] = [];
   const gated: number[][] = [];
@@ -275,6 +305,13 @@ function buildAutomaton(rules: Rule[]): KeywordAutomaton {
   };
 }
 
+/** The automaton's state after walking the L - 1 characters before `at` from the start state. */
+function warm(ac: KeywordAutomaton, text: string, at: number, L: number): number {
+  let s = 0;
+  for (let i = Math.max(0, at - L + 1); i < at; i++) s = ac.next[s + ac.cls[text.charCodeAt(i)]!]!;
+  return s;
+}
+
 /**
  * Characters of real text kept around a window when it is cut out, so the rule's lookbehinds and
  * lookaheads (a name prefix of up to 30, a URL scheme of up to 21, one boundary character) see
@@ -323,11 +360,18 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   // Ungated rules that Rule.tokenRun narrows to the token runs the walk finds.
   const runGated = ungated.filter((ri) => (rules[ri]!.tokenRun?.length ?? 0) >= MIN_TOKEN);
   const everywhere = ungated.filter((ri) => !runGated.includes(ri));
+  // Run-gated rules whose match starts at its run of token characters and not inside a word.
+  // For each: the characters a match can start with (by code, 1 = can), or null.
+  const wordStartRule = rules.map((r) => {
+    const tr = r.tokenRun;
+    const re = r.scan?.pattern ?? r.pattern;
+    if (!tr || tr.starts || tr.at[0] !== 0 || tr.at[1] !== 0 || !re.source.startsWith(WORD_START)) return null;
+    return firstChars(re.source.slice(WORD_START.length), re.flags.includes('i'));
+  });
   const runWindows: number[] = [];
   let lastText: string | null = null;
   // Keyword hits of the two walks (end index, state), reused from call to call.
-  let hits1 = new Int32Array(0);
-  let hits2 = new Int32Array(0);
+  let hits = new Int32Array(0);
   return {
     kind: 'format',
     maxMatchLength: Math.max(...rules.filter((r) => !r.unbounded).map((r) => r.maxLength)),
@@ -340,73 +384,90 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       recentHit.fill(-1);
       lastText = text;
       const { cls, next, outRow, outAt, out: outs, length, gatedAt, gated } = ac;
-      // Two walks at once, over the first half and over the second (from far enough back to see a
-      // keyword ending in it): their lookups do not wait on each other. Hits (end index, state)
-      // are kept in order: the first half's, then the second's.
-      const mid = n >> 1;
-      const from2 = Math.max(0, mid - ac.longest + 1);
-      if (hits1.length < n) {
-        hits1 = new Int32Array(2 * n + 64);
-        hits2 = new Int32Array(2 * n + 64);
-      }
-      let h1 = 0;
-      let h2 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let j = from2;
-      for (let i = 0; i < mid; i++, j++) {
-        s1 = next[s1 + cls[text.charCodeAt(i)]!]!;
-        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
+      // Four walks at once, over the four quarters of the text, each started far enough back to
+      // see a keyword ending in its quarter: their lookups do not wait on each other. Each walk's
+      // hits (end index, state) go to its own part of `hits`, so they are read in text order.
+      const L = ac.longest;
+      const q = n >> 2;
+      const cap = 2 * (n - 3 * q + L) + 8;
+      if (hits.length < 4 * cap) hits = new Int32Array(4 * cap + 64);
+      const b1 = q;
+      const b2 = 2 * q;
+      const b3 = 3 * q;
+      // Lanes 1..3 start their walk L - 1 characters before their quarter (hits there are not theirs).
+      let s0 = 0;
+      let s1 = warm(ac, text, b1, L);
+      let s2 = warm(ac, text, b2, L);
+      let s3 = warm(ac, text, b3, L);
+      let h0 = 0;
+      let h1 = cap;
+      let h2 = 2 * cap;
+      let h3 = 3 * cap;
+      for (let i = 0; i < q; i++) {
+        s0 = next[s0 + cls[text.charCodeAt(i)]!]!;
+        s1 = next[s1 + cls[text.charCodeAt(b1 + i)]!]!;
+        s2 = next[s2 + cls[text.charCodeAt(b2 + i)]!]!;
+        s3 = next[s3 + cls[text.charCodeAt(b3 + i)]!]!;
+        if (s0 >= outRow) {
+          hits[h0++] = i;
+          hits[h0++] = s0;
+        }
         if (s1 >= outRow) {
-          hits1[h1++] = i;
-          hits1[h1++] = s1;
+          hits[h1++] = b1 + i;
+          hits[h1++] = s1;
         }
-        if (s2 >= outRow && j >= mid) {
-          hits2[h2++] = j;
-          hits2[h2++] = s2;
+        if (s2 >= outRow) {
+          hits[h2++] = b2 + i;
+          hits[h2++] = s2;
         }
-      }
-      for (; j < n; j++) {
-        s2 = next[s2 + cls[text.charCodeAt(j)]!]!;
-        if (s2 >= outRow && j >= mid) {
-          hits2[h2++] = j;
-          hits2[h2++] = s2;
+        if (s3 >= outRow) {
+          hits[h3++] = b3 + i;
+          hits[h3++] = s3;
         }
       }
-      for (let h = 0; h < h1 + h2; h += 2) {
-        const i = h < h1 ? hits1[h]! : hits2[h - h1]!;
-        const s = h < h1 ? hits1[h + 1]! : hits2[h - h1 + 1]!;
-        for (let k = outAt[s >> SHIFT]!; outs[k]! >= 0; k++) {
-          const kw = outs[k]!;
-          const ks = i + 1 - length[kw]!;
-          for (let g = gatedAt[kw]!, gEnd = gatedAt[kw + 1]!; g < gEnd; g++) {
-            const ri = gated[g]!;
-            if (recentHit[ri]! < 0 && ks >= n - reach[ri]!) recentHit[ri] = ks;
-            if (startsAtKeyword[ri] !== null) {
-              if (winStart[ri]! < 0) {
-                touched.push(ri);
-                winStart[ri] = 0;
-                starts[ri]!.length = 0;
+      for (let j = b3 + q; j < n; j++) {
+        s3 = next[s3 + cls[text.charCodeAt(j)]!]!;
+        if (s3 >= outRow) {
+          hits[h3++] = j;
+          hits[h3++] = s3;
+        }
+      }
+      const laneEnd = [h0, h1, h2, h3];
+      for (let lane = 0; lane < 4; lane++)
+        for (let h = lane * cap, hEnd = laneEnd[lane]!; h < hEnd; h += 2) {
+          const i = hits[h]!;
+          const s = hits[h + 1]!;
+          for (let k = outAt[s >> SHIFT]!; outs[k]! >= 0; k++) {
+            const kw = outs[k]!;
+            const ks = i + 1 - length[kw]!;
+            for (let g = gatedAt[kw]!, gEnd = gatedAt[kw + 1]!; g < gEnd; g++) {
+              const ri = gated[g]!;
+              if (recentHit[ri]! < 0 && ks >= n - reach[ri]!) recentHit[ri] = ks;
+              if (startsAtKeyword[ri] !== null) {
+                if (winStart[ri]! < 0) {
+                  touched.push(ri);
+                  winStart[ri] = 0;
+                  starts[ri]!.length = 0;
+                }
+                starts[ri]!.push(ks);
+                continue;
               }
-              starts[ri]!.push(ks);
-              continue;
-            }
-            const ws = i + 1 - reach[ri]! > 0 ? i + 1 - reach[ri]! : 0;
-            const we = unbounded[ri] === 1 || ks + reach[ri]! > n ? n : ks + reach[ri]!;
-            if (winStart[ri]! >= 0 && ws <= winEnd[ri]!) {
-              if (we > winEnd[ri]!) winEnd[ri] = we;
-            } else {
-              if (winStart[ri]! >= 0) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
-              else {
-                touched.push(ri);
-                windows[ri]!.length = 0;
+              const ws = i + 1 - reach[ri]! > 0 ? i + 1 - reach[ri]! : 0;
+              const we = unbounded[ri] === 1 || ks + reach[ri]! > n ? n : ks + reach[ri]!;
+              if (winStart[ri]! >= 0 && ws <= winEnd[ri]!) {
+                if (we > winEnd[ri]!) winEnd[ri] = we;
+              } else {
+                if (winStart[ri]! >= 0) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
+                else {
+                  touched.push(ri);
+                  windows[ri]!.length = 0;
+                }
+                winStart[ri] = ws;
+                winEnd[ri] = we;
               }
-              winStart[ri] = ws;
-              winEnd[ri] = we;
             }
           }
         }
-      }
       for (const ri of touched) if (startsAtKeyword[ri] === null) windows[ri]!.push(winStart[ri]!, winEnd[ri]!);
       for (const ri of everywhere) scan(compiled[ri]!, text, 0, n, out);
       // Token runs (the entropy detector's, which reuses them for this text).
@@ -416,13 +477,32 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
         // `length` characters. The text searched runs a match's length past that, so a match is
         // never cut by scan's margin; each window starts past the previous one's last match, as
         // a scan of the whole text would.
-        const { length: need, at, starts: runStarts } = rules[ri]!.tokenRun!;
+        const { length: need, at, starts: runStarts, after } = rules[ri]!.tokenRun!;
         if (runStarts) {
           const cand = starts[ri]!;
           cand.length = 0;
+          const afterCode = after === undefined ? -1 : after.charCodeAt(0);
           for (let r = 0; r < runs!.length; r += 2) {
             if (runs![r + 1]! - runs![r]! < need) continue;
+            if (afterCode >= 0 && text.charCodeAt(runs![r]! - 1) !== afterCode) continue;
             for (const k of runStarts) if (runs![r]! - k >= 0) cand.push(runs![r]! - k);
+          }
+          if (cand.length) scanAt(compiled[ri]!, compiled[ri]!.sticky, text, cand, out);
+          continue;
+        }
+        if (wordStartRule[ri]) {
+          // The match starts a word inside a long enough run: at the run's start or after one of
+          // the run's non-word characters ('-', '/', '+'), at least `length` before its end.
+          const cand = starts[ri]!;
+          cand.length = 0;
+          for (let r = 0; r < runs!.length; r += 2) {
+            const rs = runs![r]!;
+            const last = runs![r + 1]! - need;
+            if (last < rs) continue;
+            const first = wordStartRule[ri]!;
+            if (first[text.charCodeAt(rs)] === 1) cand.push(rs);
+            for (let p = rs + 1; p <= last; p++)
+              if (WORD_CHAR[text.charCodeAt(p - 1)] === 0 && first[text.charCodeAt(p)] === 1) cand.push(p);
           }
           if (cand.length) scanAt(compiled[ri]!, compiled[ri]!.sticky, text, cand, out);
           continue;

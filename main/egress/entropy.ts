@@ -310,6 +310,7 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
     let e = end;
     while (e < n && e - end < 3 && text.charCodeAt(e) === 61) e++;
     if (e - start > MAX_TOKEN) continue;
+    if (wrappedLine(text, start, e)) continue;
     // A '/' inside a run is a path separator unless the run looks like padded/'+' base64.
     const split = longest < len && !plus && e === end;
     const found: EntropyHit[] = [];
@@ -331,7 +332,6 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
       a = b + 1;
     }
     if (found.length === 0) continue;
-    if (wrappedLine(text, start, e)) continue;
     publicBlocks ??= [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const);
     if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
     const before = text.slice(Math.max(0, start - 40), start);

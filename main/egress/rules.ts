@@ -58,9 +58,10 @@ export interface Rule {
    * consecutive characters of [A-Za-z0-9+/_-] starting `at[0]` to `at[1]` characters after the
    * match starts. `detect.ts` then runs the rule only where such runs are (it finds them anyway,
    * for the entropy detector). With `starts`, a run begins there (after a character not in that
-   * class), `starts` characters after the match starts: the rule is tried only at those points.
+   * class), `starts` characters after the match starts: the rule is tried only at those points;
+   * with `after`, only at runs that follow that character.
    */
-  tokenRun?: { length: number; at: [number, number]; starts?: number[] };
+  tokenRun?: { length: number; at: [number, number]; starts?: number[]; after?: string };
 }
 
 // Values that a human wrote to stand for a secret, not a secret: docs examples, placeholders,
@@ -900,7 +901,7 @@ export const RULES: Rule[] = [
   prefixed('asana-pat', 'asana', 'Asana personal access token', 'high', '[0-9]/[0-9]{16}(?:/[0-9]{16})?:[0-9a-f]{32}', 69, {
     keywords: ['/'],
     // The 32 hex digits after the ':'.
-    tokenRun: { length: 32, at: [19, 36], starts: [19, 36] },
+    tokenRun: { length: 32, at: [19, 36], starts: [19, 36], after: ':' },
   }),
   named('snyk-api-token', 'snyk', 'Snyk API token', 'high', 'snyk', 20, UUID, 36, ['snyk']),
   prefixed('typeform-pat', 'typeform', 'Typeform personal access token', 'high', 'tfp_[A-Za-z0-9_.=-]{59}', 63, { keywords: ['tfp_'] }),
