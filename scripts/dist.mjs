@@ -166,12 +166,15 @@ export async function buildNodeCli({ outDir = path.join(ROOT, 'dist', 'node-cli'
   );
   const renderer = path.join(ROOT, 'dist', 'renderer');
   if (existsSync(renderer)) cpSync(renderer, path.join(outDir, 'dist', 'renderer'), { recursive: true });
-  // The packages left out of the bundle, with everything they depend on, as npm installed them.
+  // The packages left out of the bundle, with everything they depend on, as npm installed them,
+  // in dist/node_modules: electron-builder never copies a node_modules at the top of an
+  // extraResources folder, and Node finds this one from dist/cli as well.
   for (const dir of dependencyClosure(NODE_CLI_EXTERNAL)) {
-    cpSync(dir, path.join(outDir, path.relative(ROOT, dir)), {
+    cpSync(dir, path.join(outDir, 'dist', path.relative(ROOT, dir)), {
       recursive: true,
       // Nested node_modules are copied as packages of their own (when they are in the closure).
-      filter: (src) => !path.relative(dir, src).split(path.sep).includes('node_modules'),
+      // Source maps stay out, as from the package.
+      filter: (src) => !path.relative(dir, src).split(path.sep).includes('node_modules') && !src.endsWith('.map'),
     });
   }
   if (!quiet) console.log(`dist: ${path.relative(ROOT, outDir)} (the CLI for a plain Node)`);
