@@ -243,3 +243,24 @@ test('context echo through the stream scanner: a base64 echo split across chunks
   assert.ok(joined(out).toString().includes('[REDACTED:context-echo]'));
   assert.equal(findings.length, 1);
 });
+
+test('output is scanned as bytes: a non-ASCII secret echoed back is found split at every byte, previewed decoded; UTF-8 around it kept', () => {
+  const secret = 'pässwörd-Geheim-42✓';
+  const text = Buffer.from(`naïve café ━━ ${secret} — fin\n`);
+  const at = text.indexOf(Buffer.from(secret));
+  for (let cut = 0; cut <= text.length; cut++) {
+    const findings: Finding[] = [];
+    const s = new StreamScanner({ detectors: [contextDetector([secret])], onFinding: (f) => findings.push(f) });
+    const out = [...s.push('stdout', text.subarray(0, cut)), ...s.push('stdout', text.subarray(cut)), ...s.flush()];
+    assert.equal(joined(out).toString(), 'naïve café ━━ [REDACTED:context-echo] — fin\n', `cut at ${cut}`);
+    assert.deepEqual(
+      findings.map((f) => [f.offset, f.length, f.preview]),
+      [[at, Buffer.byteLength(secret), 'päss***********-42✓']],
+      `cut at ${cut}`,
+    );
+  }
+  // Positive control: the same text without the secret passes unchanged.
+  const s = new StreamScanner({ detectors: [contextDetector([secret])] });
+  const clean = Buffer.from('naïve café ━━ pässwörd — fin\n');
+  assert.deepEqual(joined([...s.push('stdout', clean), ...s.flush()]), clean);
+});

@@ -24,7 +24,8 @@ const TITLE = 'Secret of this run echoed back';
 /** Every form of `secret` we look for, without whitespace, deduplicated. */
 export function encodedForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  const forms = new Set<string>([secret]);
+  // The secret itself, and its UTF-8 bytes as latin1 (how the stream scanner sees output) when they differ.
+  const forms = new Set<string>([secret, bytes.toString('latin1')]);
   for (const b64 of base64Needles(bytes)) {
     forms.add(b64);
     forms.add(b64.replace(/\+/g, '-').replace(/\//g, '_'));

@@ -13,23 +13,25 @@
 //   and calls `flushDue(now)`. A secret cut by such a release is still found (the released tail
 //   is kept as context and scanned with what follows) and alerted; only its released part cannot
 //   be redacted. An open PEM block is not released by time, only by size or the end of stream.
-// - Bytes: output is scanned as UTF-8 with invalid bytes kept as they are (each shows as U+FFFD to
-//   the detectors, and redaction replaces only matched bytes). A chunk that is not text (NULs or
-//   many invalid sequences) is scanned through its latin1 view and alerted on, but released
-//   unchanged: rewriting binary output would corrupt it.
+// - Bytes: output is scanned as bytes: the detectors get each window's latin1 view (a one-byte
+//   string, character i = byte i), so offsets are byte offsets, nothing is decoded, and invalid
+//   UTF-8 costs nothing. Every rule, keyword and token class is ASCII, so ASCII secrets are found
+//   exactly as in decoded text; a non-ASCII character is seen as its bytes (a value holding one is
+//   still matched by the rules' "anything but a delimiter" classes; the context detector looks for
+//   a secret's UTF-8 bytes too), and only a preview is decoded. Redaction replaces only matched
+//   bytes. A chunk that is not text (NULs or many invalid sequences) is scanned and alerted on,
+//   but released unchanged: rewriting binary output would corrupt it.
 // - Scanning: a push is only appended while less than `holdBytes` is held; once that much is held
 //   the window (a little released context, then the held bytes) is scanned and released down to
 //   what could still begin a match: each detector says how much (Detector.holdFor: for the format
 //   rules, from a keyword seen near the end, else the longest prefix a rule can have before its
 //   keyword, about 250 characters; for the entropy detector, an open token run), else its
 //   maxMatchLength; plus one, at least a PEM BEGIN line. So each byte is scanned about once, a
-//   little more for small pushes (holdBytes / (holdBytes - held)). Pure-ASCII windows are scanned
-//   through their latin1 view, valid UTF-8 (a character cut at either end of the window aside)
-//   through Node's decoder, anything else through a per-byte decoder.
+//   little more for small pushes (holdBytes / (holdBytes - held)).
 // - Memory per stream: the held bytes, a little released context, and the chunk being pushed, in
 //   one buffer reused from push to push.
 // A finding carries where the secret was and a masked preview, never the secret.
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { detectAll } from './detect';
 import { MAX_TOKEN, TOKEN_CHAR } from './entropy';
 import { pemHasBody } from './rules';
@@ -208,8 +210,9 @@ export class StreamScanner {
     const W = buf.length;
     if (W === ctxLen) return [];
     lane.binary = lane.binary.filter(([, e]) => e > base);
-    const latin1 = lane.binary.length > 0 || isAscii(buf);
-    const { text, byteAt } = latin1 ? latin1View(buf) : textView(buf);
+    // The bytes as a one-byte string, character i = byte i (see Bytes above).
+    const text = buf.toString('latin1');
+    const byteAt = (i: number): number => i;
 
     const found: ByteMatch[] = [];
     // Overlapping matches of several detectors are one finding (detectAll merges them).
@@ -267,7 +270,7 @@ export class StreamScanner {
       // again whole with what followed, is alerted (its first part may have matched on its own).
       if (base + f.end <= lane.reportedTo) continue;
       reportedTo = Math.max(reportedTo, base + f.end);
-      this.report(lane, f, text, isBinary(f));
+      this.report(lane, f, buf, isBinary(f));
     }
     lane.reportedTo = reportedTo;
 
@@ -304,7 +307,7 @@ export class StreamScanner {
     return [{ stream: lane.name, data: out }];
   }
 
-  private report(lane: Lane, f: ByteMatch, text: string, binary: boolean): void {
+  private report(lane: Lane, f: ByteMatch, buf: Buffer, binary: boolean): void {
     const finding: Finding = {
       stream: lane.name,
       rule: f.m.rule,
@@ -313,7 +316,8 @@ export class StreamScanner {
       severity: f.m.severity,
       offset: lane.base + f.start,
       length: f.end - f.start,
-      preview: maskPreview(text.slice(f.m.start, f.m.end)),
+      // Decoded for the preview only (a secret with non-ASCII characters is masked by character).
+      preview: maskPreview(buf.toString('utf8', f.start, f.end)),
       binary,
     };
     this.opts.onFinding?.(finding);
@@ -360,91 +364,4 @@ function looksBinary(chunk: Buffer): boolean {
   let invalid = 0;
   for (let at = text.indexOf('\ufffd'); at !== -1; at = text.indexOf('\ufffd', at + 1)) invalid++;
   return invalid > Math.max(6, chunk.length / 100);
-}
-
-function latin1View(buf: Buffer): { text: string; byteAt: (i: number) => number } {
-  return { text: buf.toString('latin1'), byteAt: (i) => i };
-}
-
-/**
- * utf8View's text and offsets, by Node's decoder when the window is valid UTF-8 but for a character
- * cut at either end (each of those bytes is one U+FFFD, as utf8View has them); byte offsets are
- * computed only for the indexes asked, in increasing order mostly.
- */
-function textView(buf: Buffer): { text: string; byteAt: (i: number) => number } {
-  const len = buf.length;
-  let lead = 0;
-  while (lead < 3 && lead < len && (buf[lead]! & 0xc0) === 0x80) lead++;
-  let tail = 0;
-  for (let k = 1; k <= 3 && len - k >= lead; k++) {
-    const b = buf[len - k]!;
-    if ((b & 0xc0) === 0x80) continue;
-    const size = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 1;
-    if (size > k) tail = k;
-    break;
-  }
-  if (!isUtf8(buf.subarray(lead, len - tail))) return utf8View(buf);
-  const mid = buf.toString('utf8', lead, len - tail);
-  const text = '\ufffd'.repeat(lead) + mid + '\ufffd'.repeat(tail);
-  let atUnit = 0;
-  let atByte = 0;
-  const midBytes = len - tail - lead;
-  return {
-    text,
-    byteAt: (i) => {
-      if (i <= lead) return i;
-      let j = i - lead;
-      if (j >= mid.length) return lead + midBytes + Math.min(j - mid.length, tail);
-      // Both units of a surrogate pair sit at the start of their 4-byte sequence.
-      const c = mid.charCodeAt(j - 1);
-      if (c >= 0xd800 && c <= 0xdbff) j--;
-      if (j < atUnit) {
-        atUnit = 0;
-        atByte = 0;
-      }
-      atByte += Buffer.byteLength(mid.slice(atUnit, j), 'utf8');
-      atUnit = j;
-      return lead + atByte;
-    },
-  };
-}
-
-/** UTF-8 decoded with each invalid byte as one U+FFFD, and the byte offset of every UTF-16 unit. */
-function utf8View(buf: Buffer): { text: string; byteAt: (i: number) => number } {
-  const len = buf.length;
-  const units = new Uint16Array(len);
-  const offs = new Int32Array(len + 1);
-  const cont = (i: number): boolean => i < len && (buf[i]! & 0xc0) === 0x80;
-  let n = 0;
-  for (let i = 0; i < len;) {
-    const b = buf[i]!;
-    let cp = -1;
-    let size = 1;
-    if (b < 0x80) cp = b;
-    else if (b >= 0xc2 && b <= 0xdf && cont(i + 1)) {
-      cp = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f);
-      size = 2;
-    } else if (b >= 0xe0 && b <= 0xef && cont(i + 1) && cont(i + 2)) {
-      const c = ((b & 0x0f) << 12) | ((buf[i + 1]! & 0x3f) << 6) | (buf[i + 2]! & 0x3f);
-      if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) [cp, size] = [c, 3];
-    } else if (b >= 0xf0 && b <= 0xf4 && cont(i + 1) && cont(i + 2) && cont(i + 3)) {
-      const c = ((b & 0x07) << 18) | ((buf[i + 1]! & 0x3f) << 12) | ((buf[i + 2]! & 0x3f) << 6) | (buf[i + 3]! & 0x3f);
-      if (c >= 0x10000 && c <= 0x10ffff) [cp, size] = [c, 4];
-    }
-    if (cp < 0) cp = 0xfffd;
-    if (cp > 0xffff) {
-      const v = cp - 0x10000;
-      offs[n] = i;
-      units[n++] = 0xd800 + (v >> 10);
-      offs[n] = i;
-      units[n++] = 0xdc00 + (v & 0x3ff);
-    } else {
-      offs[n] = i;
-      units[n++] = cp;
-    }
-    i += size;
-  }
-  offs[n] = len;
-  const text = Buffer.from(units.buffer, 0, n * 2).toString('utf16le');
-  return { text, byteAt: (i) => offs[Math.min(i, n)]! };
 }
