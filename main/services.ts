@@ -271,6 +271,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       if (!b) throw new MoatError('NOT_FOUND', `No batch with id ${id}.`);
       return b;
     },
+    'batch.results': async (p) => batches.results(p),
     'batch.cancel': async ({ id }) => ({ cancelled: batches.cancel(id) }),
     'templates.list': templates,
     'sandbox.run': async (req) => {

@@ -32,7 +32,7 @@ import {
   LaunchRequest,
   ProviderKind,
 } from './providers';
-import { BatchDetail, BatchStartRequest, BatchSummary } from './batch';
+import { BatchDetail, BatchResultsPage, BatchResultsRequest, BatchStartRequest, BatchSummary } from './batch';
 import { AllowEntry, Alert, AlertCounts, AlertFilter, EgressTestReport, Suppression } from './egress';
 import { OutputChunk, RunDetail, RunRecord, RunRequest, Settings, StatsSample, SystemStatus, Template, TemplateId } from './types';
 import { VIEW_IDS } from './views';
@@ -153,6 +153,8 @@ export const methods = {
   'batch.list': { params: Empty, result: z.array(BatchSummary) },
   /** A batch's summary and results (each output a short preview; runs.get has the whole). */
   'batch.get': { params: z.object({ id: z.string().min(1).max(64) }).strict(), result: BatchDetail },
+  /** Results from an index on, waiting up to waitMs for one (how `moat batch` follows a batch it started). */
+  'batch.results': { params: BatchResultsRequest, result: BatchResultsPage },
   /** Starts nothing more and cancels the running items. */
   'batch.cancel': { params: z.object({ id: z.string().min(1).max(64) }).strict(), result: z.object({ cancelled: z.boolean() }) },
 } as const;

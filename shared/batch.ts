@@ -1,5 +1,5 @@
 // Batches: many run requests run with bounded concurrency (`moat batch`, the API's batch.*).
-import { z } from 'zod';
+import * as z from 'zod';
 import { EndReason } from './types';
 
 /** How a batch item ended: a run's end reason, or 'invalid' for a line that is not a run request. */
@@ -72,11 +72,41 @@ export type BatchDetail = z.infer<typeof BatchDetail>;
 export const BATCH_MAX_ITEMS = 10_000;
 export const BATCH_MAX_CONCURRENCY = 64;
 
+/** How long a batch.results call may wait for something new. */
+export const BATCH_WAIT_MAX_MS = 30_000;
+
 export const BatchStartRequest = z
   .object({
-    /** Run requests, each with an `id`; an item that is not one is reported as 'invalid'. */
+    /**
+     * Run requests, each with an `id`; an item that is not one is reported as 'invalid'. An item
+     * `{id, invalid: reason}` is reported as 'invalid' with that reason: `moat batch` sends the lines
+     * of its file it could not read that way, so that the batch's counts are its file's.
+     */
     items: z.array(z.unknown()).min(1).max(BATCH_MAX_ITEMS),
     concurrency: z.number().int().min(1).max(BATCH_MAX_CONCURRENCY).optional(),
     name: z.string().max(200).optional(),
+    /**
+     * Cancel the batch when nobody has asked for its results (batch.results) for this long: a
+     * client that follows its batch (`moat batch`) and is killed does not leave it running.
+     */
+    cancelIfUnfollowedMs: z.number().int().min(1000).max(3_600_000).optional(),
   })
   .strict();
+
+export const BatchResultsRequest = z
+  .object({
+    id: z.string().min(1).max(64),
+    /** Results from this index on (completion order); results are never reordered or removed. */
+    from: z.number().int().min(0),
+    /** Wait up to this long for a result past `from` (or the batch's end) before answering. */
+    waitMs: z.number().int().min(0).max(BATCH_WAIT_MAX_MS).optional(),
+  })
+  .strict();
+
+/** A batch's summary and its results from an index on (each output a short preview; runs.get has the whole). */
+export const BatchResultsPage = z.object({
+  summary: BatchSummary,
+  from: z.number().int(),
+  results: z.array(BatchResult),
+});
+export type BatchResultsPage = z.infer<typeof BatchResultsPage>;

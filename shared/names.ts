@@ -49,6 +49,7 @@ export const METHOD_NAMES = [
   'batch.start',
   'batch.list',
   'batch.get',
+  'batch.results',
   'batch.cancel',
 ] as const satisfies readonly MethodName[];
 

@@ -1,7 +1,10 @@
 // `moat batch`: results carry their ids (each once in the output file), a failing and a timing-out
 // run and an invalid line in the middle are reported while the rest pass, --concurrency bounds the
 // runs at once (from the run records' start and end), and --resume after Ctrl-C runs no id twice;
-// in process and through a daemon. The runner core's own checks need no engine.
+// in process and through a daemon; through a daemon the batch is the daemon's (its batch.list has it
+// with its name and counts, cancelled by Ctrl-C). The runner core's own checks, the API's
+// batch.results (waiting, from an index, `{id, invalid}` items, cancelled when nobody follows it) and
+// the CLI's chunking need no engine.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BatchResult } from '../shared/batch';
 import type { RunRecord } from '../shared/types';
-import { Batch, parseLines, type RunOne } from '../main/batch/batch';
+import { Batch, BatchService, parseLines, type RunOne } from '../main/batch/batch';
+import { chunkItems, wireItem } from '../app/cli/batch';
+import { connectOwner } from '../app/daemon/client';
 import { engineUnavailableReason, skipUnlessReady, startServices, tempDir } from './helpers/engine';
 import type { BatchSummary } from '../shared/batch';
 
@@ -134,6 +139,24 @@ for (const mode of ['in process', 'through a daemon'] as const) {
       const r = await moat(['batch', file, '--concurrency', '3', '--output', out], data);
       checkMixed('m', r, results(readFileSync(out, 'utf8')));
       assert.match(r.stderr, /9\/9 100% ok 5 fail 4/);
+      if (mode !== 'through a daemon') return;
+      // The daemon's own batch: in its batch.list (the Batches view) with the file's counts.
+      const owner = await connectOwner(data);
+      assert.ok(owner, 'the daemon answers');
+      try {
+        const b = (await owner.call('batch.list', {})).find((x) => x.name === 'moat batch mixed.jsonl');
+        assert.ok(b, "the CLI batch is in the daemon's batch list");
+        assert.deepEqual([b.status, b.total, b.done, b.passed, b.failed, b.concurrency], ['done', 9, 9, 5, 4, 3]);
+        assert.deepEqual(b.failing.map((f) => f.id).sort(), ['line 6', 'm-fail', 'm-noreq', 'm-slow']);
+        assert.ok(
+          b.slowest.some((x) => x.id === 'm-slow'),
+          'the timed-out run is among the slowest',
+        );
+        const d = await owner.call('batch.get', { id: b.batchId });
+        assert.match(d.results.find((x) => x.id === 'line 6')!.error!, /line 6: not JSON/);
+      } finally {
+        owner.close();
+      }
     });
 
     test('--concurrency 2: never more than 2 runs at once; results on stdout without --output', async () => {
@@ -178,6 +201,16 @@ for (const mode of ['in process', 'through a daemon'] as const) {
       assert.equal(runs.length, 8);
       assert.ok(runs.every((x) => x.endReason === 'exited' && x.exitCode === 0));
       assert.equal(new Set(all.map((x) => x.runId)).size, 8);
+      if (mode !== 'through a daemon') return;
+      const owner = await connectOwner(data);
+      assert.ok(owner, 'the daemon answers');
+      try {
+        const mine = (await owner.call('batch.list', {})).filter((x) => x.name === 'moat batch resume.jsonl');
+        assert.deepEqual(mine.map((x) => x.status).sort(), ['cancelled', 'done'], 'Ctrl-C cancelled the first in the daemon too');
+        assert.equal(mine.find((x) => x.status === 'done')!.total, 8 - kept.length, 'the resumed one has the rest');
+      } finally {
+        owner.close();
+      }
     });
 
     test('bad usage exits 2', async () => {
@@ -234,6 +267,99 @@ describe('the API: batch.start, batch.progress, batch.get, batch.list, batch.can
 });
 
 describe('the batch runner (no engine)', () => {
+  /** Ends after `code` ms, or when aborted. */
+  const sleeper: RunOne = async (req, signal) => {
+    const ms = Number(req.code);
+    await new Promise<void>((res) => {
+      const t = setTimeout(res, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        res();
+      });
+    });
+    const rec = { id: `run-${req.code}`, endReason: 'exited', exitCode: 0, truncated: false, durationMs: ms } as unknown as RunRecord;
+    return { record: rec, stdout: 'x'.repeat(500), stderr: '' };
+  };
+
+  test('batch.results: waits for a result, pages from an index, takes {id, invalid} items; unfollowed batches are cancelled', async () => {
+    const svc = new BatchService({ runOne: sleeper, emit: () => {} });
+    try {
+      const { batchId } = svc.start({
+        items: [
+          { id: 'a', template: 'python', code: '300' },
+          { id: 'line 2', invalid: 'line 2: not JSON (Unexpected token)' },
+          { id: 'b', template: 'python', code: '600' },
+          { id: 'c', invalid: 'x', template: 'python' },
+        ],
+        concurrency: 1,
+      });
+      const t0 = Date.now();
+      const first = await svc.results({ id: batchId, from: 0, waitMs: 10_000 });
+      assert.ok(Date.now() - t0 >= 250, 'it waited for the first run');
+      assert.equal(first.results[0]!.id, 'a');
+      let from = 0;
+      const seen: string[] = [];
+      for (;;) {
+        const page = await svc.results({ id: batchId, from, waitMs: 10_000 });
+        assert.equal(page.from, from);
+        seen.push(...page.results.map((r) => r.id));
+        from += page.results.length;
+        if (page.summary.status !== 'running' && from >= page.summary.done) break;
+      }
+      assert.deepEqual(seen, ['a', 'line 2', 'b', 'c'], 'each result once, in completion order');
+      const done = await svc.results({ id: batchId, from: 0 });
+      assert.equal(done.results.find((r) => r.id === 'line 2')!.error, 'line 2: not JSON (Unexpected token)', 'the reason as given');
+      assert.match(
+        done.results.find((r) => r.id === 'c')!.error!,
+        /item 4: .*invalid/,
+        'not the invalid form (other keys): checked as a request',
+      );
+      assert.equal(done.results[0]!.stdout.length, 200, 'a preview');
+      assert.deepEqual([done.summary.passed, done.summary.failed], [2, 2]);
+      await assert.rejects(svc.results({ id: 'nope', from: 0 }), /No batch with id nope/);
+
+      // Nobody asks for its results: cancelled after cancelIfUnfollowedMs.
+      const lost = svc.start({ items: [{ id: 'l', template: 'python', code: '20000' }], cancelIfUnfollowedMs: 1000 });
+      // Followed (a call at least every 300 ms): not cancelled.
+      const kept = svc.start({ items: [{ id: 'k', template: 'python', code: '2500' }], cancelIfUnfollowedMs: 1000 });
+      const end = Date.now() + 2000;
+      while (Date.now() < end) {
+        await svc.results({ id: kept.batchId, from: 0, waitMs: 300 });
+      }
+      assert.equal(svc.get(lost.batchId)!.summary.status === 'running', false, 'the unfollowed batch was cancelled');
+      let last = await svc.results({ id: kept.batchId, from: 0, waitMs: 10_000 });
+      if (last.summary.status === 'running') last = await svc.results({ id: kept.batchId, from: 1, waitMs: 10_000 });
+      assert.equal(last.summary.status, 'done', 'the followed one ran to its end');
+      last = await svc.results({ id: kept.batchId, from: 0 });
+      assert.equal(last.results[0]!.endReason, 'exited');
+    } finally {
+      svc.close();
+    }
+  });
+
+  test('moat batch chunks what it sends to a daemon: by frame bytes and item count, at least one item each', () => {
+    const items = parseLines(
+      lines(Array.from({ length: 10 }, (_, i) => ({ id: `i${i}`, template: 'python', code: 'x'.repeat(i === 5 ? 5000 : 100) }))) + 'nope\n',
+    );
+    assert.deepEqual(wireItem(items[10]!), { id: 'line 11', invalid: (items[10] as { error: string }).error });
+    assert.deepEqual(wireItem(items[0]!), { id: 'i0', template: 'python', code: 'x'.repeat(100) });
+    const byCount = chunkItems(items, 1e9, 4);
+    assert.deepEqual(
+      byCount.map((c) => c.length),
+      [4, 4, 3],
+    );
+    const byBytes = chunkItems(items, 1000, 100);
+    assert.ok(
+      byBytes.every((c) => c.length === 1 || c.reduce((n, it) => n + JSON.stringify(wireItem(it)).length + 1, 0) <= 1000),
+      'each chunk fits unless it is one item',
+    );
+    assert.deepEqual(byBytes.flat(), items, 'every item once, in order');
+    assert.ok(
+      byBytes.some((c) => c.length === 1 && c[0]!.id === 'i5'),
+      'the item larger than a chunk goes alone',
+    );
+  });
+
   test('bounded concurrency, completion order, invalid items, duplicate ids, cancel', async () => {
     let live = 0;
     let most = 0;

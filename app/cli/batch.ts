@@ -1,18 +1,23 @@
 // `moat batch [FILE|-]`: one run request a line (JSON: an `id` plus `moat run`'s request fields:
-// template, code or argv, stdin, limits...), run with --concurrency N on a running Moat's pool when
-// one owns the data directory, otherwise in this process with a warm pool. One JSON line per
-// finished run (completion order) goes to --output or stdout; progress to stderr. --resume skips
-// the ids already in --output. Exit: 0 all exited 0, 1 some did not (or were invalid), 2 bad
-// usage, 130 Ctrl-C (the running ones cancelled, those finished kept).
+// template, code or argv, stdin, limits...), run with --concurrency N. When a running Moat owns the
+// data directory (daemon, serve, the app), the batch is that owner's: submitted through its API
+// (batch.start over the socket, in chunks that fit a frame), followed with batch.results, each
+// finished run's whole output read with runs.get; so it shows in the owner's Batches view like a
+// batch started there, and runs on its pool. Otherwise it runs in this process with a warm pool.
+// One JSON line per finished run (completion order) goes to --output or stdout; progress to
+// stderr. --resume skips the ids already in --output. Exit: 0 all exited 0, 1 some did not (or
+// were invalid), 2 bad usage, 130 Ctrl-C (the running ones cancelled, those finished kept).
 import type { Command } from 'commander';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { BatchResult, BatchSummary } from '../../shared/batch';
-import { BATCH_MAX_CONCURRENCY } from '../../shared/batch';
+import { BATCH_MAX_CONCURRENCY, BATCH_MAX_ITEMS } from '../../shared/batch';
 import { MoatError } from '../../shared/errors';
 import { Batch, joinOutput, parseLines, type BatchItem, type RunOne } from '../../main/batch/batch';
 import type { Services } from '../../main/services';
 import { connectOwner, UnsafeSocketError, type OwnerClient } from '../daemon/client';
 import { defaultDataDir } from '../../main/store/data-dir';
+import { maxRequestFrameBytes } from '../host/frame-limit';
 
 export interface BatchFlags {
   concurrency: string;
@@ -101,7 +106,7 @@ export async function batchCommand(file: string | undefined, flags: BatchFlags):
     return 0;
   }
 
-  let batch: Batch | null = null;
+  let batch: { cancel(): void } | null = null;
   let interrupted = false;
   let interrupt = (): void => {
     interrupted = true;
@@ -122,41 +127,42 @@ export async function batchCommand(file: string | undefined, flags: BatchFlags):
       if (err instanceof UnsafeSocketError) return usage(err.message);
       throw err;
     }
-    let runOne: RunOne;
     if (owner) {
-      const o = owner;
-      runOne = async (req, signal) => {
-        const { runId } = await o.call('sandbox.run', req);
-        const onAbort = (): void => void o.call('sandbox.cancel', { runId }).catch(() => {});
-        if (signal.aborted) onAbort();
-        signal.addEventListener('abort', onAbort);
-        try {
-          const record = await o.wait(runId);
-          const detail = await o.call('runs.get', { id: runId });
-          return { record, ...joinOutput(detail.output) };
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-      };
-    } else {
       if (interrupted) return EXIT_CANCELLED;
-      const [{ createServices }, { fileLogger }] = await Promise.all([import('../../main/services'), import('../../main/log')]);
-      services = await createServices({ dataDir, pool: true, log: fileLogger(dataDir) });
-      const svc = services;
-      runOne = async (req, signal) => {
-        const rec = await svc.sandboxes.run(req);
-        const onAbort = (): void => void svc.sandboxes.cancel(rec.id);
-        if (signal.aborted) onAbort();
-        signal.addEventListener('abort', onAbort);
-        try {
-          const record = (await svc.sandboxes.whenDone(rec.id)) ?? rec;
-          const detail = await svc.handlers['runs.get']({ id: rec.id });
-          return { record, ...joinOutput(detail.output) };
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-      };
+      const followed = new OwnerBatch(owner, items, {
+        concurrency,
+        name: `moat batch ${file === undefined || file === '-' ? '(stdin)' : basename(file)}`.slice(0, 100),
+        write: (r) => writeSync(fd, JSON.stringify(r) + '\n'),
+        progress,
+      });
+      batch = followed;
+      interrupt = () => followed.cancel();
+      const { results, cancelled } = await followed.run();
+      if (interrupted || cancelled) {
+        process.stderr.write(
+          `moat batch: cancelled; ${results} finished run(s) kept${flags.output ? ` in ${flags.output} (--resume runs the rest)` : ''}\n`,
+        );
+        return EXIT_CANCELLED;
+      }
+      return followed.allPassed ? 0 : 1;
     }
+    if (interrupted) return EXIT_CANCELLED;
+    const [{ createServices }, { fileLogger }] = await Promise.all([import('../../main/services'), import('../../main/log')]);
+    services = await createServices({ dataDir, pool: true, log: fileLogger(dataDir) });
+    const svc = services;
+    const runOne: RunOne = async (req, signal) => {
+      const rec = await svc.sandboxes.run(req);
+      const onAbort = (): void => void svc.sandboxes.cancel(rec.id);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort);
+      try {
+        const record = (await svc.sandboxes.whenDone(rec.id)) ?? rec;
+        const detail = await svc.handlers['runs.get']({ id: rec.id });
+        return { record, ...joinOutput(detail.output) };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    };
     if (interrupted) return EXIT_CANCELLED;
     const b = new Batch({
       items,
@@ -191,6 +197,126 @@ export async function batchCommand(file: string | undefined, flags: BatchFlags):
     await services?.close();
     if (fd !== 1) closeSync(fd);
   }
+}
+
+/** How long one batch.results call waits for a result; how long a batch nobody follows lives on. */
+const FOLLOW_WAIT_MS = 10_000;
+const CANCEL_UNFOLLOWED_MS = 120_000;
+
+/** An item as batch.start takes it: a run request with its id, or `{id, invalid}` for a line this CLI could not read. */
+export function wireItem(it: BatchItem): Record<string, unknown> {
+  return 'error' in it ? { id: it.id, invalid: it.error } : { id: it.id, ...it.req };
+}
+
+/**
+ * Consecutive chunks of items, each a batch.start that fits the owner's socket frame (`maxBytes`
+ * of items' JSON) and BATCH_MAX_ITEMS; always at least one item a chunk (a valid run request fits a
+ * frame by construction, app/host/frame-limit.ts).
+ */
+export function chunkItems(items: BatchItem[], maxBytes = maxRequestFrameBytes() - 8192, maxItems = BATCH_MAX_ITEMS): BatchItem[][] {
+  const chunks: BatchItem[][] = [];
+  let cur: BatchItem[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    const n = Buffer.byteLength(JSON.stringify(wireItem(it))) + 1;
+    if (cur.length && (bytes + n > maxBytes || cur.length >= maxItems)) {
+      chunks.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(it);
+    bytes += n;
+  }
+  if (cur.length) chunks.push(cur);
+  return chunks;
+}
+
+/** A batch run by the data directory's owner, followed from here (see the top of this file). */
+class OwnerBatch {
+  allPassed = true;
+  private cancelled = false;
+  private current: string | null = null;
+
+  constructor(
+    private readonly owner: OwnerClient,
+    private readonly items: BatchItem[],
+    private readonly o: { concurrency: number; name: string; write: (r: BatchResult) => void; progress: Progress },
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+    if (this.current) void this.owner.call('batch.cancel', { id: this.current }).catch(() => {});
+  }
+
+  /** Runs every chunk in turn; resolves with how many results were written and whether it was cancelled. */
+  async run(): Promise<{ results: number; cancelled: boolean }> {
+    const chunks = chunkItems(this.items);
+    const t0 = Date.now();
+    const before = { done: 0, passed: 0, failed: 0 };
+    let last: BatchSummary | null = null;
+    for (let i = 0; i < chunks.length && !this.cancelled; i++) {
+      const name = chunks.length > 1 ? `${this.o.name} (part ${i + 1} of ${chunks.length})` : this.o.name;
+      const { batchId } = await this.owner.call('batch.start', {
+        items: chunks[i]!.map(wireItem),
+        concurrency: this.o.concurrency,
+        name,
+        cancelIfUnfollowedMs: CANCEL_UNFOLLOWED_MS,
+      });
+      this.current = batchId;
+      if (this.cancelled) this.cancel();
+      let from = 0;
+      for (;;) {
+        const page = await this.owner.call('batch.results', { id: batchId, from, waitMs: FOLLOW_WAIT_MS });
+        for (const r of page.results) {
+          const whole = await this.whole(r);
+          if (!(whole.endReason === 'exited' && whole.exitCode === 0)) this.allPassed = false;
+          this.o.write(whole);
+        }
+        from += page.results.length;
+        const s = chunks.length > 1 ? merged(page.summary, before, this.items.length, t0) : page.summary;
+        last = s;
+        this.o.progress.update(s);
+        if (page.summary.status !== 'running' && from >= page.summary.done) {
+          if (page.summary.status === 'cancelled') this.cancelled = true;
+          before.done += page.summary.done;
+          before.passed += page.summary.passed;
+          before.failed += page.summary.failed;
+          break;
+        }
+      }
+      this.current = null;
+    }
+    if (last) this.o.progress.end(last);
+    return { results: before.done, cancelled: this.cancelled };
+  }
+
+  /** The result with its run's whole output (the owner keeps a preview); the preview if the run is gone. */
+  private async whole(r: BatchResult): Promise<BatchResult> {
+    if (!r.runId) return r;
+    try {
+      const detail = await this.owner.call('runs.get', { id: r.runId });
+      return { ...r, ...joinOutput(detail.output) };
+    } catch (err) {
+      if (err instanceof MoatError && err.code === 'NOT_FOUND') return r;
+      throw err;
+    }
+  }
+}
+
+/** A part's summary as the whole file's: counts and rate over every part so far. */
+function merged(s: BatchSummary, before: { done: number; passed: number; failed: number }, total: number, t0: number): BatchSummary {
+  const done = before.done + s.done;
+  const rate = done / (Math.max(1, Date.now() - t0) / 1000);
+  return {
+    ...s,
+    total,
+    done,
+    passed: before.passed + s.passed,
+    failed: before.failed + s.failed,
+    rate,
+    etaMs: done > 0 ? Math.round(((total - done) / rate) * 1000) : null,
+    startedAt: t0,
+  };
 }
 
 /** A bar redrawn in place on a terminal; otherwise a line every few seconds (or JSON lines). */

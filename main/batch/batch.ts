@@ -3,7 +3,14 @@
 // A bad item is reported as a result ('invalid', with the reason) and never stops the batch.
 // Results come in completion order; cancel() stops starting items and cancels the running ones.
 import { randomUUID } from 'node:crypto';
-import { BatchItemId, type BatchResult, type BatchRunRef, type BatchSummary } from '../../shared/batch';
+import {
+  BATCH_WAIT_MAX_MS,
+  BatchItemId,
+  type BatchResult,
+  type BatchResultsPage,
+  type BatchRunRef,
+  type BatchSummary,
+} from '../../shared/batch';
 import { MoatError } from '../../shared/errors';
 import { RunRequest, type RunRecord } from '../../shared/types';
 
@@ -35,6 +42,18 @@ export function parseItem(value: unknown, where: string): BatchItem {
       error: `${where}: ${req.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`,
     };
   return { id: idOk.data, req: req.data };
+}
+
+/**
+ * An item given as already invalid, `{id, invalid: reason}` (a line `moat batch` could not read),
+ * or null when `value` is not one.
+ */
+export function givenInvalid(value: unknown): BatchItem | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { id, invalid, ...rest } = value as Record<string, unknown>;
+  if (typeof invalid !== 'string' || Object.keys(rest).length > 0) return null;
+  const idOk = BatchItemId.safeParse(id);
+  return idOk.success ? { id: idOk.data, error: invalid.slice(0, 10_000) } : null;
 }
 
 /** Items from JSON lines (blank lines skipped); a line that is not JSON is an invalid item. A repeated id is invalid. */
@@ -256,6 +275,10 @@ const PREVIEW_CHARS = 200;
 export class BatchService {
   private readonly batches = new Map<string, Batch>();
   private readonly lastEmit = new Map<string, number>();
+  /** batch.results calls waiting for something new, per batch. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Batches cancelled when nobody follows them: the timer that will, and its delay. */
+  private readonly unfollowed = new Map<string, { ms: number; timer: NodeJS.Timeout | null }>();
 
   constructor(
     private readonly o: {
@@ -266,9 +289,9 @@ export class BatchService {
     },
   ) {}
 
-  start(p: { items: unknown[]; concurrency?: number; name?: string }): { batchId: string } {
+  start(p: { items: unknown[]; concurrency?: number; name?: string; cancelIfUnfollowedMs?: number }): { batchId: string } {
     const items = dedupe(
-      p.items.map((v, i) => parseItem(v, `item ${i + 1}`)),
+      p.items.map((v, i) => givenInvalid(v) ?? parseItem(v, `item ${i + 1}`)),
       (i) => `item ${i + 1}`,
     );
     const batch: Batch = new Batch({
@@ -278,6 +301,7 @@ export class BatchService {
       keepChars: PREVIEW_CHARS,
       ...(p.name ? { name: p.name } : {}),
       onProgress: (s) => {
+        this.wake(s.batchId);
         // At most four a second, and always the last.
         const now = Date.now();
         if (s.status === 'running' && now - (this.lastEmit.get(s.batchId) ?? 0) < 250) return;
@@ -286,8 +310,49 @@ export class BatchService {
       },
     });
     this.batches.set(batch.batchId, batch);
-    void batch.run().then(() => this.trim());
+    if (p.cancelIfUnfollowedMs) {
+      this.unfollowed.set(batch.batchId, { ms: p.cancelIfUnfollowedMs, timer: null });
+      this.armUnfollowed(batch.batchId);
+    }
+    void batch.run().then(() => {
+      const u = this.unfollowed.get(batch.batchId);
+      if (u?.timer) clearTimeout(u.timer);
+      this.unfollowed.delete(batch.batchId);
+      this.wake(batch.batchId);
+      this.trim();
+    });
     return { batchId: batch.batchId };
+  }
+
+  /**
+   * The results from index `from` on, once there is one past it or the batch has ended, or after
+   * `waitMs` (then possibly none). Following a batch keeps cancelIfUnfollowedMs from cancelling it.
+   */
+  async results(p: { id: string; from: number; waitMs?: number }): Promise<BatchResultsPage> {
+    const b = this.batches.get(p.id);
+    if (!b) throw new MoatError('NOT_FOUND', `No batch with id ${p.id}.`);
+    const u = this.unfollowed.get(p.id);
+    if (u?.timer) clearTimeout(u.timer);
+    if (u) u.timer = null;
+    try {
+      const waitMs = Math.min(p.waitMs ?? 0, BATCH_WAIT_MAX_MS);
+      if (waitMs > 0 && b.results.length <= p.from && b.summary().status === 'running') {
+        await new Promise<void>((resolve) => {
+          const set = this.waiters.get(p.id) ?? new Set<() => void>();
+          this.waiters.set(p.id, set);
+          const done = (): void => {
+            clearTimeout(timer);
+            set.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, waitMs);
+          set.add(done);
+        });
+      }
+      return { summary: b.summary(), from: p.from, results: b.results.slice(p.from) };
+    } finally {
+      this.armUnfollowed(p.id);
+    }
   }
 
   list(): BatchSummary[] {
@@ -312,6 +377,28 @@ export class BatchService {
 
   close(): void {
     for (const b of this.batches.values()) b.cancel();
+    for (const u of this.unfollowed.values()) if (u.timer) clearTimeout(u.timer);
+    this.unfollowed.clear();
+    for (const id of [...this.waiters.keys()]) this.wake(id);
+  }
+
+  /** Answers the batch.results calls waiting on this batch. */
+  private wake(id: string): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
+    this.waiters.delete(id);
+    for (const w of set) w();
+  }
+
+  private armUnfollowed(id: string): void {
+    const u = this.unfollowed.get(id);
+    if (!u) return;
+    if (u.timer) clearTimeout(u.timer);
+    u.timer = setTimeout(() => {
+      u.timer = null;
+      this.cancel(id);
+    }, u.ms);
+    u.timer.unref();
   }
 
   private trim(): void {

@@ -1,5 +1,6 @@
-// Batches started through the API (batch.start): the list when the view opens, then each
-// 'batch.progress' summary replacing its batch's (newest first).
+// Batches started through the API (batch.start: the window's, and `moat batch`'s while this owner
+// runs): the list when the view opens, then each 'batch.progress' summary replacing its batch's
+// (newest first).
 import { create } from 'zustand';
 import type { BatchDetail, BatchSummary } from '../../../shared/batch';
 import type { ErrorPayload } from '../../../shared/errors';
