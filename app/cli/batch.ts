@@ -200,7 +200,7 @@ export async function batchCommand(file: string | undefined, flags: BatchFlags):
 }
 
 /** How long one batch.results call waits for a result; how long a batch nobody follows lives on. */
-const FOLLOW_WAIT_MS = 10_000;
+const FOLLOW_WAIT_MS = 2_000;
 const CANCEL_UNFOLLOWED_MS = 120_000;
 
 /** An item as batch.start takes it: a run request with its id, or `{id, invalid}` for a line this CLI could not read. */

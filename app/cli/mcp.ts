@@ -71,10 +71,8 @@ export interface RunResult {
 }
 
 /**
- * What the MCP server runs code with. THE SEAM for "through the running Moat when there is one":
- * today `connectRunner` always makes in-process services on the data directory; once Moat has a
- * daemon that owns the data directory, `connectRunner` should first try to reach it and return a
- * runner that sends these same calls to it, falling back to in-process services when none runs.
+ * What the MCP server runs code with: the calls through the socket of the Moat that owns the data
+ * directory when one runs (ownerRunner), otherwise in-process services (connectRunner chooses).
  */
 export interface McpRunner {
   /** Runs to the end (cancelled when `signal` aborts); throws MoatError when Moat refuses the request. */
@@ -91,7 +89,7 @@ export interface RunnerOptions {
   pool?: boolean;
 }
 
-/** A runner on in-process services (see McpRunner: the daemon connection goes here). */
+/** The owner's runner when a Moat owns the data directory, else one on in-process services. */
 export async function connectRunner(opts: RunnerOptions): Promise<McpRunner> {
   // A running Moat that owns the data directory (daemon, serve, the app) runs the calls: its warm
   // pool, queue and limits. A socket open to others is refused (connectOwner throws).
