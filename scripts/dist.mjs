@@ -9,7 +9,8 @@
 //
 // Exit status: 0 packages built; 1 the build or electron-builder failed; 3 this machine cannot
 // build packages (no Electron binary, no network for the tools, no keychain binary for this
-// platform): build them on a machine with internet (README, "Packages").
+// platform, no project homepage for the .deb): build them on a machine with internet (README,
+// "Packages").
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -181,6 +182,19 @@ export async function buildNodeCli({ outDir = path.join(ROOT, 'dist', 'node-cli'
   return { entry: path.join(outDir, 'dist', 'cli', 'moat.mjs') };
 }
 
+/**
+ * The project's homepage, which the .deb must carry: MOAT_HOMEPAGE, else package.json's, else
+ * the GitHub repository this checkout came from (electron-builder derives it from the remote).
+ */
+export function debHomepage(env = process.env) {
+  if (env.MOAT_HOMEPAGE) return env.MOAT_HOMEPAGE;
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  if (pkg.homepage) return pkg.homepage;
+  const remote = spawnSync('git', ['remote', 'get-url', 'origin'], { cwd: ROOT, encoding: 'utf8' });
+  const m = /github\.com[:/]([^/]+)\/([^/\s]+?)(\.git)?\s*$/.exec(remote.stdout ?? '');
+  return m ? `https://github.com/${m[1]}/${m[2]}` : null;
+}
+
 function stop(code, line) {
   process.stderr.write(`npm run dist: ${line}\n`);
   process.exit(code);
@@ -198,6 +212,10 @@ async function main(argv) {
       `no @napi-rs/keyring binary for ${process.platform}-${process.arch} in node_modules; run npm ci on this platform.`,
     );
   }
+  const homepage = process.platform === 'linux' && !dirOnly ? debHomepage() : null;
+  if (process.platform === 'linux' && !dirOnly && !homepage) {
+    stop(CANNOT_BUILD_HERE, 'the .deb needs the project homepage: set MOAT_HOMEPAGE=https://... (or build from a GitHub clone).');
+  }
   if (!dirOnly && !(await toolsReachable())) {
     stop(
       CANNOT_BUILD_HERE,
@@ -214,6 +232,7 @@ async function main(argv) {
   const args = [cli, '--config', path.join(ROOT, 'electron-builder.yml'), '--publish', 'never'];
   if (source.electronDist) args.push(`-c.electronDist=${source.electronDist}`);
   if (dirOnly) args.push('--dir');
+  if (process.env.MOAT_HOMEPAGE) args.push(`-c.extraMetadata.homepage=${process.env.MOAT_HOMEPAGE}`);
   // A zip found in the cache needs nothing more: electron-builder looks there itself.
   const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) stop(1, `electron-builder failed (exit ${r.status ?? r.signal}).`);

@@ -439,6 +439,15 @@ test('the node CLI bundle (resources/cli in the packages) runs on a plain Node, 
   }
 });
 
+test('the .deb homepage comes from MOAT_HOMEPAGE first', async () => {
+  const { debHomepage } = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'dist.mjs')).href)) as {
+    debHomepage(env: Record<string, string>): string | null;
+  };
+  assert.equal(debHomepage({ MOAT_HOMEPAGE: 'https://moat.example/' }), 'https://moat.example/');
+  const derived = debHomepage({});
+  assert.ok(derived === null || /^https:\/\//.test(derived), `package.json or the GitHub remote: ${derived}`);
+});
+
 test('npm run dist without the Electron binary: one line saying so, exit 3, no waiting on the network', async (t) => {
   const { electronSource } = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'dist.mjs')).href)) as {
     electronSource(): { missing?: string };
