@@ -1,7 +1,7 @@
 // The egress filter's shapes, shared by main, the CLI and the renderer: what a run may send out
 // (its output policy, its environment, the network destinations it may reach) and the alerts the
 // filter raises. An alert never carries a secret: only where it was and a masked preview.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** redact: output shown with secrets replaced (default); block: output withheld when anything is found; stop: stop the run at the first critical finding. */
 export const EgressPolicy = z.enum(['redact', 'block', 'stop']);

@@ -1,7 +1,7 @@
 // The firewall half of the API's shapes: posture per instance, rule sets as tables, the lock
 // wizard's plan and its outcome. They mirror main/firewall (model.ts, exposure.ts, posture.ts,
 // plan.ts, apply.ts); `tsc` checks that the handlers' results fit these.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Instance, ProviderKind } from './providers';
 
 export const PortRange = z.object({ from: z.number(), to: z.number() });

@@ -1,7 +1,7 @@
 // The provider half of the API's shapes: accounts, instances, launch progress and the audit log.
 // What crosses to the UI is metadata only: a key goes from the UI to main once (add, rotate) and
 // never comes back; an account is shown by its label, provider and the key's last four characters.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODES } from './errors';
 
 export const ProviderKind = z.enum(['lambda', 'linode']);

@@ -1,7 +1,7 @@
 // The remote half of the API's shapes: where sandboxes can run (targets: this machine, SSH hosts,
 // the user's instances), host keys to trust, a host's preparation checklist and progress, live
 // host usage, and the idle rule. They mirror main/remote; `tsc` checks the handlers against them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProviderKind } from './providers';
 
 export const HostKey = z.object({ fingerprint: z.string(), keyType: z.string() });

@@ -1,6 +1,6 @@
 // Domain types with their zod schemas side by side. Every request is parsed with these at the
 // boundary; responses and events are typed by them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AllowEntry, EgressPolicy, EgressRecord, EnvRecord, EnvVar } from './egress';
 
 export const TemplateId = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'template id: lowercase letters, digits, -');

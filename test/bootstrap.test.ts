@@ -49,6 +49,15 @@ test('the bootstrap prepares the interpreter, then runs the script it reads from
   assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming/);
 });
 
+test('with nothing to prepare, the reading shell is the first process and still runs the script', () => {
+  const template = { ...findTemplate('shell')!, prepare: [], warmup: 'echo warming >&2' };
+  const argv = bootstrapArgv(template, { warm: false });
+  assert.deepEqual(argv, ['/bin/sh', '-s']);
+  assert.equal(execFileSync(argv[0]!, argv.slice(1), { input: 'echo one\nexec echo two\n' }).toString(), 'one\ntwo\n');
+  // A warm sandbox with a warm-up still prepares first.
+  assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming[\s\S]*exec \/bin\/sh -s/);
+});
+
 test('the shell parses the whole script before the program starts: a cut-off script runs nothing', () => {
   // One brace group: until its closing brace has arrived the shell runs none of it. A script cut
   // short (the attach stream dropped mid-write) therefore never starts the program, and nothing of

@@ -8,7 +8,7 @@ import type { EgressTestReport } from '../../shared/egress';
 import { KeychainVault } from '../../main/credentials/keychain';
 import { fileLogger } from '../../main/log';
 import { createServices, defaultDataDir, type Services } from '../../main/services';
-import { parseAllowNet } from './run';
+import { parseAllowNet } from './run-request';
 
 export function reportText(r: EgressTestReport): string {
   const rows = r.probes.map((p) => [p.pass ? 'PASS' : 'FAIL', p.label, p.target, p.declared, p.enforced, p.detail]);

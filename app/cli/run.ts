@@ -1,11 +1,11 @@
 // `moat run`: one sandboxed run from a terminal or a CI script. Output is passed through as it
 // comes, and Moat's exit status is the sandbox's (or a documented code for how it ended).
 import { isUtf8 } from 'node:buffer';
-import { lstatSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { MoatError } from '../../shared/errors';
-import { ALLOW_PRESETS, EgressPolicy, EnvName, parseAllowEntry, type EnvVar } from '../../shared/egress';
-import { OutputPolicy, RunRequest, WorkPath, type EndReason, type Limits, type RunDetail, type RunRecord } from '../../shared/types';
+import type { EgressPolicy } from '../../shared/egress';
+import type { EndReason, Limits, RunDetail, RunRecord, RunRequest } from '../../shared/types';
 import type { SandboxEngine } from '../../main/sandbox/engine';
 import type { Services } from '../../main/services';
 import { connectOwner, type OwnerClient } from '../daemon/client';
@@ -43,77 +43,6 @@ export interface RunFlags {
   artifactsLimit?: string;
   /** A local image to run in instead of the template's (it needs a POSIX /bin/sh, run as user 65534). */
   image?: string;
-}
-
-/** `--file-in LOCAL[:DEST]`: the file's bytes, base64, under DEST (default: its name); its executable bit kept. */
-export function parseFileIn(spec: string): NonNullable<RunRequest['files']>[number] {
-  const colon = spec.lastIndexOf(':');
-  const local = colon > 0 ? spec.slice(0, colon) : spec;
-  const dest = colon > 0 ? spec.slice(colon + 1) : basename(spec);
-  const ok = WorkPath.safeParse(dest);
-  if (!ok.success) throw new Error(`--file-in ${spec}: ${JSON.stringify(dest)} is not a path under /work (${ok.error.issues[0]?.message})`);
-  let data: Buffer;
-  let mode: number;
-  try {
-    data = readFileSync(local);
-    mode = statSync(local).mode;
-  } catch (err) {
-    throw new Error(`--file-in ${spec}: ${(err as Error).message}`);
-  }
-  return { path: dest, data: data.toString('base64'), ...(mode & 0o111 ? { executable: true } : {}) };
-}
-
-/** `--env K=V` / `--secret-env K=V` (or `K`, the value taken from Moat's own environment). */
-export function parseEnvFlags(plain: string[], secret: string[], from: NodeJS.ProcessEnv = process.env): EnvVar[] {
-  const out: EnvVar[] = [];
-  const one = (text: string, isSecret: boolean): EnvVar => {
-    const eq = text.indexOf('=');
-    const name = eq === -1 ? text : text.slice(0, eq);
-    const flag = isSecret ? '--secret-env' : '--env';
-    if (!EnvName.safeParse(name).success)
-      throw new Error(`${flag} ${JSON.stringify(name)}: a name is letters, digits and _ (not first), then =VALUE`);
-    if (eq === -1) {
-      if (!isSecret) throw new Error(`--env ${name}: give NAME=VALUE`);
-      const v = from[name];
-      if (v === undefined)
-        throw new Error(`--secret-env ${name}: ${name} is not set in this environment (give ${name}=VALUE, or export it)`);
-      return { name, value: v, secret: true };
-    }
-    return { name, value: text.slice(eq + 1), ...(isSecret ? { secret: true } : {}) };
-  };
-  for (const t of plain) out.push(one(t, false));
-  for (const t of secret) out.push(one(t, true));
-  const seen = new Set<string>();
-  for (const v of out) {
-    if (seen.has(v.name)) throw new Error(`${v.name} is given twice (--env/--secret-env)`);
-    seen.add(v.name);
-  }
-  return out;
-}
-
-/** `--allow-net` entries, presets (`@package-indexes`) expanded; each checked with the reason when bad. */
-export function parseAllowNet(entries: string[]): string[] {
-  const out: string[] = [];
-  for (const e of entries
-    .flatMap((x) => x.split(','))
-    .map((x) => x.trim())
-    .filter(Boolean)) {
-    if (e.startsWith('@')) {
-      const preset = ALLOW_PRESETS[e.slice(1)];
-      if (!preset)
-        throw new Error(
-          `--allow-net ${e}: no such preset (presets: ${Object.keys(ALLOW_PRESETS)
-            .map((k) => '@' + k)
-            .join(', ')})`,
-        );
-      out.push(...preset.entries);
-    } else if (parseAllowEntry(e) === null) {
-      throw new Error(
-        `--allow-net ${e}: not a destination; give DOMAIN[:PORT] (*.example.com for subdomains), an IPv4 CIDR like 10.0.0.0/8[:PORT], or [IPv6]/bits[:PORT]`,
-      );
-    } else out.push(e);
-  }
-  return [...new Set(out)];
 }
 
 /** Exit status for runs that did not end by themselves (documented in the README). */
@@ -156,14 +85,33 @@ function templateFor(flags: RunFlags, argv: string[]): string {
   return TEMPLATE_BY_EXT[ext] ?? 'python';
 }
 
-export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
+/**
+ * The run's request from the command line. With `validate` (a run in this process) it is checked
+ * against the API's schema here; sent to a running Moat it is checked there, against the same
+ * schema (runThroughOwner reports that the same way), so that the common `moat run -f FILE` loads
+ * no schema library at all: about a fifth of the CLI's start-up CPU. Flags that need a check of
+ * their own (files in, environment, allowlist, policies, artifacts) load the checks either way.
+ */
+export async function buildRequest(flags: RunFlags, argv: string[], opts: { validate: boolean } = { validate: true }): Promise<RunRequest> {
+  const checked =
+    opts.validate ||
+    Boolean(
+      flags.fileIn?.length ||
+      flags.env?.length ||
+      flags.secretEnv?.length ||
+      flags.allowNet?.length ||
+      flags.artifact?.length ||
+      flags.egressPolicy ||
+      flags.onOutputLimit,
+    );
+  const S = checked ? await import('./run-request') : null;
   const limits: Partial<Limits> = {};
   if (flags.timeout) limits.timeoutMs = parseDuration(flags.timeout);
   if (flags.memory) limits.memoryMb = parseMemoryMb(flags.memory);
   if (flags.cpus) limits.cpus = parseNumber(flags.cpus, 'CPU count');
   if (flags.processes) limits.processes = parseNumber(flags.processes, 'process limit');
   if (flags.outputLimit) limits.outputBytes = parseSize(flags.outputLimit);
-  if (flags.onOutputLimit) limits.onOutputLimit = OutputPolicy.parse(flags.onOutputLimit);
+  if (flags.onOutputLimit) limits.onOutputLimit = S!.parseOutputPolicy(flags.onOutputLimit);
   let code: string | undefined = flags.code;
   if (flags.file) code = readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
   if (code === undefined && argv.length === 0) throw new Error('nothing to run: give --file FILE, --code TEXT, or a command after --');
@@ -171,10 +119,10 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
   // Read as bytes: text goes as stdin, anything else as stdinBase64, byte for byte.
   const input = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input) : undefined;
   const stdin = input === undefined ? {} : isUtf8(input) ? { stdin: input.toString('utf8') } : { stdinBase64: input.toString('base64') };
-  const files = (flags.fileIn ?? []).map(parseFileIn);
+  const files = S ? (flags.fileIn ?? []).map(S.parseFileIn) : [];
   const artifacts = flags.artifact ?? [];
-  const env = parseEnvFlags(flags.env ?? [], flags.secretEnv ?? []);
-  const allowNet = parseAllowNet(flags.allowNet ?? []);
+  const env = S ? S.parseEnvFlags(flags.env ?? [], flags.secretEnv ?? []) : [];
+  const allowNet = S ? S.parseAllowNet(flags.allowNet ?? []) : [];
   const req = {
     template: templateFor(flags, argv),
     // With code, the words after -- are the program's arguments; without, they are the command.
@@ -188,47 +136,46 @@ export function buildRequest(flags: RunFlags, argv: string[]): RunRequest {
     ...(flags.warm === false ? { warm: false } : {}),
     ...(flags.keep === false ? { keep: false } : {}),
     ...(env.length ? { env } : {}),
-    ...(flags.egressPolicy ? { egressPolicy: EgressPolicy.parse(flags.egressPolicy) } : {}),
+    ...(flags.egressPolicy ? { egressPolicy: S!.parseEgressPolicy(flags.egressPolicy) as EgressPolicy } : {}),
     ...(flags.egressFilter === false ? { egressFilter: false } : {}),
     ...(allowNet.length ? { allowNet } : {}),
     ...(flags.image ? { image: flags.image } : {}),
   };
-  const parsed = RunRequest.safeParse(req);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
-  return parsed.data;
+  return S ? S.checkRequest(req) : (req as RunRequest);
 }
 
 export async function runCommand(flags: RunFlags, argv: string[]): Promise<number> {
-  const req = buildRequest(flags, argv);
-  // Ctrl-C (or SIGTERM) at any moment ends the command. Until our run exists nothing of ours is
-  // on the engine (the CLI keeps no warm pool), so it exits at once, however long the engine
-  // checks take; from then on it cancels the run, which removes its sandbox before it is done.
-  let interrupt = (): void => {
-    process.stderr.write('moat: cancelled before the run started\n');
-    process.exit(EXIT_CODES.cancelled);
-  };
-  const onSignal = (): void => interrupt();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const dataDir = defaultDataDir();
+  // A running Moat (daemon, serve, app) that owns the data directory takes the run: its warm
+  // pool, its queue and its maxConcurrentRuns. A socket that is not safe to use is refused
+  // (thrown), one left by an owner that was killed is not answered: then the run is in-process.
+  const owner = await connectOwner(dataDir);
   try {
-    const dataDir = defaultDataDir();
-    // A running Moat (daemon, serve, app) that owns the data directory takes the run: its warm
-    // pool, its queue and its maxConcurrentRuns. A socket that is not safe to use is refused
-    // (thrown), one left by an owner that was killed is not answered: then the run is in-process.
-    const owner = await connectOwner(dataDir);
-    if (owner) {
-      try {
-        return await runThroughOwner(owner, req, flags, (fn) => (interrupt = fn));
-      } finally {
-        owner.close();
-      }
+    const req = await buildRequest(flags, argv, { validate: owner === null });
+    // Ctrl-C (or SIGTERM) at any moment ends the command. Until our run exists nothing of ours is
+    // on the engine (the CLI keeps no warm pool), so it exits at once, however long the engine
+    // checks take; from then on it cancels the run, which removes its sandbox before it is done.
+    let interrupt = (): void => {
+      process.stderr.write('moat: cancelled before the run started\n');
+      process.exit(EXIT_CODES.cancelled);
+    };
+    const onSignal = (): void => interrupt();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      if (owner) return await runThroughOwner(owner, req, flags, (fn) => (interrupt = fn));
+      return await runInProcess(dataDir, req, flags, (fn) => (interrupt = fn));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    return await runInProcess(dataDir, req, flags, (fn) => (interrupt = fn));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    owner?.close();
   }
 }
+
+/** Prefix of the owner's answer to a request its schema refused (shared/dispatch.ts). */
+const REFUSED_RUN = 'Invalid sandbox.run request: ';
 
 async function runThroughOwner(
   owner: OwnerClient,
@@ -255,8 +202,11 @@ async function runThroughOwner(
     if (cancelWhenKnown) cancel(runId);
     const done = await owner.wait(runId);
     const detail = flags.json || req.artifacts ? await owner.call('runs.get', { id: done.id }) : null;
-    return report(done, flags, detail);
+    return await report(done, flags, detail);
   } catch (err) {
+    // Checked there rather than here (buildRequest): said as it would be here, as a usage error.
+    if (err instanceof MoatError && err.code === 'INVALID_REQUEST' && runId === null && err.message.startsWith(REFUSED_RUN))
+      throw new Error(err.message.slice(REFUSED_RUN.length));
     if (err instanceof MoatError) {
       const lost = err.code === 'ENGINE_UNAVAILABLE' && / went away$/.test(err.message);
       process.stderr.write(
@@ -328,7 +278,7 @@ async function runInProcess(dataDir: string, req: RunRequest, flags: RunFlags, o
     const record = await services.sandboxes.run(req);
     const done = (await services.sandboxes.whenDone(record.id))!;
     const detail = flags.json || req.artifacts ? await services.handlers['runs.get']({ id: done.id }) : null;
-    return report(done, flags, detail);
+    return await report(done, flags, detail);
   } catch (err) {
     if (err instanceof MoatError) {
       process.stderr.write(`moat: ${err.message}\n${err.fix ? `fix: ${err.fix}\n` : ''}`);
@@ -343,8 +293,10 @@ async function runInProcess(dataDir: string, req: RunRequest, flags: RunFlags, o
 }
 
 /** What follows a run's output, the same in process and through an owner; returns the exit status. */
-function report(done: RunRecord, flags: RunFlags, detail: RunDetail | null): number {
-  const written = detail?.artifacts ? writeArtifacts(detail.artifacts, flags.artifactsDir ?? '.', flags.json === true) : [];
+async function report(done: RunRecord, flags: RunFlags, detail: RunDetail | null): Promise<number> {
+  const written = detail?.artifacts
+    ? writeArtifacts(detail.artifacts, flags.artifactsDir ?? '.', flags.json === true, (await import('./run-request')).isWorkPath)
+    : [];
   if (flags.json) {
     process.stdout.write(JSON.stringify(detail ? jsonDetail(detail, written) : detail) + '\n');
   } else if (done.endReason !== 'exited') {
@@ -395,6 +347,7 @@ export function writeArtifacts(
   artifacts: NonNullable<RunDetail['artifacts']>,
   dir: string,
   quiet: boolean,
+  isWorkPath: (path: string) => boolean,
 ): { path: string; file: string }[] {
   const say = (s: string): void => void (quiet || process.stderr.write(`moat: artifact ${s}\n`));
   const written: { path: string; file: string }[] = [];
@@ -412,7 +365,7 @@ export function writeArtifacts(
       say(`${a.path}: ${why}`);
       continue;
     }
-    if (!WorkPath.safeParse(a.path).success) {
+    if (!isWorkPath(a.path)) {
       say(`${a.path}: refused (not a plain path under the artifacts directory)`);
       continue;
     }

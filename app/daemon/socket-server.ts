@@ -223,12 +223,12 @@ class Conn {
         return;
       }
       case 'wait': {
-        // Resolves once the run has finished and everything of it is recorded (its sandbox
-        // removed), like SandboxManager.whenDone in process.
+        // Resolves once the run's result is recorded (history, output); its sandbox's removal
+        // follows in the owner, so the CLI does not wait for it (SandboxManager.whenRecorded).
         const runId = typeof msg.runId === 'string' ? msg.runId : '';
         try {
           const managers = services.targets.allManagers();
-          const records = await Promise.all(managers.map((m) => m.whenDone(runId)));
+          const records = await Promise.all(managers.map((m) => m.whenRecorded(runId)));
           const run = records.find((r) => r !== undefined);
           this.send({
             type: 'result',

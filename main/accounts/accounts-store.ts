@@ -2,7 +2,7 @@
 // characters, which keychain entry holds the key). The key itself is only ever in the vault. One
 // small JSON file, replaced atomically and owner-only, so a kill -9 leaves it whole.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MoatError } from '../../shared/errors';
 import { readFileOrNull, writeFileAtomic } from '../store/durable';
 

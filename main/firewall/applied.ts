@@ -3,7 +3,7 @@
 // atomically under a lock like instances.json. A rule set Moat never wrote has no record and so
 // never counts as drifted.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RecordFile } from '../store/record-file';
 import type { RuleSet, RuleSetRef } from './model';
 

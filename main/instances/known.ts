@@ -3,7 +3,7 @@
 // file, replaced atomically under a lock, so the CLI, the host and the app can all update it and
 // a kill -9 leaves it whole.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RecordFile } from '../store/record-file';
 
 export const KnownRecord = z.object({

@@ -5,7 +5,7 @@
 // `host-key-passphrase:<name>`. Without an identity the ssh-agent (SSH_AUTH_SOCK) logs in.
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Vault } from '../credentials/vault';
 import { readFileOrNull, writeFileAtomic } from '../store/durable';
 import { FileLock } from '../store/lock';

@@ -10,6 +10,9 @@ import type { TemplateDef } from './templates';
 export function bootstrapArgv(template: TemplateDef, opts: { warm: boolean }): string[] {
   const lines = [...(template.prepare ?? [])];
   if (opts.warm && template.warmup) lines.push(template.warmup);
+  // Nothing to prepare: the reading shell is the sandbox's first process (one exec fewer, ~5-10 ms
+  // of CPU under gVisor per sandbox).
+  if (lines.length === 0) return ['/bin/sh', '-s'];
   lines.push('exec /bin/sh -s');
   return ['/bin/sh', '-c', lines.join('\n')];
 }

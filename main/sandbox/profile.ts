@@ -38,6 +38,8 @@ export interface ProfileInput {
   poolKey?: string;
   /** The tracker's key for this container (see tracker.ts). */
   sandboxKey: string;
+  /** For a warm sandbox: false skips the template's warm-up (pool.ts spareCpu). */
+  warmup?: boolean;
   /** Overrides the PID backstop (pidsLimitFor); a lower one is how the backstop itself is tested. */
   pidsLimit?: number;
   /** Bind mounts a run with network egress needs (its proxy socket's directory, the forwarder); none otherwise. */
@@ -52,7 +54,7 @@ export function hardenedCreateOptions(p: ProfileInput): Dockerode.ContainerCreat
   labels[LABEL_SANDBOX] = p.sandboxKey;
   return {
     Image: p.image,
-    Cmd: bootstrapArgv(p.template, { warm: p.poolKey !== undefined }),
+    Cmd: bootstrapArgv(p.template, { warm: p.poolKey !== undefined && p.warmup !== false }),
     Entrypoint: [],
     User: '65534:65534',
     WorkingDir: '/work',

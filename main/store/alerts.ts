@@ -8,7 +8,7 @@
 // file is tested for it).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Alert, Suppression, type AlertCounts, type AlertFilter, type Severity } from '../../shared/egress';
 import { AppendLog } from './durable';
 import { FileLock } from './lock';

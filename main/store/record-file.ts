@@ -3,7 +3,7 @@
 // read-modify-write under a lock file, so a kill -9 at any moment leaves the old or the new map.
 // An unreadable or invalid file reads as empty: what these files hold can be rebuilt or lost
 // without harm (launch times, what Moat last wrote to a firewall).
-import { z } from 'zod';
+import * as z from 'zod';
 import { readFileOrNull, writeFileAtomic } from './durable';
 import { FileLock } from './lock';
 

@@ -5,7 +5,7 @@
 // Also here: a host's preparation checklist and run, live host usage over the same SSH connection,
 // and the idle rule (warn, or terminate the instance), each audited.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { join } from 'node:path';
 import type { AccountsService } from '../accounts/accounts';
 import type { Vault } from '../credentials/vault';

@@ -1,7 +1,7 @@
 // A typed client for the Lambda Cloud endpoints Moat uses. It goes through the shared HttpClient
 // (Bearer auth, deadline, bounded back-off) and validates every success body with zod, so nothing
 // above it sees raw JSON; a body that does not match is 'malformed', never a crash later on.
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpClient, type HttpCall, type HttpClientOptions } from '../http';
 import { ProviderError, type ProviderOptions } from '../provider';
 import { classifyLambda } from './errors';

@@ -1,7 +1,7 @@
 // Lambda Cloud's response shapes (openapi.json 1.10.0), read leniently: unknown fields are
 // ignored (Lambda adds fields over time, e.g. workspace_id, and a strict client broke on them),
 // and an instance status this code has never seen is kept as a string rather than rejected.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const regionSchema = z.object({ name: z.string(), description: z.string().catch('') });
 

@@ -1,6 +1,6 @@
 // Typed Linode API v4 client over the shared HttpClient: one method per endpoint Moat uses, every
 // response checked with zod, every page of a collection walked.
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpClient, type HttpCall, type HttpClientOptions } from '../http';
 import { ProviderError, type ProviderOptions } from '../provider';
 import { classify } from './errors';

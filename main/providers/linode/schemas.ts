@@ -1,7 +1,7 @@
 // zod schemas for the parts of Linode API v4 responses Moat reads. Lenient on purpose: Linode adds
 // fields over time, so unknown fields are dropped (zod's default), and values Moat only shows
 // (status, class) are plain strings so a new value is shown as itself rather than failing a call.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `{data, page, pages, results}`: every collection endpoint. */
 export function page<T extends z.ZodType>(item: T) {
