@@ -122,28 +122,28 @@ function coversAll(matches: Match[], [start, end]: [number, number]): boolean {
   return at >= end;
 }
 
-test(
-  'heldout: a found secret is covered end to end (redaction leaves none of it)',
-  { todo: 'a value found only by the entropy detector can be cut at / . or punctuation, leaving its end (4/297)' },
-  (t) => {
-    const partial = planted.filter((r) => covers(found.get(r)!, r.secret!) && !coversAll(found.get(r)!, r.secret!));
-    t.diagnostic(`partially covered: ${partial.length}/${planted.length - missed.length} found`);
-    for (const r of partial) {
-      const [s, e] = r.secret!;
-      const spans = found
-        .get(r)!
-        .filter((m) => m.start < e && m.end > s)
-        .map((m) => `${m.rule} ${m.start - s}..${m.end - s}`);
-      t.diagnostic(`PARTIAL ${r.label} secret 0..${e - s} covered by ${spans.join(', ')}: ${context(r.text, s, e)}`);
-    }
-    assert.deepEqual(
-      partial.map((r) => r.label),
-      [],
-    );
-  },
-);
+// On first sight 4/297 found secrets were covered only in part: values found only by the entropy
+// detector, cut at '/', '.' or punctuation. Entropy hits now run to the end of their value, and
+// values on the line after their name (Kubernetes env lists, IPython's Out[n]) are format findings.
+test('heldout: a found secret is covered end to end (redaction leaves none of it)', (t) => {
+  const partial = planted.filter((r) => covers(found.get(r)!, r.secret!) && !coversAll(found.get(r)!, r.secret!));
+  t.diagnostic(`partially covered: ${partial.length}/${planted.length - missed.length} found`);
+  for (const r of partial) {
+    const [s, e] = r.secret!;
+    const spans = found
+      .get(r)!
+      .filter((m) => m.start < e && m.end > s)
+      .map((m) => `${m.rule} ${m.start - s}..${m.end - s}`);
+    t.diagnostic(`PARTIAL ${r.label} secret 0..${e - s} covered by ${spans.join(', ')}: ${context(r.text, s, e)}`);
+  }
+  assert.deepEqual(
+    partial.map((r) => r.label),
+    [],
+  );
+});
 
-test('heldout: every planted family is found at least once', { todo: 'no rule for .pgpass lines (host:port:db:user:password)' }, (t) => {
+// .pgpass lines (host:port:db:user:password) were never found on first sight: pgpass-password.
+test('heldout: every planted family is found at least once', (t) => {
   const byLabel = perLabel(planted, (r) => covers(found.get(r)!, r.secret!));
   const lost = Object.entries(byLabel)
     .filter(([, v]) => v.startsWith('0/'))

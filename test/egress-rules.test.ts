@@ -114,3 +114,20 @@ test('JWTs need a JSON header with alg', () => {
   const notJwt = `eyJ${f.s('abcdefghijklmnop', 20)}.eyJ${f.s('abcdefghijklmnop', 20)}.${f.s('abcdefghijklmnop', 20)}`;
   assert.equal(detectAll(notJwt, [fmt]).length, 0);
 });
+
+test('entropy: a token cut at punctuation inside a value is covered to the value end; a full stop or an @host is not taken', () => {
+  const ent = entropyDetector();
+  const cases: [string, string][] = [
+    ['key: H2hGq8Zr4vXk2LmN9pQwEr7tY/b3Jx+Kd0Ws end', 'H2hGq8Zr4vXk2LmN9pQwEr7tY/b3Jx+Kd0Ws'],
+    ["pw 'Weae7Kq2Lm9Xz4Rt8Yb3NvPv!h' x", 'Weae7Kq2Lm9Xz4Rt8Yb3NvPv!h'],
+    ['url redis://:KM-T7x9Qa2Lm4Rz8Wq3Yb.~rD@localhost:6379', 'KM-T7x9Qa2Lm4Rz8Wq3Yb.~rD'],
+    ['done Q7x9Ka2Lm4Rz8Wq3YbNv5T. next', 'Q7x9Ka2Lm4Rz8Wq3YbNv5T'],
+  ];
+  for (const [text, want] of cases) {
+    assert.deepEqual(
+      ent.find(text).map((m) => text.slice(m.start, m.end)),
+      [want],
+      text,
+    );
+  }
+});

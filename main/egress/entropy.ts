@@ -336,6 +336,7 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
     if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
     const before = text.slice(Math.max(0, start - 40), start);
     if (payloadContext(before) || PASSWORD_HASH.test(lastWord(before))) continue;
+    for (const h of found) h.end = valueEnd(text, h.start, h.end);
     hits.push(...found);
   }
   return hits;
@@ -351,6 +352,27 @@ export function entropyHoldFor(text: string): number {
   while (i > 0 && text.charCodeAt(i - 1) === 61 && text.length - i < 3) i--;
   while (i > 0 && TOKEN_CHAR[text.charCodeAt(i - 1)] !== 0 && text.length - i <= MAX_TOKEN) i--;
   return text.length - i;
+}
+
+// What ends a value printed in output (whitespace, quotes, brackets, separators of lists and
+// of user@host), and the punctuation a token run stops at but a value goes on through.
+const VALUE_END = new Uint8Array(0x10000);
+for (const c of ' \t\n\r\v\f"\'`,;<>()[]{}@') VALUE_END[c.charCodeAt(0)] = 1;
+const CUT = new Uint8Array(0x10000);
+for (const c of './!~+=%&?#*^$|') CUT[c.charCodeAt(0)] = 1;
+
+/**
+ * Where the value a high-entropy token belongs to ends: a token cut at punctuation inside a value
+ * (`…Pv!h`, `…/x9`, `….~rD`) is redacted to the value's end, so none of it is left; at most
+ * MAX_TOKEN characters in all. A token followed by anything else ends where it ends.
+ */
+function valueEnd(text: string, start: number, end: number): number {
+  if (end + 1 >= text.length || CUT[text.charCodeAt(end)] === 0 || VALUE_END[text.charCodeAt(end + 1)] === 1) return end;
+  let x = end;
+  while (x < text.length && x - start < MAX_TOKEN && VALUE_END[text.charCodeAt(x)] === 0) x++;
+  // Not past punctuation that closes a sentence.
+  while (x > end && CUT[text.charCodeAt(x - 1)] === 1) x--;
+  return x;
 }
 
 /** Base64 wrapped at these widths: MIME (76), PEM and `base64 -w 64` (64). */

@@ -140,10 +140,15 @@ export function literalHead(source: string): string {
   return out;
 }
 
-// An assignment: `NAME = value`, `"name": "value"`, `name: value`, `--name value`, `NAME=value`.
-// `["']?\]?` also takes `os.environ['NAME'] = 'value'`.
-const ASSIGN = `[A-Za-z0-9_.-]{0,20}["']?\\]?\\s{0,3}(?:=|:|=>|:=|\\s)\\s{0,3}["']?`;
-const ASSIGN_MAX = 20 + 1 + 1 + 3 + 2 + 3 + 1 + 1;
+// The value labelled on the next line: a Kubernetes env entry (`- name: API_KEY` then
+// `  value: ...`), an IPython cell printing a variable (`os.environ["API_KEY"]` then `Out[3]: '...'`).
+const NEXT_LINE = `\\s{1,12}(?:-\\s{1,3})?(?:value|Out\\[[0-9]{1,4}\\])\\s{0,2}:\\s{0,3}`;
+const NEXT_LINE_MAX = 12 + 4 + 9 + 2 + 1 + 3;
+
+// An assignment: `NAME = value`, `"name": "value"`, `name: value`, `--name value`, `NAME=value`,
+// or the value on the next line (NEXT_LINE). `["']?\]?` also takes `os.environ['NAME'] = 'value'`.
+const ASSIGN = `[A-Za-z0-9_.-]{0,20}["']?\\]?(?:\\s{0,3}(?:=|:|=>|:=|\\s)\\s{0,3}|${NEXT_LINE})["']?`;
+const ASSIGN_MAX = 20 + 1 + 1 + NEXT_LINE_MAX + 1 + 1;
 
 /** A value that is only a secret in the context of a name, e.g. `LINODE_TOKEN=<64 hex>`. */
 function named(
@@ -215,7 +220,7 @@ function pem(id: string, title: string, label: string): Rule {
   };
 }
 
-const URL_REST = `[^\\s:/@"'<>]{1,64}:([^\\s@/"'<>]{3,128})@[A-Za-z0-9.-]{1,253}`;
+const URL_REST = `[^\\s:/@"'<>]{0,64}:([^\\s@/"'<>]{3,128})@[A-Za-z0-9.-]{1,253}`;
 
 /** `scheme://user:password@host`: the password is the secret. */
 function urlWithPassword(id: string, family: string, title: string, schemes: string, keywords: string[]): Rule {
@@ -255,7 +260,7 @@ function genericValue(s: string): boolean {
 const NOT_A_SECRET_NAME =
   /(?:hash|digest|checksum|fingerprint|sha\d*|md5|_id|count|length|len|limit|max|min|ttl|expir\w*|type|file|path|dir|url|uri|name|env|ref|version|size)["']?\s{0,3}(?:=|:|=>|:=)/i;
 
-const GENERIC_REST = `[A-Za-z0-9_]{0,10}["']?\\]?\\s{0,3}(?:=|:|=>|:=)\\s{0,3}["']?([^\\s"'\`,;]{8,100})`;
+const GENERIC_REST = `[A-Za-z0-9_]{0,10}["']?\\]?(?:\\s{0,3}(?:=|:|=>|:=)\\s{0,3}|${NEXT_LINE})["']?([^\\s"'\`,;]{8,100})`;
 
 function generic(id: string, title: string, names: string, keywords: string[]): Rule {
   return {
@@ -273,7 +278,7 @@ function generic(id: string, title: string, names: string, keywords: string[]): 
     keywordAt: 54,
     secretGroup: 1,
     validate: (secret, match) => genericValue(secret) && !NOT_A_SECRET_NAME.test(match),
-    maxLength: 30 + 24 + 10 + 1 + 1 + 3 + 2 + 3 + 1 + 100,
+    maxLength: 30 + 24 + 10 + 1 + 1 + NEXT_LINE_MAX + 1 + 100,
     generic: true,
   };
 }
@@ -960,12 +965,11 @@ export const RULES: Rule[] = [
   {
     id: 'authorization-bearer',
     family: 'http-auth',
-    title: 'Bearer token in an Authorization header',
+    title: 'Bearer token in an Authorization header (or GitHub-style "token")',
     severity: 'medium',
-    pattern: /authorization["']?\s{0,3}[:=]\s{0,3}["']?bearer\s{1,3}([A-Za-z0-9._~+/-]{20,2700}={0,2})/gi,
-    keywords: ['bearer'],
-    // `authorization` and its separator (at most 22 characters) come first.
-    keywordAt: 22,
+    pattern: /authorization["']?\s{0,3}[:=]\s{0,3}["']?(?:bearer|token)\s{1,3}([A-Za-z0-9._~+/-]{20,2700}={0,2})/gi,
+    keywords: ['authorization'],
+    keywordAt: 0,
     secretGroup: 1,
     maxLength: 2750,
   },
@@ -992,6 +996,20 @@ export const RULES: Rule[] = [
     secretGroup: 1,
     validate: (s) => !looksFake(s),
     maxLength: 520,
+  },
+  {
+    id: 'pgpass-password',
+    family: 'pgpass',
+    title: 'Password in a .pgpass line',
+    severity: 'high',
+    // host:port:database:user:password, the port a number or '*'; '\:' and '\\' are escapes.
+    pattern:
+      /(?<![^\s'"=])[A-Za-z0-9*][A-Za-z0-9.*_-]{0,252}:(?:[0-9]{1,5}|\*):[^\s:]{1,63}:[^\s:]{1,63}:((?:\\[\s\S]|[^\s:\\]){6,128})(?![^\s'"])/g,
+    // Named near the line (`cat ~/.pgpass`), or PostgreSQL's default port in it.
+    keywords: ['pgpass', ':5432:'],
+    secretGroup: 1,
+    validate: (s) => !looksFake(s),
+    maxLength: 253 + 1 + 5 + 1 + 63 + 1 + 63 + 1 + 256,
   },
   urlWithPassword('postgres-url', 'database-url', 'PostgreSQL URL with password', 'postgres|postgresql|postgis|pgsql', [
     'postgres',
