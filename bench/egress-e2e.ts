@@ -3,11 +3,15 @@
 // labelled corpus (hashes, UUIDs, base64, lockfiles, logs), with 1 in 50 blocks carrying a planted
 // secret; Moat streams it into the run's output with the filter on and with it off
 // (`egressFilter: false`), 3 runs each, alternating. Reports each run's wall time from the request
-// to the recorded end, MB/s, the overhead of the filter, and that the planted secrets were found.
+// to the recorded end, MB/s, the overhead of the filter, and the findings against what is expected:
+// the same two blocks scanned here in process (a StreamScanner with the run's detectors) give the
+// findings per clean and per planted block, so a run's count is checked, not just printed.
 // Prints JSON and writes bench/results/egress-e2e.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { entropyDetector, formatDetector } from '../main/egress/detect';
+import { StreamScanner } from '../main/egress/stream';
 import { startServices } from '../test/helpers/engine';
 
 const MIB = 1024 * 1024;
@@ -59,7 +63,37 @@ const code = [
   'print(i // 50, file=sys.stderr)',
 ].join('\n');
 
+/** Findings of the filter's detectors (format and entropy: the run has no secrets) on one block alone. */
+function findingsIn(text: string): number {
+  let n = 0;
+  const scanner = new StreamScanner({ detectors: [formatDetector(), entropyDetector()], onFinding: () => n++ });
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += 64 * 1024) scanner.push('stdout', bytes.subarray(i, i + 64 * 1024));
+  scanner.flush();
+  return n;
+}
+
+/** The blocks the program writes (its loop, in bytes), and the findings expected in them. */
+function expected(): { blocks: number; planted: number; findings: number; perClean: number; perPlanted: number } {
+  const [cleanText, dirtyText] = stdin.split('\u0000') as [string, string];
+  const clean = Buffer.byteLength(cleanText);
+  const dirty = Buffer.byteLength(dirtyText);
+  let n = 0;
+  let blocks = 0;
+  let planted = 0;
+  while (n < TOTAL_MIB * MIB) {
+    const isDirty = blocks % 50 === 49;
+    n += isDirty ? dirty : clean;
+    if (isDirty) planted++;
+    blocks++;
+  }
+  const perClean = findingsIn(cleanText);
+  const perPlanted = findingsIn(dirtyText);
+  return { blocks, planted, findings: perClean * (blocks - planted) + perPlanted * planted, perClean, perPlanted };
+}
+
 async function main(): Promise<void> {
+  const want = expected();
   const s = await startServices();
   const runs: { filter: boolean; ms: number; bytes: number; findings: number; endReason: string }[] = [];
   try {
@@ -91,15 +125,18 @@ async function main(): Promise<void> {
   const onMs = med(on.map((r) => r.ms));
   const offMs = med(off.map((r) => r.ms));
   const mb = (on[0]?.bytes ?? 0) / 1e6;
-  const blocksWithSecret = Math.floor(Math.ceil((TOTAL_MIB * MIB) / Buffer.byteLength(stdin.split('\u0000')[0]!)) / 50);
   const result = {
     bench: 'egress-e2e',
     mb_streamed: Math.round(mb * 10) / 10,
     filter_off: { median_ms: offMs, mb_per_s: Math.round((mb / (offMs / 1000)) * 10) / 10 },
     filter_on: { median_ms: onMs, mb_per_s: Math.round((mb / (onMs / 1000)) * 10) / 10 },
     overhead_pct: Math.round(((onMs - offMs) / offMs) * 1000) / 10,
-    planted_blocks: blocksWithSecret,
+    blocks: want.blocks,
+    planted_blocks: want.planted,
     findings_with_filter: on.map((r) => r.findings),
+    // What the same blocks give scanned in process: findings per clean block, per planted block.
+    findings_expected: { per_run: want.findings, per_clean_block: want.perClean, per_planted_block: want.perPlanted },
+    findings_as_expected: on.every((r) => r.findings === want.findings),
     runs,
   };
   mkdirSync('bench/results', { recursive: true });

@@ -81,6 +81,12 @@ export const TOKEN_CHAR = new Uint8Array(0x10000);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') {
   TOKEN_CHAR[c.charCodeAt(0)] = /[0-9]/.test(c) ? 1 : /[a-fA-F]/.test(c) ? 2 : c === '/' ? 4 : c === '+' ? 5 : 3;
 }
+// Per token character, packed: 1 for a digit, 1 << 10 for a hex character, 1 << 20 for '+'.
+const RUN_STAT = new Int32Array(128);
+for (let c = 0; c < 128; c++) {
+  const k = TOKEN_CHAR[c]!;
+  RUN_STAT[c] = (k === 1 ? 1 : 0) + (k === 1 || k === 2 ? 1 << 10 : 0) + (k === 5 ? 1 << 20 : 0);
+}
 // By TOKEN_CHAR kind (0 for any other character).
 const IS_DIGIT = Uint8Array.of(0, 1, 0, 0, 0, 0);
 const IS_HEX = Uint8Array.of(0, 1, 1, 0, 0, 0);
@@ -284,24 +290,24 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
     if (len < MIN_TOKEN || len > MAX_TOKEN) continue;
     // What judge() needs, in one pass: digits and hex characters (every verdict needs a few),
     // '+', and the longest '/'-separated piece (a path's pieces are judged alone).
-    let digits = 0;
-    let hex = 0;
-    let piece = 0;
+    // By one table of packed counts, not branches: in random tokens which kind comes next is
+    // unpredictable. A run holds only ASCII token characters, at most MAX_TOKEN of them.
+    let acc = 0;
+    let slash = start - 1;
     let longest = 0;
-    // By table, not branches: in random tokens which kind comes next is unpredictable.
-    let plusCount = 0;
     for (let i = start; i < end; i++) {
-      const k = TOKEN_CHAR[text.charCodeAt(i)]!;
-      digits += IS_DIGIT[k]!;
-      hex += IS_HEX[k]!;
-      plusCount += IS_PLUS[k]!;
-      if (k === 4) {
-        if (piece > longest) longest = piece;
-        piece = 0;
-      } else piece++;
+      const c = text.charCodeAt(i);
+      acc += RUN_STAT[c]!;
+      if (c === 47) {
+        if (i - slash - 1 > longest) longest = i - slash - 1;
+        slash = i;
+      }
     }
+    if (end - slash - 1 > longest) longest = end - slash - 1;
+    const digits = acc & 1023;
+    const hex = (acc >>> 10) & 1023;
+    const plusCount = acc >>> 20;
     const plus = plusCount > 0;
-    if (piece > longest) longest = piece;
     if (digits < 2 && hex < 32) continue;
     if (longest < MIN_TOKEN && !plus && text.charCodeAt(end) !== 61) continue;
     if (hex === len && (len < 32 || HASH_LENGTHS.has(len)) && text.charCodeAt(end) !== 61) continue;
