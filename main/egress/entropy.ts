@@ -90,7 +90,6 @@ for (let c = 0; c < 128; c++) {
 // By TOKEN_CHAR kind (0 for any other character).
 const IS_DIGIT = Uint8Array.of(0, 1, 0, 0, 0, 0);
 const IS_HEX = Uint8Array.of(0, 1, 1, 0, 0, 0);
-const IS_PLUS = Uint8Array.of(0, 0, 0, 0, 0, 1);
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGEST_PREFIX = /^(?:sha(?:1|224|256|384|512)|md5)[-_]/i;
 // Image/PDF payloads by their base64 magic, and SSH public key blobs (AAAAB3NzaC1yc2E…).
