@@ -369,6 +369,31 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
     return firstChars(re.source.slice(WORD_START.length), re.flags.includes('i'));
   });
   const runWindows: number[] = [];
+  const minWordNeed = Math.min(MAX_TOKEN, ...rules.filter((_, ri) => wordStartRule[ri]).map((r) => r.tokenRun!.length));
+  let wordStarts = new Int32Array(256);
+  /**
+   * Lists (word start, its run's end) for every word start at least `need` before the end of its
+   * run: the run's start, and each position after a non-word token character ('-', '/', '+').
+   */
+  const listWordStarts = (text: string, runs: Int32Array, need: number): number => {
+    let k = 0;
+    for (let r = 0; r < runs.length; r += 2) {
+      const rs = runs[r]!;
+      const re = runs[r + 1]!;
+      const last = re - need;
+      for (let p = rs; p <= last; p++) {
+        if (p !== rs && WORD_CHAR[text.charCodeAt(p - 1)] === 1) continue;
+        if (k + 2 > wordStarts.length) {
+          const grown = new Int32Array(2 * wordStarts.length);
+          grown.set(wordStarts);
+          wordStarts = grown;
+        }
+        wordStarts[k++] = p;
+        wordStarts[k++] = re;
+      }
+    }
+    return k;
+  };
   let lastText: string | null = null;
   // Keyword hits of the two walks (end index, state), reused from call to call.
   let hits = new Int32Array(0);
@@ -472,6 +497,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       for (const ri of everywhere) scan(compiled[ri]!, text, 0, n, out);
       // Token runs (the entropy detector's, which reuses them for this text).
       const runs = runGated.length ? findTokenRuns(text) : null;
+      let wordCount = -1;
       for (const ri of runGated) {
         // Where a match can start: from at[1] before a long enough run to at[0] before its last
         // `length` characters. The text searched runs a match's length past that, so a match is
@@ -493,16 +519,14 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
         if (wordStartRule[ri]) {
           // The match starts a word inside a long enough run: at the run's start or after one of
           // the run's non-word characters ('-', '/', '+'), at least `length` before its end.
+          // The word starts (with their run's end) are listed once per text for all such rules.
+          if (wordCount < 0) wordCount = listWordStarts(text, runs!, minWordNeed);
           const cand = starts[ri]!;
           cand.length = 0;
-          for (let r = 0; r < runs!.length; r += 2) {
-            const rs = runs![r]!;
-            const last = runs![r + 1]! - need;
-            if (last < rs) continue;
-            const first = wordStartRule[ri]!;
-            if (first[text.charCodeAt(rs)] === 1) cand.push(rs);
-            for (let p = rs + 1; p <= last; p++)
-              if (WORD_CHAR[text.charCodeAt(p - 1)] === 0 && first[text.charCodeAt(p)] === 1) cand.push(p);
+          const first = wordStartRule[ri]!;
+          for (let w = 0; w < wordCount; w += 2) {
+            const p = wordStarts[w]!;
+            if (p <= wordStarts[w + 1]! - need && first[text.charCodeAt(p)] === 1) cand.push(p);
           }
           if (cand.length) scanAt(compiled[ri]!, compiled[ri]!.sticky, text, cand, out);
           continue;
