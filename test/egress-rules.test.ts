@@ -131,3 +131,21 @@ test('entropy: a token cut at punctuation inside a value is covered to the value
     );
   }
 });
+
+test('entropy: lines of a wrapped base64 block (64 or 76 columns) are not findings; a key alone on its line is', () => {
+  const f = new Fake(41);
+  const ent = entropyDetector();
+  for (const width of [64, 76]) {
+    const body = f.b64(width * 6).replace(new RegExp(`.{${width}}`, 'g'), '$&\n');
+    const lines = body.split('\n').filter(Boolean);
+    assert.ok(lines.length >= 8 && lines[0]!.length === width, `width ${width}`);
+    assert.deepEqual(ent.find(`$ base64 model.bin\n${body}\n$ echo done\n`), [], `width ${width}`);
+  }
+  // Positive controls: the same kind of token alone on its line, and beside a line that is not base64.
+  for (const text of [
+    `export API_KEY\nQ7x9Ka2Lm4Rz8Wq3YbNv5TpE6cH1uJ0s\nok\n`,
+    `${f.s('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 64)}\nready: listening on :8080 with 4 workers ok\n`,
+  ]) {
+    assert.equal(ent.find(text).length, 1, text);
+  }
+});
