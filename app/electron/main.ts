@@ -90,7 +90,9 @@ function refuseOwned(info: OwnerInfo, dataDir: string): void {
 function start(dataDir: string, log: (msg: string) => void): void {
   let win: BrowserWindow | null = null;
   let servicesReady: Promise<Services> | null = null;
-  let owner: OwnerHandle | null = null;
+  // Settles once the claim is made (or refused, or failed); quitting waits for it, so a quit
+  // during start-up still releases the directory.
+  let ownerReady: Promise<OwnerHandle | null> = Promise.resolve(null);
   let tray: TrayHandle | null = null;
   let quitting = false;
   const model = new TrayModel();
@@ -108,6 +110,8 @@ function start(dataDir: string, log: (msg: string) => void): void {
   };
 
   app.on('second-instance', showWindow);
+  // macOS: clicking the Dock icon while the window is hidden in the menu bar.
+  app.on('activate', showWindow);
 
   const unauthorized: Envelope<unknown> = {
     ok: false,
@@ -174,13 +178,14 @@ function start(dataDir: string, log: (msg: string) => void): void {
       renderTray();
 
       const services = await servicesReady;
-      try {
-        owner = await startOwner({ services, dataDir, kind: 'app', log });
-        if (!owned(owner, dataDir)) return;
-      } catch (err) {
+      if (quitting) return;
+      ownerReady = startOwner({ services, dataDir, kind: 'app', log }).catch((err: unknown) => {
         // As with `moat serve`: the window works without the socket; `moat run` then runs in-process.
         log(`not serving the CLI socket: ${describe(err)}`);
-      }
+        return null;
+      });
+      const owner = await ownerReady;
+      if (owner && !owned(owner, dataDir)) return;
 
       services.onEvent((name, payload) => {
         const update = model.onEvent(name, payload);
@@ -224,7 +229,7 @@ function start(dataDir: string, log: (msg: string) => void): void {
     event.preventDefault();
     if (closing) return;
     closing = true;
-    void closeAll(owner, servicesReady, log).finally(() => {
+    void closeAll(ownerReady, servicesReady, log).finally(() => {
       tray?.destroy();
       closed = true;
       app.quit();
@@ -261,10 +266,10 @@ function trackWindowState(win: BrowserWindow, dataDir: string, log: (msg: string
   win.on('close', save);
 }
 
-async function closeAll(owner: OwnerHandle | null, ready: Promise<Services> | null, log: (msg: string) => void): Promise<void> {
+async function closeAll(owner: Promise<OwnerHandle | null>, ready: Promise<Services> | null, log: (msg: string) => void): Promise<void> {
   // The CLI socket first: a `moat run` arriving now goes in-process instead of to services that are stopping.
   try {
-    await owner?.close();
+    await (await owner)?.close();
   } catch (err) {
     log(`releasing the data directory failed: ${describe(err)}`);
   }
