@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contextDetector } from '../main/egress/context';
+import { formatDetector } from '../main/egress/detect';
 import { StreamScanner, PEM_HOLD_LIMIT, type Finding, type Released, type StreamScannerOptions } from '../main/egress/stream';
 import type { Detector, Match } from '../main/egress/types';
 
@@ -263,4 +264,24 @@ test('output is scanned as bytes: a non-ASCII secret echoed back is found split 
   const s = new StreamScanner({ detectors: [contextDetector([secret])] });
   const clean = Buffer.from('naïve café ━━ pässwörd — fin\n');
   assert.deepEqual(joined([...s.push('stdout', clean), ...s.flush()]), clean);
+});
+
+test('a secret value holding non-ASCII characters is redacted whole (its UTF-8 bytes are not whitespace to the rules)', () => {
+  // 'à' is C3 A0 in UTF-8: A0 is U+00A0 (a space to JavaScript's \s) in the byte view the rules get.
+  const value = 'voilà-s3cr3t-Ünïcødé-2026';
+  const findings: Finding[] = [];
+  const s = new StreamScanner({ detectors: [formatDetector()], onFinding: (f) => findings.push(f) });
+  const text = Buffer.from(`DB_PASSWORD=${value}\nnext line\n`);
+  const out = [...s.push('stdout', text), ...s.flush()];
+  assert.equal(joined(out).toString(), 'DB_PASSWORD=[REDACTED:generic-password]\nnext line\n');
+  assert.deepEqual(
+    findings.map((f) => [f.rule, f.length]),
+    [['generic-password', Buffer.byteLength(value)]],
+  );
+  // Positive control: the same line with an ASCII value.
+  const s2 = new StreamScanner({ detectors: [formatDetector()] });
+  assert.equal(
+    joined([...s2.push('stdout', Buffer.from('DB_PASSWORD=voila-s3cr3t-2026\n')), ...s2.flush()]).toString(),
+    'DB_PASSWORD=[REDACTED:generic-password]\n',
+  );
 });

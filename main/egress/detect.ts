@@ -46,10 +46,39 @@ function compileRule(rule: Rule): Compiled {
   const flags = new Set(pattern.flags.split(''));
   flags.add('g');
   flags.add('d');
-  const re = new RegExp(pattern.source, [...flags].join(''));
+  const source = byteWhitespace(pattern.source);
+  const re = new RegExp(source, [...flags].join(''));
   flags.delete('g');
   flags.add('y');
-  return { rule, re, sticky: new RegExp(pattern.source, [...flags].join('')), namePrefix: Boolean(rule.scan?.namePrefix) };
+  return { rule, re, sticky: new RegExp(source, [...flags].join('')), namePrefix: Boolean(rule.scan?.namePrefix) };
+}
+
+/** JavaScript's \s but U+00A0, which in a latin1 view of UTF-8 is a byte inside a character (à is C3 A0). */
+const SPACE_CHARS = '\\t-\\r \\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+
+/**
+ * A rule's source with `\s` and `\S` made to leave U+00A0 out: the stream scanner hands the rules
+ * latin1 views of UTF-8 output, where 0xA0 is the last byte of à, of many CJK characters and of
+ * NBSP, so a value holding one must not end there (and `\S` inside a class takes U+00A0 in).
+ */
+export function byteWhitespace(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const d = source[i + 1];
+      i++;
+      if (d === 's') out += inClass ? SPACE_CHARS : `[${SPACE_CHARS}]`;
+      else if (d === 'S') out += inClass ? '\\S\\u00a0' : `[^${SPACE_CHARS}]`;
+      else out += c + (d ?? '');
+      continue;
+    }
+    if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    out += c;
+  }
+  return out;
 }
 
 /**
