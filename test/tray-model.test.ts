@@ -211,3 +211,28 @@ test('"once" remembers a bounded number of keys, forgetting the oldest', () => {
   assert.equal(m.onEvent('alerts.appended', alert({ runId: 'r3' })).notify.length, 0, 'recent: remembered');
   assert.equal(m.onEvent('alerts.appended', alert({ runId: 'r1' })).notify.length, 1, 'oldest: forgotten');
 });
+
+test("the renderer shows the view main asks for ('ui.open'), and ignores other events", async () => {
+  const { setClient } = await import('../renderer/src/transport/client');
+  const { createClient } = await import('../shared/client');
+  const { useNavStore } = await import('../renderer/src/stores/nav');
+  let listener: ((event: string, payload: unknown) => void) | null = null;
+  setClient(
+    createClient({
+      call: () => Promise.resolve({ ok: false, error: { code: 'INTERNAL', message: 'not used' } }),
+      on: (l) => {
+        listener = l as (event: string, payload: unknown) => void;
+        return () => (listener = null);
+      },
+    }),
+  );
+  const off = useNavStore.getState().init();
+  assert.equal(useNavStore.getState().view, 'sandboxes');
+  const note = new TrayModel().onEvent('alerts.appended', alert()).notify[0]!;
+  listener!('ui.open', { view: note.view });
+  assert.equal(useNavStore.getState().view, 'alerts');
+  listener!('alerts.counts', { view: 'firewall' });
+  assert.equal(useNavStore.getState().view, 'alerts', 'only ui.open switches the view');
+  off();
+  assert.equal(listener, null, 'unsubscribed');
+});
