@@ -8,4 +8,10 @@ if command -v node >/dev/null 2>&1 &&
   node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; then
   exec node "$cli" "$@"
 fi
-exec "$(dirname "$(dirname "$here")")/moat-desktop" --cli "$@"
+app="$(dirname "$(dirname "$here")")/moat-desktop"
+# No window is opened in --cli mode; where there is no display (an SSH session), Chromium is told
+# not to look for one.
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  exec "$app" --ozone-platform=headless --cli "$@"
+fi
+exec "$app" --cli "$@"
