@@ -305,6 +305,27 @@ test("files: the allowlist, run through electron-builder's matcher over every re
   assert.deepEqual(allowlistProblems(loadConfig(), files), []);
 });
 
+test('files: production node_modules go in (electron-builder applies only the exclusions to them), without source maps', () => {
+  const fm = require('app-builder-lib/out/fileMatcher') as {
+    getNodeModuleFileMatcher(appDir: string, dest: string, expand: (s: string) => string, opts: unknown, packager: unknown): Matcher;
+  };
+  const m = fm.getNodeModuleFileMatcher(ROOT, '/app', (s) => s, {}, { config: loadConfig(), debugLogger: { isEnabled: false } });
+  const filter = m.createFilter() as (file: string, stat: { isDirectory(): boolean; moduleFullFilePath: string }) => boolean;
+  // As NodeModuleCopyHelper calls it: each file with its path inside the app (node_modules/NAME/...).
+  const takesModuleFile = (rel: string) => filter(path.join(ROOT, rel), { isDirectory: () => false, moduleFullFilePath: rel });
+  assert.equal(takesModuleFile('node_modules/dockerode/lib/docker.js'), true);
+  assert.equal(takesModuleFile('node_modules/@napi-rs/keyring/index.js'), true);
+  assert.equal(takesModuleFile('node_modules/ssh2/lib/client.js.map'), false);
+  // Control: without the exclusion the map would go in.
+  const c = loadConfig();
+  c.files = (c.files as string[]).filter((p) => p !== '!**/*.map');
+  const loose = fm.getNodeModuleFileMatcher(ROOT, '/app', (s) => s, {}, { config: c, debugLogger: { isEnabled: false } }).createFilter();
+  assert.equal(
+    loose(path.join(ROOT, 'x'), { isDirectory: () => false, moduleFullFilePath: 'node_modules/ssh2/lib/client.js.map' } as never),
+    true,
+  );
+});
+
 test('files check fails when the allowlist is widened (control)', () => {
   const files = repositoryFiles();
   const widened: Array<[string, unknown[], RegExp]> = [
