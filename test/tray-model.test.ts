@@ -236,3 +236,19 @@ test("the renderer shows the view main asks for ('ui.open'), and ignores other e
   off();
   assert.equal(listener, null, 'unsubscribed');
 });
+
+test('the icon: drawn at any tray size, a red dot only with attention, handed to Electron as premultiplied BGRA', async () => {
+  const { drawIcon, toBitmap } = await import('../app/electron/icon');
+  const px = (img: Uint8Array, size: number, x: number, y: number) => [...img.slice((y * size + x) * 4, (y * size + x) * 4 + 4)];
+  for (const size of [16, 32, 512]) assert.equal(drawIcon(size).length, size * size * 4);
+  assert.throws(() => drawIcon(4), RangeError);
+  assert.throws(() => drawIcon(16.5), RangeError);
+  const plain = drawIcon(32);
+  const alert = drawIcon(32, { attention: true });
+  assert.deepEqual(px(plain, 32, 0, 0), [0, 0, 0, 0], 'corners are transparent');
+  assert.deepEqual(px(plain, 32, 16, 17).slice(0, 3), [236, 240, 247], 'the keep in the middle');
+  assert.deepEqual(px(alert, 32, 26, 6), [229, 57, 53, 255], 'the dot, top right');
+  assert.notDeepEqual(px(plain, 32, 26, 6), [229, 57, 53, 255]);
+  const bgra = toBitmap(new Uint8Array([200, 100, 50, 128]));
+  assert.deepEqual([...bgra], [25, 50, 100, 128]);
+});
