@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contextDetector } from '../main/egress/context';
-import { formatDetector } from '../main/egress/detect';
+import { entropyDetector, formatDetector } from '../main/egress/detect';
 import { StreamScanner, PEM_HOLD_LIMIT, type Finding, type Released, type StreamScannerOptions } from '../main/egress/stream';
 import type { Detector, Match } from '../main/egress/types';
 
@@ -284,4 +284,19 @@ test('a secret value holding non-ASCII characters is redacted whole (its UTF-8 b
     joined([...s2.push('stdout', Buffer.from('DB_PASSWORD=voila-s3cr3t-2026\n')), ...s2.flush()]).toString(),
     'DB_PASSWORD=[REDACTED:generic-password]\n',
   );
+});
+
+test('a value the entropy detector finds, cut at punctuation inside it, is held and redacted whole wherever the chunks split it', () => {
+  const filler = 'lorem ipsum dolor sit amet\n'.repeat(130);
+  // Longer than the 64 bytes always kept back, so only holding the open value keeps it whole.
+  const line = "pw 'Weae7Kq2Lm9Xz4Rt8Yb3NvPvQ7x9Ka2Lm4Rz8Wq3YbNv5TpE6cH1uJ0sWeae7Kq2Lm9Xz4Rt8Yb3NvPv!h.~rD' x\n";
+  const text = Buffer.from(filler + line);
+  for (let cut = filler.length; cut <= text.length; cut++) {
+    const s = new StreamScanner({ detectors: [entropyDetector()] });
+    const out = [...s.push('stdout', text.subarray(0, cut)), ...s.push('stdout', text.subarray(cut)), ...s.flush()];
+    assert.equal(joined(out).toString(), `${filler}pw '[REDACTED:entropy]' x\n`, `cut at ${cut - filler.length}`);
+  }
+  // Positive control: the filler alone passes unchanged.
+  const s = new StreamScanner({ detectors: [entropyDetector()] });
+  assert.equal(joined([...s.push('stdout', Buffer.from(filler)), ...s.flush()]).toString(), filler);
 });

@@ -348,14 +348,13 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
 }
 
 /**
- * How much of the end of `text` a token still open there takes: its run of token characters and
- * '=' padding. A run already longer than any token judged (a payload) is held at MAX_TOKEN + 1,
+ * How much of the end of `text` a token still open there takes: the value it is in (its run of
+ * token characters, '=' padding, and the punctuation a value goes on through, see valueEnd). A run already longer than any token judged (a payload) is held at MAX_TOKEN + 1,
  * so what follows is still seen as part of a payload, not as a short token of its own.
  */
 export function entropyHoldFor(text: string): number {
   let i = text.length;
-  while (i > 0 && text.charCodeAt(i - 1) === 61 && text.length - i < 3) i--;
-  while (i > 0 && TOKEN_CHAR[text.charCodeAt(i - 1)] !== 0 && text.length - i <= MAX_TOKEN) i--;
+  while (i > 0 && VALUE_END[text.charCodeAt(i - 1)] === 0 && text.length - i <= MAX_TOKEN) i--;
   return text.length - i;
 }
 
@@ -375,6 +374,9 @@ function valueEnd(text: string, start: number, end: number): number {
   if (end + 1 >= text.length || CUT[text.charCodeAt(end)] === 0 || VALUE_END[text.charCodeAt(end + 1)] === 1) return end;
   let x = end;
   while (x < text.length && x - start < MAX_TOKEN && VALUE_END[text.charCodeAt(x)] === 0) x++;
+  // A value still open at the end of the text may go on in what follows: left as it is here (a
+  // stream holds an open value back, see entropyHoldFor, and finds it whole with what follows).
+  if (x === text.length) return end;
   // Not past punctuation that closes a sentence.
   while (x > end && CUT[text.charCodeAt(x - 1)] === 1) x--;
   return x;
