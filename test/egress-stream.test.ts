@@ -300,3 +300,26 @@ test('a value the entropy detector finds, cut at punctuation inside it, is held 
   const s = new StreamScanner({ detectors: [entropyDetector()] });
   assert.equal(joined([...s.push('stdout', Buffer.from(filler)), ...s.flush()]).toString(), filler);
 });
+
+test('a token cut by a timed release is judged whole: a digest is not alerted, a random key is, once', () => {
+  const run = (line: string, cut: number): Finding[] => {
+    let now = 0;
+    const findings: Finding[] = [];
+    const s = new StreamScanner({ detectors: [entropyDetector()], clock: () => now, onFinding: (f) => findings.push(f) });
+    const text = Buffer.from(line);
+    s.push('stdout', text.subarray(0, cut));
+    now += 31;
+    s.flushDue(now);
+    s.push('stdout', text.subarray(cut));
+    s.flush();
+    return findings;
+  };
+  const digest = 'layer sha: ae049dae40e4bebd132198a4bfa40c2270be1e99cb8f95ae3ea02d6d649c6a54 ok\n';
+  const key = 'key: Q7x9Ka2Lm4Rz8Wq3YbNv5TpE6cH1uJ0sWeae7Kq2 ok\n';
+  for (let cut = 12; cut < 70; cut++) assert.deepEqual(run(digest, cut), [], `digest cut at ${cut}`);
+  for (let cut = 6; cut < 45; cut++) {
+    const found = run(key, cut);
+    assert.equal(found.length, 1, `key cut at ${cut}`);
+    assert.deepEqual([found[0]!.offset, found[0]!.length], [5, key.length - 9], `key cut at ${cut}`);
+  }
+});
