@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { bootstrapArgv, newExitNonce, printfFormat, programScript, shQuote } from '../main/sandbox/bootstrap';
 import { findTemplate } from '../main/sandbox/templates';
+import { pySiteZip } from '../main/sandbox/py-site';
 
 test('shQuote survives quotes, spaces, newlines and $ through a real sh', () => {
   const words = ["it's", 'a b', '$HOME', 'line\nbreak', '', '`id`', "'"];
@@ -55,7 +56,7 @@ test('with nothing to prepare, the reading shell is the first process and still 
   assert.deepEqual(argv, ['/bin/sh', '-s']);
   assert.equal(execFileSync(argv[0]!, argv.slice(1), { input: 'echo one\nexec echo two\n' }).toString(), 'one\ntwo\n');
   // A warm sandbox with a warm-up still prepares first.
-  assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming[\s\S]*exec \/bin\/sh -s/);
+  assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming[\s\S]*exec \/bin\/sh -s$/);
 });
 
 test('the shell parses the whole script before the program starts: a cut-off script runs nothing', () => {
@@ -154,4 +155,30 @@ test('the artifact trailer takes only the frames it expects, in order, within th
     two.map((a) => a.status),
     ['saved', 'incomplete'],
   );
+});
+
+test("Python's sitecustomize travels as a stored zip that Python imports from its path", () => {
+  // The archive is checked by Python's own zipfile and zipimport (python3 on the test machine).
+  const dir = mkdtempSync(join(tmpdir(), 'moat-pysite-'));
+  try {
+    const zip = join(dir, 'site.zip');
+    writeFileSync(zip, pySiteZip());
+    const out = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.testzip(), z.namelist()); import sitecustomize; print(sitecustomize.__file__.endswith("site.zip/sitecustomize.py"), sys.stdout.line_buffering)',
+        zip,
+      ],
+      {
+        env: { ...process.env, PYTHONPATH: zip },
+      },
+    ).toString();
+    assert.equal(out, "None ['sitecustomize.py']\nTrue True\n");
+    // The template writes it with printf alone: its prepare lines start no process.
+    const prepare = findTemplate('python')!.prepare!.join('\n');
+    assert.doesNotMatch(prepare, /mkdir|cat |cp /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

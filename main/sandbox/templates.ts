@@ -6,6 +6,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { defaultDataDir } from '../store/data-dir';
 import { BUILTIN_TEMPLATE_IDS } from './template-ids';
 import { join } from 'node:path';
+import { printfFormat } from './bootstrap';
+import { PY_SITE_ZIP, pySiteZip } from './py-site';
 import { UserTemplatesFile, type TemplateLanguage } from '../../shared/types';
 
 export interface CompileStep {
@@ -68,11 +70,8 @@ export const TEMPLATES: readonly TemplateDef[] = [
     // Line-buffered, not unbuffered: output still streams line by line, but `-u` makes stdout a
     // raw FileIO whose short writes Python drops silently (seen under gVisor: 200 MB written,
     // 5 MB delivered). sitecustomize keeps the user's program and its tracebacks untouched.
-    prepare: [
-      'mkdir -p /tmp/.moat-py || exit 125',
-      "printf '%s\\n' 'import sys' 'sys.stdout.reconfigure(line_buffering=True)' > /tmp/.moat-py/sitecustomize.py || exit 125",
-      'export PYTHONPATH=/tmp/.moat-py',
-    ],
+    // The module is in a zip on PYTHONPATH (py-site.ts), written with printf: no process started.
+    prepare: [`printf '${printfFormat(pySiteZip())}' > ${PY_SITE_ZIP} || exit 125`, `export PYTHONPATH=${PY_SITE_ZIP}`],
     warmup: 'python3 -c pass >/dev/null 2>&1',
     sample: 'import sys, time\n\nfor i in range(5):\n    print(f"tick {i}")\n    time.sleep(0.2)\nprint("done", file=sys.stderr)\n',
   },
