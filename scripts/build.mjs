@@ -90,6 +90,25 @@ const EXTERNAL_FOR_CLI = Object.keys({ ...PKG.dependencies, ...PKG.devDependenci
   .flatMap((name) => [name, `${name}/*`]);
 
 /**
+ * What every bundle of the CLI shares (this checkout's, and the packages' self-contained one in
+ * scripts/dist.mjs): app/cli/main.ts as ESM for Node 20, a chunk per lazily imported module.
+ */
+export function cliBundleOptions(outdir) {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: { moat: path.join(ROOT, 'app', 'cli', 'main.ts') },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+  };
+}
+
+/**
  * The CLI: app/cli/main.ts as ESM in outDir/moat.mjs, with a chunk per module it imports lazily
  * (`await import()`) in outDir/chunks, so `moat --version` parses only the entry. npm packages stay
  * in node_modules, loaded by Node as from source. outDir/inputs.json lists the source files (from
@@ -101,16 +120,7 @@ export async function buildCli({ outDir = CLI_OUT, quiet = false } = {}) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: { moat: path.join(ROOT, 'app', 'cli', 'main.ts') },
-    outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
+    ...cliBundleOptions(outDir),
     // Every npm package stays in node_modules except the ones on every command's path (argument
     // parsing, request schemas): Node loads a package as one module per file (zod: about 60), which
     // cost `moat run` ~60 ms of CPU at each start; bundled, they parse as part of a chunk.

@@ -133,17 +133,9 @@ export async function buildNodeCli({ outDir = path.join(ROOT, 'dist', 'node-cli'
   const esbuild = await import('esbuild');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  const { cliBundleOptions } = await import('./build.mjs');
   await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: { moat: path.join(ROOT, 'app', 'cli', 'main.ts') },
-    outdir: path.join(outDir, 'dist', 'cli'),
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
+    ...cliBundleOptions(path.join(outDir, 'dist', 'cli')),
     external: [...NODE_CLI_EXTERNAL, '*.node', 'electron'],
     // The CommonJS packages bundled into ESM call require() for Node's built-ins, and some name
     // their own folder (for files they never need here, such as ssh2's Windows Pageant helper).
