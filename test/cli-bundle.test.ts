@@ -137,6 +137,24 @@ test('help, usage errors and exit codes: the same from the bundle as from the so
   }
 });
 
+test("usage errors exit 2 (the README's contract), help and --version 0; a command's own answer keeps its status", () => {
+  const cases: [string[], number][] = [
+    [['--help'], 0],
+    [['help', 'run'], 0],
+    [['--version'], 0],
+    [['nope'], 2],
+    [['run', '--no-such-flag'], 2],
+    [['run', '--egress-policy', 'bogus', '-c', 'x'], 2],
+    [['accounts', 'nope'], 2],
+    [[], 2],
+  ];
+  for (const [args, status] of cases) {
+    const r = moat(args);
+    assert.equal(r.status, status, `moat ${args.join(' ')}: ${r.stderr}`);
+    if (status === 2) assert.match(r.stderr, /error:|^Usage:/m, `moat ${args.join(' ')} says what is wrong, or how to use it`);
+  }
+});
+
 test('a subcommand from the bundle: moat scan finds a key in a file (exit 1) and loads only its own module', () => {
   const file = path.join(dir, 'leak.log');
   writeFileSync(file, `first line\nsecond ${KEY} here\n`);

@@ -326,7 +326,11 @@ async function main(argv: string[]): Promise<void> {
     .name('moat')
     .description('Run untrusted code in gVisor sandboxes.')
     .version(version, '-V, --version', 'print the version')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Commander exits 1 on a usage error (unknown command or option, a bad choice, a missing
+    // argument); Moat's contract is 2 for bad usage (README), 1 being a command's own answer (moat
+    // scan found something). Subcommands inherit this when they are added below.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   const wanted = needed(argv.slice(2));
   const registers = await Promise.all(COMMANDS.map((c) => (typeof c === 'function' ? c : wanted(c[0]) ? c[1]() : null)));
   for (const register of registers) register?.(program);
