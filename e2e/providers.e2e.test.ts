@@ -110,18 +110,31 @@ describe('Provider accounts and instances in Chromium', { skip }, () => {
       ['lam', 'gpu_1x_a10', 'e2e-lam'],
       ['lin', 'g1-gpu-rtx6000-1', 'e2e-lin'],
     ] as const) {
+      // Every step the progress panel shows, recorded in the page as the DOM changes: polling for a
+      // passing state from here could miss it on a loaded machine (CI once did).
+      // (A string: tsx's name-keeping helper does not exist in the page.)
+      await page.evaluate(`(() => {
+        window.__launchObserver?.disconnect();
+        window.__launchSteps = [];
+        window.__launchObserver = new MutationObserver(() => {
+          const step = document.querySelector('[data-testid="launch-progress"]')?.getAttribute('data-step');
+          if (step && window.__launchSteps.at(-1) !== step) window.__launchSteps.push(step);
+        });
+        window.__launchObserver.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-step'] });
+      })()`);
       await launch(page, account, type, name);
       const progress = page.getByTestId('launch-progress');
       await progress.waitFor({ timeout: 20_000 });
-      // Not ready at once: the fakes boot for seconds, and the view shows the steps on the way.
-      await page.waitForSelector(
-        '[data-testid="launch-progress"][data-step="booting"], [data-testid="launch-progress"][data-step="requested"]',
-        {
-          timeout: 20_000,
-        },
-      );
-      if (account === 'lam') await page.screenshot({ path: join(SHOTS, 'launch-progress.png') });
+      if (account === 'lam')
+        await page
+          .waitForSelector('[data-testid="launch-progress"][data-step="booting"]', { timeout: 20_000 })
+          .then(() => page.screenshot({ path: join(SHOTS, 'launch-progress.png') }))
+          .catch(() => {});
       await page.waitForSelector('[data-testid="launch-progress"][data-step="ready"]', { timeout: 60_000 });
+      // Not ready at once: the fakes boot for seconds, and the view showed the steps on the way.
+      const shown = await page.evaluate<string[]>('window.__launchSteps');
+      assert.equal(shown.at(-1), 'ready', `steps shown: ${shown.join(' ')}`);
+      assert.ok(shown.includes('booting') || shown.includes('requested'), `booting shown before ready: ${shown.join(' ')}`);
       const steps = await page
         .locator('[data-testid="launch-step"]')
         .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}:${e.getAttribute('data-state')}`));
