@@ -266,17 +266,22 @@ describe('the API: batch.start, batch.progress, batch.get, batch.list, batch.can
   });
 });
 
+/** Waits `ms`, or less when `signal` aborts. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((res) => {
+    const t = setTimeout(res, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      res();
+    });
+  });
+}
+
 describe('the batch runner (no engine)', () => {
   /** Ends after `code` ms, or when aborted. */
   const sleeper: RunOne = async (req, signal) => {
     const ms = Number(req.code);
-    await new Promise<void>((res) => {
-      const t = setTimeout(res, ms);
-      signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        res();
-      });
-    });
+    await sleepUnlessAborted(ms, signal);
     const rec = { id: `run-${req.code}`, endReason: 'exited', exitCode: 0, truncated: false, durationMs: ms } as unknown as RunRecord;
     return { record: rec, stdout: 'x'.repeat(500), stderr: '' };
   };
@@ -367,13 +372,7 @@ describe('the batch runner (no engine)', () => {
       live++;
       most = Math.max(most, live);
       const ms = Number(req.code);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, ms);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          res();
-        });
-      });
+      await sleepUnlessAborted(ms, signal);
       live--;
       const rec = {
         id: `run-${req.code}`,

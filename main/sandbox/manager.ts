@@ -359,7 +359,7 @@ export class SandboxManager {
     const exitNonce = newExitNonce();
     live.done = this.execute(live, spec, exitNonce, profile, req.warm !== false && allow.length === 0);
     // However execute ends, whoever waits for the record is let go.
-    void live.done.finally(() => live.markRecorded());
+    live.done.then(live.markRecorded, live.markRecorded);
     return { ...record };
   }
 
