@@ -171,6 +171,12 @@ async function main(): Promise<void> {
   const env = { ...process.env, MOAT_DATA_DIR: dataDir };
   const moat = (args: string[], input?: string) =>
     run(process.execPath, [MOAT, ...args], { env, ...(input !== undefined ? { input } : {}) });
+  // `moat run` as bin/moat starts it: the native client (native/moat-run.c) where it was built,
+  // which hands anything it does not take to the Node CLI; the Node CLI where there is no compiler.
+  const { buildNative } = (await import(BUILD_SCRIPT)) as { buildNative: (o: { outDir: string; quiet: boolean }) => { out: string } | void };
+  const nativeRun = buildNative({ outDir: join(cliDir, 'native'), quiet: true })?.out ?? null;
+  const moatRunCmd = (args: string[]) =>
+    nativeRun ? run(nativeRun, [MOAT, 'run', ...args], { env }) : run(process.execPath, [MOAT, 'run', ...args], { env });
 
   // The CLI's start time (the bundle), best and median of 7.
   const starts: Record<string, { bestMs: number; medianMs: number }> = {};
@@ -221,7 +227,7 @@ async function main(): Promise<void> {
   ): Promise<Record<string, Column>> => {
     const docker = (p: Prog) => run('docker', o.dockerArgv, { input: p.code });
     for (const p of list) writeFileSync(join(files, `${p.name}${o.ext}`), p.code);
-    const moatRun = (p: Prog) => moat(['run', '-t', o.template, '-f', join(files, `${p.name}${o.ext}`)]);
+    const moatRun = (p: Prog) => moatRunCmd(['-t', o.template, '-f', join(files, `${p.name}${o.ext}`)]);
     const dockerCol = (n: number) =>
       column(`${prefix}(a) docker run, ${n} at a time`, list, (done) =>
         pool(list, n, async (p) => {
@@ -357,6 +363,8 @@ async function main(): Promise<void> {
     image,
     runtime,
     loadAverageAtEnd: readFileSync('/proc/loadavg', 'utf8').trim(),
+    /** Which `moat run` column (b) measured: the native client, or the Node CLI (no C compiler). */
+    runClient: nativeRun ? 'native (native/moat-run.c)' : 'node',
     allPassed,
     columns: cols,
     goals: Object.fromEntries(Object.entries(goals).map(([k, v]) => [k, { ...v, met: v.ratio <= v.goal }])),

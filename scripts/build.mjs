@@ -1,8 +1,10 @@
 // `npm run build`: the renderer (Vite) into dist/renderer, the Electron main process and preload
 // (esbuild) into dist/electron, and the `moat` command (esbuild) into dist/cli, which bin/moat.js
-// runs (from source via tsx where it is missing or older than its sources). The headless host
+// runs (from source via tsx where it is missing or older than its sources), and the native `moat
+// run` client (a C compiler) into dist/native, which bin/moat runs for `moat run`. The headless host
 // runs inside the CLI and needs only dist/renderer.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -10,6 +12,7 @@ import * as esbuild from 'esbuild';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'dist', 'electron');
 const CLI_OUT = path.join(ROOT, 'dist', 'cli');
+const NATIVE_OUT = path.join(ROOT, 'dist', 'native');
 
 export async function buildRenderer() {
   const config = ['vite.config.ts', 'vite.config.mts', 'vite.config.js', 'vite.config.mjs']
@@ -148,6 +151,33 @@ export async function buildCli({ outDir = CLI_OUT, quiet = false } = {}) {
   return { entry };
 }
 
+/**
+ * The native `moat run` client (native/moat-run.c) into dist/native/moat-run, where a C compiler
+ * exists (`$CC`, else `cc`); bin/moat starts it for `moat run`. Without a compiler (or on Windows)
+ * nothing is built and `moat run` is the Node CLI's, as everything else is: that is said, not an
+ * error.
+ */
+export function buildNative({ outDir = NATIVE_OUT, quiet = false } = {}) {
+  const say = (msg) => quiet || console.log(msg);
+  if (process.platform === 'win32') return say('native: skipped on Windows (`moat run` is the Node CLI there)');
+  const cc = process.env.CC || 'cc';
+  if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status !== 0)
+    return say(`native: no C compiler (${cc}): \`moat run\` uses the Node CLI (install gcc for its faster client)`);
+  mkdirSync(outDir, { recursive: true });
+  const out = path.join(outDir, 'moat-run');
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync(cc, ['-O2', '-std=c11', '-Wall', '-Wextra', '-o', tmp, path.join(ROOT, 'native', 'moat-run.c')], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`${cc} failed:\n${r.stderr}`);
+  }
+  renameSync(tmp, out);
+  say(`native: ${path.relative(ROOT, out)} (the \`moat run\` client)`);
+  return { out };
+}
+
 async function main() {
   // Every part is attempted, so one broken part still shows whether the others build.
   let failed = false;
@@ -155,6 +185,7 @@ async function main() {
     ['renderer', buildRenderer],
     ['electron', () => buildElectron()],
     ['cli', () => buildCli()],
+    ['native', () => buildNative()],
   ]) {
     try {
       await step();

@@ -85,6 +85,12 @@ function templateFor(flags: RunFlags, argv: string[]): string {
   return TEMPLATE_BY_EXT[ext] ?? 'python';
 }
 
+/** What `moat run` read from its files and stdin: the code (decoded as UTF-8) and the input bytes. */
+export interface ReadParts {
+  code?: string;
+  input?: Buffer;
+}
+
 /**
  * The run's request from the command line. With `validate` (a run in this process) it is checked
  * against the API's schema here; sent to a running Moat it is checked there, against the same
@@ -93,6 +99,30 @@ function templateFor(flags: RunFlags, argv: string[]): string {
  * their own (files in, environment, allowlist, policies, artifacts) load the checks either way.
  */
 export async function buildRequest(flags: RunFlags, argv: string[], opts: { validate: boolean } = { validate: true }): Promise<RunRequest> {
+  let code: string | undefined = flags.code;
+  if (flags.file) code = readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
+  checkSources(flags, argv, code);
+  // Read as bytes: text goes as stdin, anything else as stdinBase64, byte for byte.
+  const input = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input) : undefined;
+  return assembleRequest(flags, argv, { code, input }, opts);
+}
+
+function checkSources(flags: RunFlags, argv: string[], code: string | undefined): void {
+  if (code === undefined && argv.length === 0) throw new Error('nothing to run: give --file FILE, --code TEXT, or a command after --');
+  if (flags.input === '-' && flags.file === '-') throw new Error('stdin cannot be both the code (--file -) and the input (--input -)');
+}
+
+/**
+ * The request from the flags and what was read for them (by this process, or by the native `moat
+ * run` client, which sends the bytes to the owner: app/daemon/exec.ts). Throws Error (a usage
+ * error, exit 2) for a flag that does not parse.
+ */
+export async function assembleRequest(
+  flags: RunFlags,
+  argv: string[],
+  parts: ReadParts,
+  opts: { validate: boolean } = { validate: true },
+): Promise<RunRequest> {
   const checked =
     opts.validate ||
     Boolean(
@@ -112,12 +142,8 @@ export async function buildRequest(flags: RunFlags, argv: string[], opts: { vali
   if (flags.processes) limits.processes = parseNumber(flags.processes, 'process limit');
   if (flags.outputLimit) limits.outputBytes = parseSize(flags.outputLimit);
   if (flags.onOutputLimit) limits.onOutputLimit = S!.parseOutputPolicy(flags.onOutputLimit);
-  let code: string | undefined = flags.code;
-  if (flags.file) code = readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
-  if (code === undefined && argv.length === 0) throw new Error('nothing to run: give --file FILE, --code TEXT, or a command after --');
-  if (flags.input === '-' && flags.file === '-') throw new Error('stdin cannot be both the code (--file -) and the input (--input -)');
-  // Read as bytes: text goes as stdin, anything else as stdinBase64, byte for byte.
-  const input = flags.input !== undefined ? readFileSync(flags.input === '-' ? 0 : flags.input) : undefined;
+  const { code, input } = parts;
+  checkSources(flags, argv, code);
   const stdin = input === undefined ? {} : isUtf8(input) ? { stdin: input.toString('utf8') } : { stdinBase64: input.toString('base64') };
   const files = S ? (flags.fileIn ?? []).map(S.parseFileIn) : [];
   const artifacts = flags.artifact ?? [];
@@ -204,18 +230,29 @@ async function runThroughOwner(
     const detail = flags.json || req.artifacts ? await owner.call('runs.get', { id: done.id }) : null;
     return await report(done, flags, detail);
   } catch (err) {
-    // Checked there rather than here (buildRequest): said as it would be here, as a usage error.
-    if (err instanceof MoatError && err.code === 'INVALID_REQUEST' && runId === null && err.message.startsWith(REFUSED_RUN))
-      throw new Error(err.message.slice(REFUSED_RUN.length));
-    if (err instanceof MoatError) {
-      const lost = err.code === 'ENGINE_UNAVAILABLE' && / went away$/.test(err.message);
-      process.stderr.write(
-        `moat: ${err.message}${lost && runId ? ` during run ${runId}; see \`moat history\`` : ''}\n${err.fix ? `fix: ${err.fix}\n` : ''}`,
-      );
-      return EXIT_CODES.failed;
-    }
-    throw err;
+    const said = ownerFailure(err, runId);
+    if (said instanceof Error) throw said;
+    process.stderr.write(said.stderr);
+    return said.status;
   }
+}
+
+/**
+ * How `moat run` reports an error from the owner: an Error to throw (a usage error: the request
+ * was checked there rather than here, and is said as it would be here), or what to print and the
+ * exit status. Also used by the owner for the native client (app/daemon/exec.ts).
+ */
+export function ownerFailure(err: unknown, runId: string | null): Error | { stderr: string; status: number } {
+  if (err instanceof MoatError && err.code === 'INVALID_REQUEST' && runId === null && err.message.startsWith(REFUSED_RUN))
+    return new Error(err.message.slice(REFUSED_RUN.length));
+  if (err instanceof MoatError) {
+    const lost = err.code === 'ENGINE_UNAVAILABLE' && / went away$/.test(err.message);
+    return {
+      stderr: `moat: ${err.message}${lost && runId ? ` during run ${runId}; see \`moat history\`` : ''}\n${err.fix ? `fix: ${err.fix}\n` : ''}`,
+      status: EXIT_CODES.failed,
+    };
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 async function runInProcess(dataDir: string, req: RunRequest, flags: RunFlags, onInterrupt: (fn: () => void) => void): Promise<number> {
@@ -297,23 +334,30 @@ async function report(done: RunRecord, flags: RunFlags, detail: RunDetail | null
   const written = detail?.artifacts
     ? writeArtifacts(detail.artifacts, flags.artifactsDir ?? '.', flags.json === true, (await import('./run-request')).isWorkPath)
     : [];
-  if (flags.json) {
-    process.stdout.write(JSON.stringify(detail ? jsonDetail(detail, written) : detail) + '\n');
-  } else if (done.endReason !== 'exited') {
+  if (flags.json) process.stdout.write(JSON.stringify(detail ? jsonDetail(detail, written) : detail) + '\n');
+  const end = endOfRun(done, flags.json === true);
+  if (end.stderr) process.stderr.write(end.stderr);
+  return end.status;
+}
+
+/**
+ * What `moat run` prints on stderr after a run's output (how it ended, what the egress filter did,
+ * a runc opt-in) and its exit status. Also used by the owner for the native client (app/daemon/exec.ts).
+ */
+export function endOfRun(done: RunRecord, json: boolean): { stderr: string; status: number } {
+  let text = '';
+  if (!json && done.endReason !== 'exited') {
     const why = done.endReason === 'failed' ? `failed: ${done.error ?? 'unknown error'}` : describeEnd(done);
-    process.stderr.write(`moat: run ${done.id} ${why}\n`);
+    text += `moat: run ${done.id} ${why}\n`;
   }
-  if (!flags.json && done.egress) {
+  if (!json && done.egress) {
     const e = done.egress;
     if (e.blocked)
-      process.stderr.write(
-        `moat: output withheld (egress policy block): ${e.findings} secret finding(s); see \`moat alerts\` or the Alerts view\n`,
-      );
-    else if (e.findings > 0)
-      process.stderr.write(`moat: the egress filter redacted ${e.findings} finding(s) (${e.critical} critical) in the output\n`);
+      text += `moat: output withheld (egress policy block): ${e.findings} secret finding(s); see \`moat alerts\` or the Alerts view\n`;
+    else if (e.findings > 0) text += `moat: the egress filter redacted ${e.findings} finding(s) (${e.critical} critical) in the output\n`;
   }
-  if (!done.runtime.gvisor && !flags.json) process.stderr.write('moat: note: this run used runc (opted in), not gVisor\n');
-  return exitStatusOf(done);
+  if (!done.runtime.gvisor && !json) text += 'moat: note: this run used runc (opted in), not gVisor\n';
+  return { stderr: text, status: exitStatusOf(done) };
 }
 
 /**

@@ -8,6 +8,8 @@
 //                    {type:'shutdown', id}                 → {type:'result', id, envelope}  (daemon only)
 //   server → client: {type:'event', event, payload}        run.output / run.updated / run.stats of the
 //                    runs this connection started (so a busy owner does not flood every client).
+//   client → server: {type:'exec', ...}, then {type:'cancel'}: the native `moat run` client; the
+//                    connection's answers are binary frames from then on (app/daemon/exec.ts).
 // A connection that goes away cancels the runs it started and that are still live (its `moat run`
 // was killed: nobody is left to read the output).
 //
@@ -21,11 +23,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { EventName } from '../../shared/api';
 import { dispatch } from '../../shared/dispatch';
-import { toErrorPayload } from '../../shared/errors';
-import type { RunRecord } from '../../shared/types';
+import { MoatError, toErrorPayload } from '../../shared/errors';
+import type { OutputChunk, RunRecord } from '../../shared/types';
 import type { Services } from '../../main/services';
 import { maxRequestFrameBytes } from '../host/frame-limit';
 import type { OwnerInfo } from './owner';
+import { endFrame, execRequest, FRAME, frame, recordedEnd, refusedEnd, type ExecMessage } from './exec';
 
 export type SocketServices = Pick<Services, 'handlers' | 'onEvent' | 'targets'>;
 
@@ -131,6 +134,8 @@ class Conn {
   private pendingRuns = 0;
   private pending: { event: EventName; payload: unknown; runId: string }[] = [];
   private closed = false;
+  /** Set once the connection is the native client's (`exec`): its answers are frames. */
+  private exec: { runId: string | null; cancel: boolean } | null = null;
 
   constructor(
     private readonly sock: Socket,
@@ -151,7 +156,11 @@ class Conn {
   event(event: EventName, payload: unknown, runId: string): void {
     if (this.closed) return;
     if (this.runs.has(runId)) {
-      this.send({ type: 'event', event, payload });
+      if (!this.exec) this.send({ type: 'event', event, payload });
+      else if (event === 'run.output') {
+        const p = payload as OutputChunk;
+        this.write(frame(p.stream === 'stdout' ? FRAME.stdout : FRAME.stderr, p.data));
+      }
       if (event === 'run.updated' && (payload as RunRecord).status === 'finished') this.runs.delete(runId);
     } else if (this.pendingRuns > 0) {
       this.pending.push({ event, payload, runId });
@@ -160,13 +169,18 @@ class Conn {
   }
 
   private send(msg: unknown): void {
+    // A native client's connection carries frames only.
+    if (!this.exec) this.write(JSON.stringify(msg) + '\n');
+  }
+
+  private write(data: string | Buffer): void {
     if (this.closed) return;
     if (this.sock.writableLength > DISCONNECT_ABOVE) {
       this.log('CLI socket: a client stopped reading; disconnected');
       this.sock.destroy();
       return;
     }
-    this.sock.write(JSON.stringify(msg) + '\n');
+    this.sock.write(data);
   }
 
   private data(d: string): void {
@@ -240,6 +254,19 @@ class Conn {
         }
         return;
       }
+      case 'exec':
+        if (this.exec) {
+          this.sock.destroy();
+          return;
+        }
+        this.exec = { runId: null, cancel: false };
+        await this.runExec(msg as ExecMessage);
+        return;
+      case 'cancel':
+        if (!this.exec) break;
+        if (this.exec.runId) void services.handlers['sandbox.cancel']({ runId: this.exec.runId }).catch(() => {});
+        else this.exec.cancel = true;
+        return;
       case 'shutdown':
         if (!this.opts.onShutdown) {
           this.send({
@@ -255,8 +282,47 @@ class Conn {
         this.send({ type: 'result', id, envelope: { ok: true, result: { stopping: true } } });
         this.opts.onShutdown();
         return;
-      default:
-        this.send({ type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
+    }
+    this.send({ type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
+  }
+
+  /** A run for the native client: as `moat run` does it through an owner, answered in frames. */
+  private async runExec(msg: ExecMessage): Promise<void> {
+    const { services, info } = this.opts;
+    const exec = this.exec!;
+    const end = (e: { stderr: string; status: number }): void => {
+      this.write(endFrame(e));
+      this.sock.end();
+    };
+    this.write(frame(FRAME.accepted, `the Moat ${info.kind} (pid ${info.pid})`));
+    const built = await execRequest(msg);
+    if ('end' in built) return end(built.end);
+    this.pendingRuns++;
+    let envelope;
+    try {
+      envelope = await dispatch(services.handlers, 'sandbox.run', built.req, (m, err) =>
+        this.log(`CLI socket: ${m} failed: ${(err as Error).stack ?? String(err)}`),
+      );
+    } finally {
+      this.pendingRuns--;
+    }
+    if (!envelope.ok) {
+      if (this.pendingRuns === 0) this.pending = [];
+      return end(refusedEnd(MoatError.fromPayload(envelope.error), null));
+    }
+    const runId = (envelope.result as { runId: string }).runId;
+    exec.runId = runId;
+    this.runs.add(runId);
+    this.write(frame(FRAME.runId, runId));
+    for (const p of this.pending) if (p.runId === runId) this.event(p.event, p.payload, runId);
+    if (this.pendingRuns === 0) this.pending = [];
+    if (this.closed || exec.cancel) void services.handlers['sandbox.cancel']({ runId }).catch(() => {});
+    try {
+      const records = await Promise.all(services.targets.allManagers().map((m) => m.whenRecorded(runId)));
+      const run = records.find((r) => r !== undefined);
+      end(run ? recordedEnd(run) : { stderr: `moat: run ${runId} was not recorded; see \`moat history\`\n`, status: 125 });
+    } catch (err) {
+      end(refusedEnd(err, runId));
     }
   }
 
