@@ -173,7 +173,9 @@ async function main(): Promise<void> {
     run(process.execPath, [MOAT, ...args], { env, ...(input !== undefined ? { input } : {}) });
   // `moat run` as bin/moat starts it: the native client (native/moat-run.c) where it was built,
   // which hands anything it does not take to the Node CLI; the Node CLI where there is no compiler.
-  const { buildNative } = (await import(BUILD_SCRIPT)) as { buildNative: (o: { outDir: string; quiet: boolean }) => { out: string } | void };
+  const { buildNative } = (await import(BUILD_SCRIPT)) as {
+    buildNative: (o: { outDir: string; quiet: boolean }) => { out: string } | void;
+  };
   const nativeRun = buildNative({ outDir: join(cliDir, 'native'), quiet: true })?.out ?? null;
   const moatRunCmd = (args: string[]) =>
     nativeRun ? run(nativeRun, [MOAT, 'run', ...args], { env }) : run(process.execPath, [MOAT, 'run', ...args], { env });

@@ -105,14 +105,25 @@ describe('the native moat run client', { skip }, () => {
         status: 3,
         stderr: /^err\n$/,
       },
-      { name: 'input from stdin', args: ['--code', 'print(input()[::-1])', '-i', '-'], input: 'stressed\n', status: 0, stdout: /^desserts\n$/ },
+      {
+        name: 'input from stdin',
+        args: ['--code', 'print(input()[::-1])', '-i', '-'],
+        input: 'stressed\n',
+        status: 0,
+        stdout: /^desserts\n$/,
+      },
       {
         name: 'binary input from a file, byte for byte',
         args: ['-c', 'import sys; print(sys.stdin.buffer.read().hex())', '-i', binaryInput],
         status: 0,
         stdout: /^000102fffe0a\n$/,
       },
-      { name: "the program's arguments", args: ['--code=import sys; print(sys.argv[1:])', '--', 'a b', '-x', "it's"], status: 0, stdout: /\['a b', '-x', "it's"\]/ },
+      {
+        name: "the program's arguments",
+        args: ['--code=import sys; print(sys.argv[1:])', '--', 'a b', '-x', "it's"],
+        status: 0,
+        stdout: /\['a b', '-x', "it's"\]/,
+      },
       { name: 'a template by extension', args: ['-f', f('s.sh', 'echo "shell: $0"\n')], status: 0, stdout: /^shell: / },
       { name: 'code from stdin', args: ['-f', '-'], input: 'print(6 * 7)\n', status: 0, stdout: /^42\n$/ },
       { name: 'a timeout', args: ['--timeout', '1s', '-c', 'import time; time.sleep(10)'], status: 124, stderr: /timed out after 1000 ms/ },
@@ -127,7 +138,12 @@ describe('the native moat run client', { skip }, () => {
       { name: 'nothing to run', args: ['--timeout', '5s'], status: 2, stderr: /nothing to run/ },
       { name: 'stdin twice', args: ['-f', '-', '-i', '-'], input: 'x', status: 2, stderr: /stdin cannot be both/ },
       { name: 'a template the owner does not have', args: ['-t', 'cobol', '-c', 'x'], status: 125, stderr: /Unknown template "cobol"/ },
-      { name: 'the environment', args: ['--env', 'A=1', '--env=B=two', '-c', 'import os; print(os.environ["A"], os.environ["B"])'], status: 0, stdout: /^1 two\n$/ },
+      {
+        name: 'the environment',
+        args: ['--env', 'A=1', '--env=B=two', '-c', 'import os; print(os.environ["A"], os.environ["B"])'],
+        status: 0,
+        stdout: /^1 two\n$/,
+      },
     ];
     for (const c of cases) {
       const native = await run(data.path, c.args, { input: c.input });
@@ -150,7 +166,10 @@ describe('the native moat run client', { skip }, () => {
   test('Ctrl-C cancels the run (130), as with the Node CLI', async () => {
     for (const node of [false, true]) {
       let child!: ChildProcess;
-      const done = run(data.path, ['-c', 'import time\nprint("started", flush=True)\ntime.sleep(30)'], { node, onSpawn: (c) => (child = c) });
+      const done = run(data.path, ['-c', 'import time\nprint("started", flush=True)\ntime.sleep(30)'], {
+        node,
+        onSpawn: (c) => (child = c),
+      });
       await waitForOutput(child, 'started');
       child.kill('SIGINT');
       const r = await done;
@@ -243,7 +262,10 @@ describe('the native moat run client', { skip }, () => {
         assert.equal(started.code, 0, started.stderr);
         const pid = (JSON.parse(readFileSync(join(own.path, 'owner.lock'), 'utf8')) as { pid: number }).pid;
         let child!: ChildProcess;
-        const done = run(own.path, ['-c', 'import time\nprint("started", flush=True)\ntime.sleep(30)'], { node, onSpawn: (c) => (child = c) });
+        const done = run(own.path, ['-c', 'import time\nprint("started", flush=True)\ntime.sleep(30)'], {
+          node,
+          onSpawn: (c) => (child = c),
+        });
         await waitForOutput(child, 'started');
         process.kill(pid, 'SIGKILL');
         const r = await done;
