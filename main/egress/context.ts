@@ -10,7 +10,9 @@
 // characters are looked up in a bitmap of every Q-character piece of every form. An echo of a
 // form of length L puts a probe within its first L - Q + 1 characters, so probing every
 // (shortest form - Q + 1) characters cannot miss one, whitespace or not. Only around probes that
-// hit is the whitespace-tolerant match run.
+// hit is the whitespace-tolerant match run. A gram is shared by ordinary words ("pass" in a
+// secret and in "password"), so a probe that hits is first checked against the forms holding that
+// gram, aligned there (echoAt): only a whole echo opens a window for the match.
 import type { Detector, Match } from './types';
 
 export const MIN_SECRET_LENGTH = 8;
@@ -61,7 +63,7 @@ function base64Needles(bytes: Buffer): string[] {
 
 /** Characters per probe. */
 const Q = 4;
-const BITS = 20;
+const BITS = 16;
 
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
@@ -79,14 +81,27 @@ export function contextDetector(secrets: string[]): Detector {
   const needles = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).flatMap(encodedForms))];
   const longest = needles.reduce((n, s) => Math.max(n, s.length), 0);
   const shortest = needles.reduce((n, s) => Math.min(n, s.length), Infinity);
-  // One bit per hash value (128 KiB: it stays in cache).
+  // One bit per hash value (8 KiB: it stays in the first-level cache; a gram that shares a bit
+  // with a form's is told apart by echoed()).
   const grams = new Int32Array(1 << (BITS - 5));
-  for (const f of needles) {
+  // By gram hash: where that gram occurs in the forms, as (form index, offset) pairs.
+  const gramAt = new Map<number, number[]>();
+  needles.forEach((f, ni) => {
     for (let i = 0; i + Q <= f.length; i++) {
       const h = gramHash(f.charCodeAt(i), f.charCodeAt(i + 1), f.charCodeAt(i + 2), f.charCodeAt(i + 3));
       grams[h >>> 5]! |= 1 << (h & 31);
+      let at = gramAt.get(h);
+      if (!at) gramAt.set(h, (at = []));
+      at.push(ni, i);
     }
-  }
+  });
+  /** Whether a whole form is echoed with its gram at offset `off` starting at text[p0]. */
+  const echoed = (text: string, p0: number, h: number): boolean => {
+    const at = gramAt.get(h);
+    if (!at) return false;
+    for (let k = 0; k < at.length; k += 2) if (echoAt(text, p0, needles[at[k]!]!, at[k + 1]!)) return true;
+    return false;
+  };
   const step = Math.max(1, shortest - Q + 1);
   // Around a probe that hits: the longest echo (a form and as much whitespace) either side.
   const reach = 2 * longest + Q;
@@ -126,7 +141,7 @@ export function contextDetector(secrets: string[]): Detector {
           if ((SPACE[a]! | SPACE[b]! | SPACE[c]! | SPACE[d]!) === 0) {
             const h = gramHash(a, b, c, d);
             if ((grams[h >>> 5]! & (1 << (h & 31))) === 0) continue;
-            hit(p);
+            if (echoed(text, p, h)) hit(p);
             continue;
           }
         }
@@ -135,6 +150,7 @@ export function contextDetector(secrets: string[]): Detector {
         let b = -1;
         let c = -1;
         let d = -1;
+        let p0 = -1;
         for (let i = p, got = 0, gap = 0; i < n && got < Q; i++) {
           const ch = text.charCodeAt(i);
           if (isSpace(ch)) {
@@ -142,8 +158,10 @@ export function contextDetector(secrets: string[]): Detector {
             continue;
           }
           gap = 0;
-          if (got === 0) a = ch;
-          else if (got === 1) b = ch;
+          if (got === 0) {
+            a = ch;
+            p0 = i;
+          } else if (got === 1) b = ch;
           else if (got === 2) c = ch;
           else d = ch;
           got++;
@@ -151,12 +169,37 @@ export function contextDetector(secrets: string[]): Detector {
         if (d < 0) continue;
         const h = gramHash(a, b, c, d);
         if ((grams[h >>> 5]! & (1 << (h & 31))) === 0) continue;
-        hit(p);
+        if (echoed(text, p0, h)) hit(p);
       }
       flush();
       return mergeOverlaps(found);
     },
   };
+}
+
+/**
+ * Whether `form` is echoed in `text` with its character `off` at `p0`: the characters before and
+ * after it in order, whitespace between them as findExact allows it (withinGaps).
+ */
+function echoAt(text: string, p0: number, form: string, off: number): boolean {
+  const n = text.length;
+  let ws = 0;
+  let i = p0;
+  for (let k = off - 1; k >= 0; k--) {
+    let gap = 0;
+    while (--i >= 0 && SPACE[text.charCodeAt(i)] === 1) if (++gap > MAX_GAP) return false;
+    if (i < 0 || text.charCodeAt(i) !== form.charCodeAt(k)) return false;
+    ws += gap;
+  }
+  if (text.charCodeAt(p0) !== form.charCodeAt(off)) return false;
+  let j = p0;
+  for (let k = off + 1; k < form.length; k++) {
+    let gap = 0;
+    while (++j < n && SPACE[text.charCodeAt(j)] === 1) if (++gap > MAX_GAP) return false;
+    if (j >= n || text.charCodeAt(j) !== form.charCodeAt(k)) return false;
+    ws += gap;
+  }
+  return ws <= form.length;
 }
 
 /** The whitespace-tolerant match of every form over the whole of `text`. */

@@ -17,9 +17,10 @@
 // narrows anything run only around the entropy detector's token runs (Rule.tokenRun), which are
 // found once per text (findTokenRuns) for both detectors.
 
-import { entropyHoldFor, findHighEntropy, findTokenRuns, MAX_TOKEN, MIN_TOKEN } from './entropy';
+import { entropyHoldFor, findHighEntropy, findTokenRuns, MAX_TOKEN, MIN_TOKEN, tokenRunSeparators } from './entropy';
 import { literalHead, looksFake, RULES, type Rule } from './rules';
 import { contextDetector } from './context';
+import { latin1Bytes } from './latin1';
 import type { Detector, DetectorKind, Match, Severity } from './types';
 
 /**
@@ -335,9 +336,9 @@ export function buildAutomaton(rules: Rule[]): KeywordAutomaton {
 }
 
 /** The automaton's state after walking the L - 1 characters before `at` from the start state. */
-function warm(ac: KeywordAutomaton, text: string, at: number, L: number): number {
+function warm(ac: KeywordAutomaton, bytes: Uint8Array, at: number, L: number): number {
   let s = 0;
-  for (let i = Math.max(0, at - L + 1); i < at; i++) s = ac.next[s + ac.cls[text.charCodeAt(i)]!]!;
+  for (let i = Math.max(0, at - L + 1); i < at; i++) s = ac.next[s + ac.cls[bytes[i]!]!]!;
   return s;
 }
 
@@ -402,24 +403,28 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   let wordStarts = new Int32Array(256);
   /**
    * Lists (word start, its run's end) for every word start at least `need` before the end of its
-   * run: the run's start, and each position after a non-word token character ('-', '/', '+').
+   * run: the run's start, and each position after a non-word token character ('-', '/', '+'),
+   * which findTokenRuns noted.
    */
-  const listWordStarts = (text: string, runs: Int32Array, need: number): number => {
+  const listWordStarts = (runs: Int32Array, need: number): number => {
+    const { seps, from } = tokenRunSeparators();
     let k = 0;
+    const add = (p: number, re: number): void => {
+      if (k + 2 > wordStarts.length) {
+        const grown = new Int32Array(2 * wordStarts.length);
+        grown.set(wordStarts);
+        wordStarts = grown;
+      }
+      wordStarts[k++] = p;
+      wordStarts[k++] = re;
+    };
     for (let r = 0; r < runs.length; r += 2) {
       const rs = runs[r]!;
       const re = runs[r + 1]!;
       const last = re - need;
-      for (let p = rs; p <= last; p++) {
-        if (p !== rs && WORD_CHAR[text.charCodeAt(p - 1)] === 1) continue;
-        if (k + 2 > wordStarts.length) {
-          const grown = new Int32Array(2 * wordStarts.length);
-          grown.set(wordStarts);
-          wordStarts = grown;
-        }
-        wordStarts[k++] = p;
-        wordStarts[k++] = re;
-      }
+      if (rs > last) continue;
+      add(rs, re);
+      for (let x = from[r >> 1]!, xEnd = from[(r >> 1) + 1]!; x < xEnd && seps[x]! < last; x++) add(seps[x]! + 1, re);
     }
     return k;
   };
@@ -441,6 +446,8 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       // Four walks at once, over the four quarters of the text, each started far enough back to
       // see a keyword ending in its quarter: their lookups do not wait on each other. Each walk's
       // hits (end index, state) go to its own part of `hits`, so they are read in text order.
+      // The walks read the text's bytes (see latin1.ts).
+      const bytes = latin1Bytes(text);
       const L = ac.longest;
       const q = n >> 2;
       const cap = 2 * (n - 3 * q + L) + 8;
@@ -450,18 +457,18 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
       const b3 = 3 * q;
       // Lanes 1..3 start their walk L - 1 characters before their quarter (hits there are not theirs).
       let s0 = 0;
-      let s1 = warm(ac, text, b1, L);
-      let s2 = warm(ac, text, b2, L);
-      let s3 = warm(ac, text, b3, L);
+      let s1 = warm(ac, bytes, b1, L);
+      let s2 = warm(ac, bytes, b2, L);
+      let s3 = warm(ac, bytes, b3, L);
       let h0 = 0;
       let h1 = cap;
       let h2 = 2 * cap;
       let h3 = 3 * cap;
       for (let i = 0; i < q; i++) {
-        s0 = next[s0 + cls[text.charCodeAt(i)]!]!;
-        s1 = next[s1 + cls[text.charCodeAt(b1 + i)]!]!;
-        s2 = next[s2 + cls[text.charCodeAt(b2 + i)]!]!;
-        s3 = next[s3 + cls[text.charCodeAt(b3 + i)]!]!;
+        s0 = next[s0 + cls[bytes[i]!]!]!;
+        s1 = next[s1 + cls[bytes[b1 + i]!]!]!;
+        s2 = next[s2 + cls[bytes[b2 + i]!]!]!;
+        s3 = next[s3 + cls[bytes[b3 + i]!]!]!;
         if (s0 >= outRow) {
           hits[h0++] = i;
           hits[h0++] = s0;
@@ -480,7 +487,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
         }
       }
       for (let j = b3 + q; j < n; j++) {
-        s3 = next[s3 + cls[text.charCodeAt(j)]!]!;
+        s3 = next[s3 + cls[bytes[j]!]!]!;
         if (s3 >= outRow) {
           hits[h3++] = j;
           hits[h3++] = s3;
@@ -549,7 +556,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           // The match starts a word inside a long enough run: at the run's start or after one of
           // the run's non-word characters ('-', '/', '+'), at least `length` before its end.
           // The word starts (with their run's end) are listed once per text for all such rules.
-          if (wordCount < 0) wordCount = listWordStarts(text, runs!, minWordNeed);
+          if (wordCount < 0) wordCount = listWordStarts(runs!, minWordNeed);
           const cand = starts[ri]!;
           cand.length = 0;
           const first = wordStartRule[ri]!;

@@ -18,11 +18,13 @@
 //
 // Speed: token runs are found by probing every MIN_TOKEN-th character (a run of MIN_TOKEN or more
 // must contain a probe), so most of the text is never looked at, once per text (findTokenRuns:
-// the format detector asks first, for the rules it narrows to runs); a run is judged by one pass over
-// its characters (cheap rejections first: too few digits and hex characters to be anything), and
-// the text before it (payload and digest contexts, public PEM blocks) is examined only for runs
-// that would otherwise be reported.
+// the format detector asks first, for the rules it narrows to runs); the probe also notes where
+// words start inside a run ('-', '/', '+'), for the format rules that start a word. A run is
+// judged by one pass over its characters (cheap rejections first: too few digits and hex
+// characters to be anything), and the text before it (payload and digest contexts, public PEM
+// blocks) is examined only for runs that would otherwise be reported.
 
+import { latin1Bytes } from './latin1';
 import type { Severity } from './types';
 
 export const MIN_TOKEN = 20;
@@ -81,11 +83,18 @@ export const TOKEN_CHAR = new Uint8Array(0x10000);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') {
   TOKEN_CHAR[c.charCodeAt(0)] = /[0-9]/.test(c) ? 1 : /[a-fA-F]/.test(c) ? 2 : c === '/' ? 4 : c === '+' ? 5 : 3;
 }
-// Per token character, packed: 1 for a digit, 1 << 10 for a hex character, 1 << 20 for '+'.
-const RUN_STAT = new Int32Array(128);
+// What the run finder reads per byte: 0 for a character that is not a token character, else
+// packed counts, 9 bits each: 1 for a digit, 1 << 9 for a hex character (digits too), 1 << 18 for
+// '+', and 1 << 27 for any; plus SEP for the token characters that end a word ('-', '/', '+').
+// Summed over a run of at most MAX_TOKEN characters the first three counts are exact (the sum of a
+// longer run may wrap in its top bits: such a run is not judged).
+const SEP = 1 << 30;
+const RUN_INFO = new Int32Array(256);
 for (let c = 0; c < 128; c++) {
   const k = TOKEN_CHAR[c]!;
-  RUN_STAT[c] = (k === 1 ? 1 : 0) + (k === 1 || k === 2 ? 1 << 10 : 0) + (k === 5 ? 1 << 20 : 0);
+  if (k === 0) continue;
+  const sep = c === 45 || c === 47 || c === 43 ? SEP : 0;
+  RUN_INFO[c] = (k === 1 ? 1 : 0) + (k === 1 || k === 2 ? 1 << 9 : 0) + (k === 5 ? 1 << 18 : 0) + (1 << 27) + sep;
 }
 // By TOKEN_CHAR kind (0 for any other character).
 const IS_DIGIT = Uint8Array.of(0, 1, 0, 0, 0, 0);
@@ -233,6 +242,12 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
 let runsText: string | null = null;
 let probed: Int32Array = new Int32Array(64);
 let probedCount = 0;
+/** Per run (run r at probed[2r]): where its word separators start in `seps`, up to sepFrom[r + 1]. */
+let sepFrom: Int32Array = new Int32Array(33);
+/** Offsets of the '-', '/' and '+' inside the runs, in order. */
+let seps: Int32Array = new Int32Array(256);
+/** Per run: its RUN_INFO sum (its digits, hex characters and '+'). */
+let runSum: Int32Array = new Int32Array(32);
 
 /**
  * The maximal runs of token characters ([A-Za-z0-9+/_-]) MIN_TOKEN or longer in `text`, as
@@ -247,30 +262,85 @@ export function findTokenRuns(text: string): Int32Array {
   return probed.subarray(0, probedCount);
 }
 
+/**
+ * Where words start inside the runs findTokenRuns last returned, besides each run's start: one
+ * past each offset in seps[from[r]] up to from[r + 1] for run r (the run at runs[2r]).
+ */
+export function tokenRunSeparators(): { seps: Int32Array; from: Int32Array } {
+  return { seps, from: sepFrom };
+}
+
 function probe(text: string): number {
   const n = text.length;
+  const bytes = latin1Bytes(text);
   let count = 0;
+  let nsep = 0;
+  // Locals: module variables that are reassigned (grown) are slower to read in the loops.
+  let sp = seps;
+  let sums = runSum;
   for (let j = MIN_TOKEN - 1; j < n;) {
-    if (TOKEN_CHAR[text.charCodeAt(j)] === 0) {
+    const vj = RUN_INFO[bytes[j]!]!;
+    if (vj === 0) {
       j += MIN_TOKEN;
       continue;
     }
+    // Back to the run's start, then on to its end, summing RUN_INFO and noting separators (those
+    // before j come in backwards: put in order once the run is known).
+    const sep0 = nsep;
+    let sum = vj;
     let start = j;
-    while (start > 0 && TOKEN_CHAR[text.charCodeAt(start - 1)] !== 0) start--;
-    let end = j + 1;
-    while (end < n && TOKEN_CHAR[text.charCodeAt(end)] !== 0) end++;
-    if (end - start >= MIN_TOKEN) {
-      if (count + 2 > probed.length) {
-        const grown = new Int32Array(2 * probed.length);
-        grown.set(probed);
-        probed = grown;
+    while (start > 0) {
+      const v = RUN_INFO[bytes[start - 1]!]!;
+      if (v === 0) break;
+      start--;
+      sum = (sum + v) | 0;
+      if (v >= SEP) {
+        if (nsep === sp.length) sp = grow(sp);
+        sp[nsep++] = start;
       }
+    }
+    for (let a = sep0, b = nsep - 1; a < b; a++, b--) {
+      const t = sp[a]!;
+      sp[a] = sp[b]!;
+      sp[b] = t;
+    }
+    if (vj >= SEP) {
+      if (nsep === sp.length) sp = grow(sp);
+      sp[nsep++] = j;
+    }
+    let end = j + 1;
+    while (end < n) {
+      const v = RUN_INFO[bytes[end]!]!;
+      if (v === 0) break;
+      sum = (sum + v) | 0;
+      if (v >= SEP) {
+        if (nsep === sp.length) sp = grow(sp);
+        sp[nsep++] = end;
+      }
+      end++;
+    }
+    if (end - start >= MIN_TOKEN) {
+      if (count + 2 > probed.length) probed = grow(probed);
+      const r = count >> 1;
+      if (r + 2 > sepFrom.length) sepFrom = grow(sepFrom);
+      if (r + 1 > sums.length) sums = grow(sums);
       probed[count++] = start;
       probed[count++] = end;
-    }
+      sepFrom[r] = sep0;
+      sums[r] = sum;
+    } else nsep = sep0;
     j = end + MIN_TOKEN;
   }
+  sepFrom[count >> 1] = nsep;
+  seps = sp;
+  runSum = sums;
   return count;
+}
+
+function grow(a: Int32Array): Int32Array {
+  const grown = new Int32Array(2 * a.length);
+  grown.set(a);
+  return grown;
 }
 
 export function findHighEntropy(text: string): EntropyHit[] {
@@ -278,6 +348,7 @@ export function findHighEntropy(text: string): EntropyHit[] {
   return judgeRuns(text, runs, runs.length);
 }
 
+/** Judges the runs findTokenRuns just found in `text` (their sums and separators are its). */
 function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] {
   const hits: EntropyHit[] = [];
   const n = text.length;
@@ -287,26 +358,22 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
     const end = runs[r + 1]!;
     const len = end - start;
     if (len < MIN_TOKEN || len > MAX_TOKEN) continue;
-    // What judge() needs, in one pass: digits and hex characters (every verdict needs a few),
-    // '+', and the longest '/'-separated piece (a path's pieces are judged alone).
-    // By one table of packed counts, not branches: in random tokens which kind comes next is
-    // unpredictable. A run holds only ASCII token characters, at most MAX_TOKEN of them.
-    let acc = 0;
+    // What judge() needs, counted when the run was found: digits and hex characters (every
+    // verdict needs a few), '+', and the longest '/'-separated piece (a path's pieces are judged
+    // alone), from the run's separators.
+    const sum = runSum[r >> 1]!;
+    const digits = sum & 511;
+    const hex = (sum >>> 9) & 511;
+    const plus = ((sum >>> 18) & 511) > 0;
     let slash = start - 1;
     let longest = 0;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      acc += RUN_STAT[c]!;
-      if (c === 47) {
-        if (i - slash - 1 > longest) longest = i - slash - 1;
-        slash = i;
-      }
+    for (let x = sepFrom[r >> 1]!, xEnd = sepFrom[(r >> 1) + 1]!; x < xEnd; x++) {
+      const i = seps[x]!;
+      if (text.charCodeAt(i) !== 47) continue;
+      if (i - slash - 1 > longest) longest = i - slash - 1;
+      slash = i;
     }
     if (end - slash - 1 > longest) longest = end - slash - 1;
-    const digits = acc & 1023;
-    const hex = (acc >>> 10) & 1023;
-    const plusCount = acc >>> 20;
-    const plus = plusCount > 0;
     if (digits < 2 && hex < 32) continue;
     if (longest < MIN_TOKEN && !plus && text.charCodeAt(end) !== 61) continue;
     if (hex === len && (len < 32 || HASH_LENGTHS.has(len)) && text.charCodeAt(end) !== 61) continue;

@@ -34,6 +34,7 @@
 import { isUtf8 } from 'node:buffer';
 import { detectAll } from './detect';
 import { MAX_TOKEN, TOKEN_CHAR } from './entropy';
+import { withLatin1View } from './latin1';
 import { pemHasBody } from './rules';
 import { maskPreview, type Detector, type DetectorKind, type Match, type Severity } from './types';
 
@@ -216,7 +217,7 @@ export class StreamScanner {
 
     const found: ByteMatch[] = [];
     // Overlapping matches of several detectors are one finding (detectAll merges them).
-    for (const m of detectAll(text, this.detectors)) {
+    for (const m of withLatin1View(text, buf, () => detectAll(text, this.detectors))) {
       const start = byteAt(m.start);
       const end = byteAt(m.end);
       if (end > ctxLen && end > start) found.push({ start, end, m });
@@ -252,7 +253,9 @@ export class StreamScanner {
       // Hold back what could still begin a match (each detector's holdFor, else its longest match),
       // plus one, and at least a PEM BEGIN line; never more than holdBytes.
       let tail = 0;
-      for (const d of this.detectors) tail = Math.max(tail, d.holdFor ? d.holdFor(text) : d.maxMatchLength);
+      withLatin1View(text, buf, () => {
+        for (const d of this.detectors) tail = Math.max(tail, d.holdFor ? d.holdFor(text) : d.maxMatchLength);
+      });
       const keep = Math.min(this.holdBytes, Math.max(PEM_LINE, W - byteAt(Math.max(0, text.length - tail - 1))));
       R = Math.max(ctxLen, W - keep);
       // A match starting before the release point is complete (it is shorter than the holdback):
