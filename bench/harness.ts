@@ -172,13 +172,16 @@ async function main(): Promise<void> {
   const moat = (args: string[], input?: string) =>
     run(process.execPath, [MOAT, ...args], { env, ...(input !== undefined ? { input } : {}) });
   // `moat run` as bin/moat starts it: the native client (native/moat-run.c) where it was built,
-  // which hands anything it does not take to the Node CLI; the Node CLI where there is no compiler.
+  // which hands anything it does not take back to a launcher of the Node CLI (here: of the bundle
+  // just built); the Node CLI where there is no compiler.
   const { buildNative } = (await import(BUILD_SCRIPT)) as {
     buildNative: (o: { outDir: string; quiet: boolean }) => { out: string } | void;
   };
   const nativeRun = buildNative({ outDir: join(cliDir, 'native'), quiet: true })?.out ?? null;
+  const launcher = join(cliDir, 'moat');
+  writeFileSync(launcher, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(MOAT)} "$@"\n`, { mode: 0o755 });
   const moatRunCmd = (args: string[]) =>
-    nativeRun ? run(nativeRun, [MOAT, 'run', ...args], { env }) : run(process.execPath, [MOAT, 'run', ...args], { env });
+    nativeRun ? run(nativeRun, [launcher, 'run', ...args], { env }) : run(process.execPath, [MOAT, 'run', ...args], { env });
 
   // The CLI's start time (the bundle), best and median of 7.
   const starts: Record<string, { bestMs: number; medianMs: number }> = {};

@@ -4,7 +4,7 @@
  * 100 ms of CPU starting before it sends anything; this spends about one. bin/moat starts it for
  * `moat run` when it is built (npm run build, where a C compiler exists):
  *
- *   moat-run NODE_CLI run [OPTIONS] [-- ARGS...]
+ *   moat-run FALLBACK run [OPTIONS] [-- ARGS...]
  *
  * It handles the options a harness uses (template, file or code, input, limits, environment,
  * target, egress policy and filter, warm, keep, image) and sends the flags and the bytes it read
@@ -12,8 +12,10 @@
  * does (app/daemon/exec.ts); output, stderr messages and exit status are the same. Anything else
  * runs the Node CLI instead, with the same arguments, before any input is read: any other option,
  * a bare word before `--`, no owner running (the run is then in-process), a socket that is not
- * safe to use (Node says why), a file it cannot read (Node says why). MOAT_NATIVE_CLIENT=0 always
- * runs the Node CLI.
+ * safe to use (Node says why), a file it cannot read (Node says why). It does that by running
+ * `FALLBACK run ARGS...` with MOAT_NATIVE_CLIENT=0 in its environment: FALLBACK is the launcher
+ * that started it (bin/moat, or the .deb's /usr/bin/moat), which then runs the Node CLI the way it
+ * knows. MOAT_NATIVE_CLIENT=0 always runs the Node CLI.
  *
  * The socket is checked as the Node CLI checks it (app/daemon/client.ts): a socket, ours, mode
  * 0600, in a directory that is ours and 0700; otherwise the code, input and secrets are not sent.
@@ -115,14 +117,11 @@ static void buf_base64(struct buf *b, const unsigned char *d, size_t n) {
 
 /* ---- Falling back to the Node CLI */
 
-static void run_node(void) {
-  /* node NODE_CLI run ARGS... */
-  char **a = calloc((size_t)g_argc + 1, sizeof *a);
-  if (!a) exit(EXIT_FAILED);
-  a[0] = "node";
-  for (int i = 1; i < g_argc; i++) a[i] = g_argv[i];
-  execvp("node", a);
-  fprintf(stderr, "moat: cannot start node: %s\n", strerror(errno));
+static void hand_back(void) {
+  /* FALLBACK run ARGS..., told not to come back here */
+  setenv("MOAT_NATIVE_CLIENT", "0", 1);
+  execv(g_argv[1], g_argv + 1);
+  fprintf(stderr, "moat: cannot start %s: %s\n", g_argv[1], strerror(errno));
   exit(2);
 }
 
@@ -181,7 +180,7 @@ static int in_choices(const char *choices, const char *v) {
   return 0;
 }
 
-/* Parses argv[3..] (after NODE_CLI and "run"); returns 0 when the Node CLI must handle them. */
+/* Parses argv[3..] (after FALLBACK and "run"); returns 0 when the Node CLI must handle them. */
 static int parse(struct parsed *p) {
   memset(p, 0, sizeof *p);
   for (int i = 3; i < g_argc; i++) {
@@ -375,20 +374,20 @@ int main(int argc, char **argv) {
   g_argc = argc;
   g_argv = argv;
   if (argc < 3 || strcmp(argv[2], "run") != 0) {
-    fputs("usage: moat-run NODE_CLI run [OPTIONS] [-- ARGS...] (started by bin/moat)\n", stderr);
+    fputs("usage: moat-run FALLBACK run [OPTIONS] [-- ARGS...] (started by bin/moat)\n", stderr);
     return 2;
   }
   const char *native = getenv("MOAT_NATIVE_CLIENT");
-  if (native && strcmp(native, "0") == 0) run_node();
+  if (native && strcmp(native, "0") == 0) hand_back();
 
   struct parsed p;
-  if (!parse(&p)) run_node();
+  if (!parse(&p)) hand_back();
   const char *file = opt(&p, "file");
   const char *code = opt(&p, "code");
   const char *input = opt(&p, "input");
 
   char *path = socket_path();
-  if (!path || !socket_safe(path)) run_node();
+  if (!path || !socket_safe(path)) hand_back();
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal; /* no SA_RESTART: a blocking call returns EINTR */
@@ -397,12 +396,12 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   int fd = connect_owner(path);
-  if (fd < 0) run_node(); /* refused: a socket left by an owner that was killed */
+  if (fd < 0) hand_back(); /* refused: a socket left by an owner that was killed */
   int h = hello(fd);
   if (h < 0) cancelled_before_start();
   if (h == 0) {
     close(fd);
-    run_node();
+    hand_back();
   }
 
   /* What Node's CLI would read: the code file, then the input (not both from stdin: the owner
@@ -410,12 +409,12 @@ int main(int argc, char **argv) {
   struct buf codebuf = {0}, inbuf = {0};
   if (file && !read_file(file, &codebuf)) {
     close(fd);
-    run_node();
+    hand_back();
   }
   int read_input = input && !(strcmp(input, "-") == 0 && file && strcmp(file, "-") == 0);
   if (read_input && !read_file(input, &inbuf)) {
     close(fd);
-    run_node();
+    hand_back();
   }
   if (g_signals) cancelled_before_start();
 
@@ -475,7 +474,7 @@ int main(int argc, char **argv) {
     if (n == 1 && first_byte != 0) {
       int stdin_read = (file && strcmp(file, "-") == 0) || (read_input && strcmp(input, "-") == 0);
       close(fd);
-      if (!stdin_read) run_node();
+      if (!stdin_read) hand_back();
       fputs("moat: the running Moat is older than this `moat` (it does not take runs from the native client); "
             "restart it (moat daemon stop; moat daemon start), or run with MOAT_NATIVE_CLIENT=0\n",
             stderr);

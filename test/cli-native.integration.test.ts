@@ -9,11 +9,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import type { RunRecord } from '../shared/types';
 import { engineUnavailableReason, skipUnlessReady, tempDir } from './helpers/engine';
 
 const ROOT = join(import.meta.dirname, '..');
 const NODE_CLI = join(ROOT, 'bin', 'moat.js');
+const LAUNCHER = join(ROOT, 'bin', 'moat');
 const CC = process.env.CC || 'cc';
 const noCompiler = spawnSync(CC, ['--version'], { stdio: 'ignore' }).status !== 0;
 if (noCompiler) console.log(`# skipping the native client's tests: no C compiler (${CC}); \`moat run\` is the Node CLI's here`);
@@ -46,9 +48,12 @@ function collect(
   });
 }
 
-/** `moat run ARGS` by the native client, or (node) by the Node CLI through the same binary. */
+/**
+ * `moat run ARGS` by the native client, or (node: MOAT_NATIVE_CLIENT=0) by the Node CLI through the
+ * same binary, which hands the arguments back to bin/moat.
+ */
 const run = (dir: string, args: string[], opts: { node?: boolean; input?: Buffer | string; onSpawn?: (c: ChildProcess) => void } = {}) =>
-  collect(nativeBin, [NODE_CLI, 'run', ...args], { ...process.env, MOAT_DATA_DIR: dir, MOAT_NATIVE_CLIENT: opts.node ? '0' : '1' }, opts);
+  collect(nativeBin, [LAUNCHER, 'run', ...args], { ...process.env, MOAT_DATA_DIR: dir, MOAT_NATIVE_CLIENT: opts.node ? '0' : '1' }, opts);
 
 const moat = (dir: string, args: string[]) => collect(process.execPath, [NODE_CLI, ...args], { ...process.env, MOAT_DATA_DIR: dir });
 
@@ -76,7 +81,7 @@ describe('the native moat run client', { skip }, () => {
   const work = tempDir('moat-native-work-');
 
   before(async () => {
-    const { buildNative } = (await import('../scripts/build.mjs')) as unknown as {
+    const { buildNative } = (await import(pathToFileURL(join(ROOT, 'scripts', 'build.mjs')).href)) as {
       buildNative: (o: { outDir: string; quiet: boolean }) => { out: string };
     };
     nativeBin = buildNative({ outDir: join(work.path, 'bin'), quiet: true }).out;
