@@ -219,6 +219,9 @@ async function main(argv) {
   const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) stop(1, `npm run build failed (exit ${build.status}).`);
   await buildNodeCli();
+  // The .deb's and AppImage's `moat run` client (electron-builder.yml, linux.extraResources).
+  if (process.platform === 'linux' && !existsSync(path.join(ROOT, 'dist', 'native', 'moat-run')))
+    stop(1, 'the native `moat run` client was not built (npm run build needs a C compiler): install gcc, then run npm run dist again.');
 
   const cli = path.join(path.dirname(require.resolve('electron-builder/package.json')), 'cli.js');
   const args = [cli, '--config', path.join(ROOT, 'electron-builder.yml'), '--publish', 'never'];

@@ -373,7 +373,10 @@ test("extraResources: the node CLI without source maps, and the .deb's /usr/bin/
   (c.extraResources as Array<{ filter: string[] }>)[0]!.filter = ['**/*'];
   assert.ok(packagedResources(c, files).includes('dist/node-cli/dist/cli/moat.mjs.map'), 'control: without the filter the map goes in');
   const linux = (loadConfig().linux?.extraResources ?? []) as Array<{ from: string; to: string }>;
-  assert.deepEqual(linux, [{ from: 'build/linux/moat.sh', to: 'cli/moat.sh' }]);
+  assert.deepEqual(linux, [
+    { from: 'build/linux/moat.sh', to: 'cli/moat.sh' },
+    { from: 'dist/native/moat-run', to: 'cli/moat-run' },
+  ]);
   assert.equal(fs.statSync(path.join(ROOT, 'build/linux/moat.sh')).mode & 0o111, 0o111, 'moat.sh is executable');
 });
 
