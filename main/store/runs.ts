@@ -12,6 +12,8 @@ import { planPrune, type PruneVictim, type StoredRun } from './retention';
 import { secureDataDir } from './secure';
 
 const COMPACT_AFTER_LINES = 5000;
+/** Per-run files and the log are flushed to disk off the main thread (durable.ts). */
+const BACKGROUND = { sync: 'background' } as const;
 /** After a run finishes, retention runs at most this often; it also runs hourly, as runs age. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_HOURLY_MS = 3600_000;
@@ -61,7 +63,7 @@ export class RunStore {
   ) {
     const secured = secureDataDir(dataDir);
     if (secured.failed.length) opts.log?.(`could not make owner-only: ${secured.failed.join(', ')}`);
-    this.log = new AppendLog(join(dataDir, 'runs.jsonl'));
+    this.log = new AppendLog(join(dataDir, 'runs.jsonl'), { sync: 'background' });
     this.lock = new FileLock(join(dataDir, 'runs.jsonl.lock'));
     this.compactAfter = opts.compactAfterLines ?? COMPACT_AFTER_LINES;
     this.refresh();
@@ -107,7 +109,7 @@ export class RunStore {
     if (!keep) summary.argv = rec.argv.slice(0, 1);
     // Written before the log line, so a recorded run never lacks inputs it was given.
     if (keep && (code !== undefined || stdin !== undefined) && !existsSync(this.inputsPath(rec.id))) {
-      writeFileAtomic(this.inputsPath(rec.id), JSON.stringify({ code, stdin }));
+      writeFileAtomic(this.inputsPath(rec.id), JSON.stringify({ code, stdin }), 0o600, BACKGROUND);
     }
     let finishedNow = false;
     this.lock.withLock(() => {
@@ -150,8 +152,8 @@ export class RunStore {
   saveOutput(id: string, output: RunDetail['output'], stats: RunDetail['stats'] = [], artifacts?: RunDetail['artifacts']): void {
     const summary = this.byId.get(id);
     if (summary?.keep === false) return;
-    if (artifacts?.length) writeFileAtomic(this.artifactsPath(id), JSON.stringify(artifacts));
-    writeFileAtomic(this.outputPath(id), JSON.stringify({ output, stats }));
+    if (artifacts?.length) writeFileAtomic(this.artifactsPath(id), JSON.stringify(artifacts), 0o600, BACKGROUND);
+    writeFileAtomic(this.outputPath(id), JSON.stringify({ output, stats }), 0o600, BACKGROUND);
     // Saved after the run was recorded finished (Moat saves it before): its size changed.
     if (summary?.status !== 'finished') return;
     this.lock.withLock(() => {
@@ -287,7 +289,7 @@ export class RunStore {
   private migrateInline(id: string, code: string | undefined, stdin: string | undefined): void {
     this.inlineInputs = true;
     try {
-      if (!existsSync(this.inputsPath(id))) writeFileAtomic(this.inputsPath(id), JSON.stringify({ code, stdin }));
+      if (!existsSync(this.inputsPath(id))) writeFileAtomic(this.inputsPath(id), JSON.stringify({ code, stdin }), 0o600, BACKGROUND);
     } catch (err) {
       this.opts.log?.(`could not move the inputs of ${id} out of the log: ${(err as Error).message}`);
     }
