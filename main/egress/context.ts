@@ -13,6 +13,7 @@
 // hit is the whitespace-tolerant match run. A gram is shared by ordinary words ("pass" in a
 // secret and in "password"), so a probe that hits is first checked against the forms holding that
 // gram, aligned there (echoAt): only a whole echo opens a window for the match.
+import { latin1View } from './latin1';
 import type { Detector, Match } from './types';
 
 export const MIN_SECRET_LENGTH = 8;
@@ -131,13 +132,15 @@ export function contextDetector(secrets: string[]): Detector {
           winB = to;
         }
       };
+      // The probes read the text's bytes when the stream scanner handed them over (see latin1.ts).
+      const codes = latin1View(text) ?? charCodes(text);
       for (let p = 0; p < n; p += step) {
         if (p + Q <= n) {
           // Common case: no whitespace in the Q characters at p.
-          const a = text.charCodeAt(p);
-          const b = text.charCodeAt(p + 1);
-          const c = text.charCodeAt(p + 2);
-          const d = text.charCodeAt(p + 3);
+          const a = codes[p]!;
+          const b = codes[p + 1]!;
+          const c = codes[p + 2]!;
+          const d = codes[p + 3]!;
           if ((SPACE[a]! | SPACE[b]! | SPACE[c]! | SPACE[d]!) === 0) {
             const h = gramHash(a, b, c, d);
             if ((grams[h >>> 5]! & (1 << (h & 31))) === 0) continue;
@@ -175,6 +178,15 @@ export function contextDetector(secrets: string[]): Detector {
       return mergeOverlaps(found);
     },
   };
+}
+
+let codeScratch = new Uint16Array(4096);
+
+/** The text's character codes, in a buffer reused from call to call. */
+function charCodes(text: string): Uint16Array {
+  if (codeScratch.length < text.length) codeScratch = new Uint16Array(Math.max(text.length, 2 * codeScratch.length));
+  for (let i = 0; i < text.length; i++) codeScratch[i] = text.charCodeAt(i);
+  return codeScratch;
 }
 
 /**

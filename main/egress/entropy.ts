@@ -108,6 +108,9 @@ const PAYLOAD_FIRST = new Set([...'i/RUPAJ'].map((c) => c.charCodeAt(0)));
 // are printed on purpose, not credentials.
 const OBJECT_ID =
   /^(?:chatcmpl|cmpl|msg|msgbatch|req|request|resp|run|thread|asst|file|batch|toolu|call|ftjob|cus|pi|pm|ch|in|ii|sub|evt|prod|price|txn|seti|src|tok_test|acct|po|tr|re|cs_test|ord)[_-]/;
+// The same two prefixes, tried in place at a token's start (judgeRuns: no substring for them).
+const DIGEST_PREFIX_AT = new RegExp(DIGEST_PREFIX.source.slice(1), 'iy');
+const OBJECT_ID_AT = new RegExp(OBJECT_ID.source.slice(1), 'y');
 // crypt(3)-style password hashes ($2b$12$…, $6$…, $argon2id$…): stored hashes, not secrets.
 const PASSWORD_HASH = /^\$(?:2[abxy]?|5|6|y|argon2(?:id|i|d)|pbkdf2(?:-sha\d+)?|scrypt)\$/;
 // Certificates and public keys are meant to be shared; their bodies are high-entropy base64.
@@ -398,7 +401,7 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
       if (tb - ta >= MIN_TOKEN) {
         while (ta < tb && isSeparator(text.charCodeAt(ta))) ta++;
         while (tb > ta && isSeparator(text.charCodeAt(tb - 1))) tb--;
-        const verdict = tb - ta >= MIN_TOKEN ? judge(text.slice(ta, tb)) : null;
+        const verdict = tb - ta >= MIN_TOKEN && !knownPrefix(text, ta) ? judge(text.slice(ta, tb)) : null;
         if (verdict) found.push({ start: ta, end: tb, severity: verdict.severity, entropy: verdict.entropy });
       }
       a = b + 1;
@@ -412,6 +415,23 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
     hits.push(...found);
   }
   return hits;
+}
+
+/**
+ * Whether the token at `at` starts with a digest's algorithm or an object id's type, which judge()
+ * turns down whatever follows (neither prefix is hex, and both are shorter than MIN_TOKEN): the
+ * commonest tokens judged in ordinary output (lockfile integrity, API object ids), told without
+ * cutting them out of the text.
+ */
+function knownPrefix(text: string, at: number): boolean {
+  const c0 = text.charCodeAt(at);
+  if ((c0 | 32) === 115 || (c0 | 32) === 109) {
+    DIGEST_PREFIX_AT.lastIndex = at;
+    if (DIGEST_PREFIX_AT.test(text)) return true;
+  }
+  if (c0 < 97 || c0 > 122) return false;
+  OBJECT_ID_AT.lastIndex = at;
+  return OBJECT_ID_AT.test(text);
 }
 
 /**

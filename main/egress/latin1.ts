@@ -7,12 +7,15 @@
 
 let viewText: string | null = null;
 let viewBytes: Uint8Array = new Uint8Array(0);
+/** Whether viewBytes are the text's characters exactly (none above 0xff). */
+let viewExact = false;
 let scratch = new Uint8Array(4096);
 
 /** Runs `fn` with `bytes` known as the latin1 bytes of `text` (bytes[i] = text.charCodeAt(i)). */
 export function withLatin1View<T>(text: string, bytes: Uint8Array, fn: () => T): T {
   viewText = text;
   viewBytes = bytes;
+  viewExact = true;
   try {
     return fn();
   } finally {
@@ -22,17 +25,25 @@ export function withLatin1View<T>(text: string, bytes: Uint8Array, fn: () => T):
   }
 }
 
+/** The bytes of `text` when they are its characters exactly (a latin1 view), else null. */
+export function latin1View(text: string): Uint8Array | null {
+  return text === viewText && viewExact ? viewBytes : null;
+}
+
 /** The bytes of `text` for the byte loops: the caller's, inside withLatin1View, else a copy. */
 export function latin1Bytes(text: string): Uint8Array {
   if (text === viewText) return viewBytes;
   const n = text.length;
   if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
   const b = scratch;
+  let wide = false;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    if (c > 0xff) wide = true;
     b[i] = c > 0xff ? 0 : c;
   }
   viewText = text;
   viewBytes = b.subarray(0, n);
+  viewExact = !wide;
   return viewBytes;
 }
