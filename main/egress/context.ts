@@ -85,6 +85,10 @@ export function contextDetector(secrets: string[]): Detector {
   // One bit per hash value (8 KiB: it stays in the first-level cache; a gram that shares a bit
   // with a form's is told apart by echoed()).
   const grams = new Int32Array(1 << (BITS - 5));
+  // Every two characters in a row in a form (each folded to its low byte: a pair that shares a
+  // slot with a form's is only looked at further), so most probes end after two characters.
+  const pairs = new Uint8Array(1 << 16);
+  for (const f of needles) for (let i = 0; i + 1 < f.length; i++) pairs[((f.charCodeAt(i) & 0xff) << 8) | (f.charCodeAt(i + 1) & 0xff)] = 1;
   // By gram hash: where that gram occurs in the forms, as (form index, offset) pairs.
   const gramAt = new Map<number, number[]>();
   needles.forEach((f, ni) => {
@@ -136,9 +140,11 @@ export function contextDetector(secrets: string[]): Detector {
       const codes = latin1View(text) ?? charCodes(text);
       for (let p = 0; p < n; p += step) {
         if (p + Q <= n) {
-          // Common case: no whitespace in the Q characters at p.
           const a = codes[p]!;
           const b = codes[p + 1]!;
+          // Two characters that no form has in a row begin no gram (whatever follows them).
+          if ((SPACE[a]! | SPACE[b]!) === 0 && pairs[((a & 0xff) << 8) | (b & 0xff)] === 0) continue;
+          // Common case: no whitespace in the Q characters at p.
           const c = codes[p + 2]!;
           const d = codes[p + 3]!;
           if ((SPACE[a]! | SPACE[b]! | SPACE[c]! | SPACE[d]!) === 0) {

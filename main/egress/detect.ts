@@ -400,16 +400,20 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   });
   const runWindows: number[] = [];
   const minWordNeed = Math.min(MAX_TOKEN, ...rules.filter((_, ri) => wordStartRule[ri]).map((r) => r.tokenRun!.length));
+  // The characters any of those rules can start with.
+  const anyWordFirst = new Uint8Array(0x10000);
+  for (const first of wordStartRule) if (first) for (let c = 0; c < first.length; c++) anyWordFirst[c] |= first[c]!;
   let wordStarts = new Int32Array(256);
   /**
    * Lists (word start, its run's end) for every word start at least `need` before the end of its
-   * run: the run's start, and each position after a non-word token character ('-', '/', '+'),
-   * which findTokenRuns noted.
+   * run that one of the rules can start with: the run's start, and each position after a non-word
+   * token character ('-', '/', '+'), which findTokenRuns noted.
    */
-  const listWordStarts = (runs: Int32Array, need: number): number => {
+  const listWordStarts = (text: string, runs: Int32Array, need: number): number => {
     const { seps, from } = tokenRunSeparators();
     let k = 0;
     const add = (p: number, re: number): void => {
+      if (anyWordFirst[text.charCodeAt(p)] === 0) return;
       if (k + 2 > wordStarts.length) {
         const grown = new Int32Array(2 * wordStarts.length);
         grown.set(wordStarts);
@@ -556,7 +560,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
           // The match starts a word inside a long enough run: at the run's start or after one of
           // the run's non-word characters ('-', '/', '+'), at least `length` before its end.
           // The word starts (with their run's end) are listed once per text for all such rules.
-          if (wordCount < 0) wordCount = listWordStarts(runs!, minWordNeed);
+          if (wordCount < 0) wordCount = listWordStarts(text, runs!, minWordNeed);
           const cand = starts[ri]!;
           cand.length = 0;
           const first = wordStartRule[ri]!;

@@ -484,7 +484,10 @@ function wrappedLine(text: string, start: number, end: number): boolean {
   // The next line.
   let a = end;
   while (a < text.length && isLineBreak(text.charCodeAt(a)) && a - end < 2) a++;
-  if (a > end && WRAP_WIDTHS.includes(base64LineLength(text, a, 1)) && len <= base64LineLength(text, a, 1)) return true;
+  if (a > end) {
+    const next = base64LineLength(text, a, 1);
+    if (WRAP_WIDTHS.includes(next) && len <= next) return true;
+  }
   // The previous line.
   let b = start;
   while (b > 0 && isLineBreak(text.charCodeAt(b - 1)) && start - b < 2) b--;
@@ -499,13 +502,17 @@ function wrappedLine(text: string, start: number, end: number): boolean {
 function base64LineLength(text: string, at: number, dir: 1 | -1): number {
   let n = 0;
   for (let i = at; i >= 0 && i < text.length; i += dir) {
-    const c = text.charCodeAt(i);
-    if (isLineBreak(c)) break;
-    if (!isBase64(c)) return -1;
+    const k = LINE_CHAR[text.charCodeAt(i)]!;
+    if (k === 2) break;
+    if (k === 0) return -1;
     if (++n > 76) return -1;
   }
   return n;
 }
+
+/** By character code: 1 for base64 ([A-Za-z0-9+/=]), 2 for a line break, 0 for anything else. */
+const LINE_CHAR = new Uint8Array(0x10000);
+for (let c = 0; c < 128; c++) LINE_CHAR[c] = isLineBreak(c) ? 2 : isBase64(c) ? 1 : 0;
 
 function isLineBreak(c: number): boolean {
   return c === 10 || c === 13;
