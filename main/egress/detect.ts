@@ -402,7 +402,7 @@ export function formatDetector(rules: Rule[] = RULES): Detector {
   const minWordNeed = Math.min(MAX_TOKEN, ...rules.filter((_, ri) => wordStartRule[ri]).map((r) => r.tokenRun!.length));
   // The characters any of those rules can start with.
   const anyWordFirst = new Uint8Array(0x10000);
-  for (const first of wordStartRule) if (first) for (let c = 0; c < first.length; c++) anyWordFirst[c] |= first[c]!;
+  for (const first of wordStartRule) if (first) for (let c = 0; c < first.length; c++) if (first[c] === 1) anyWordFirst[c] = 1;
   let wordStarts = new Int32Array(256);
   /**
    * Lists (word start, its run's end) for every word start at least `need` before the end of its
