@@ -260,7 +260,19 @@ class Conn {
           return;
         }
         this.exec = { runId: null, cancel: false };
-        await this.runExec(msg as ExecMessage);
+        try {
+          await this.runExec(msg as ExecMessage);
+        } catch (err) {
+          // Never leave the client waiting: what went wrong is said, and the command ends.
+          this.log(`CLI socket: a native run failed: ${(err as Error).stack ?? String(err)}`);
+          const said = err instanceof MoatError ? refusedEnd(err, this.exec.runId) : null;
+          this.write(
+            endFrame(
+              said ?? { stderr: `moat: the run failed in the Moat ${this.opts.info.kind}: ${(err as Error).message}\n`, status: 125 },
+            ),
+          );
+          this.sock.end();
+        }
         return;
       case 'cancel':
         if (!this.exec) break;
