@@ -170,8 +170,10 @@ export function contextDetector(secrets: string[]): Detector {
           if (got === 0) {
             a = ch;
             p0 = i;
-          } else if (got === 1) b = ch;
-          else if (got === 2) c = ch;
+          } else if (got === 1) {
+            b = ch;
+            if (pairs[((a & 0xff) << 8) | (b & 0xff)] === 0) break;
+          } else if (got === 2) c = ch;
           else d = ch;
           got++;
         }

@@ -758,7 +758,8 @@ function stronger(a: Match, b: Match): number {
 
 /** Every detector's matches, overlaps merged, sorted by start. */
 export function detectAll(text: string, detectors: Detector[]): Match[] {
-  const all = detectors.flatMap((d) => d.find(text)).filter((m) => m.end > m.start);
+  const all: Match[] = [];
+  for (const d of detectors) for (const m of d.find(text)) if (m.end > m.start) all.push(m);
   all.sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: Match[] = [];
   for (const m of all) {

@@ -368,6 +368,9 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
     const digits = sum & 511;
     const hex = (sum >>> 9) & 511;
     const plus = ((sum >>> 18) & 511) > 0;
+    if (digits < 2 && hex < 32) continue;
+    if (hex === len && (len < 32 || HASH_LENGTHS.has(len)) && text.charCodeAt(end) !== 61) continue;
+    if (len === 36 && hex === 32 && isUuidShape(text, start)) continue;
     let slash = start - 1;
     let longest = 0;
     for (let x = sepFrom[r >> 1]!, xEnd = sepFrom[(r >> 1) + 1]!; x < xEnd; x++) {
@@ -377,10 +380,7 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
       slash = i;
     }
     if (end - slash - 1 > longest) longest = end - slash - 1;
-    if (digits < 2 && hex < 32) continue;
     if (longest < MIN_TOKEN && !plus && text.charCodeAt(end) !== 61) continue;
-    if (hex === len && (len < 32 || HASH_LENGTHS.has(len)) && text.charCodeAt(end) !== 61) continue;
-    if (len === 36 && hex === 32 && isUuidShape(text, start)) continue;
     // Up to three '=' of base64 padding belong to the token.
     let e = end;
     while (e < n && e - end < 3 && text.charCodeAt(e) === 61) e++;
