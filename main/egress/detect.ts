@@ -18,7 +18,7 @@
 // found once per text (findTokenRuns) for both detectors.
 
 import { entropyHoldFor, findHighEntropy, findTokenRuns, MAX_TOKEN, MIN_TOKEN, tokenRunSeparators } from './entropy';
-import { literalHead, looksFake, RULES, type Rule } from './rules';
+import { GENERIC_REST, literalHead, looksFake, RULES, type Rule } from './rules';
 import { contextDetector } from './context';
 import { latin1Bytes } from './latin1';
 import type { Detector, DetectorKind, Match, Severity } from './types';
@@ -40,6 +40,8 @@ interface Compiled {
   sticky: RegExp;
   /** The match starts at the name: re-find the name prefix for `validate` (Rule.scan). */
   namePrefix: boolean;
+  /** A generic assignment: tried at a keyword hit only if an operator can follow (assignmentMayFollow). */
+  assignment: boolean;
 }
 
 function compileRule(rule: Rule): Compiled {
@@ -51,11 +53,56 @@ function compileRule(rule: Rule): Compiled {
   const re = new RegExp(source, [...flags].join(''));
   flags.delete('g');
   flags.add('y');
-  return { rule, re, sticky: new RegExp(source, [...flags].join('')), namePrefix: Boolean(rule.scan?.namePrefix) };
+  const head = pattern.source.slice(0, pattern.source.indexOf('(?<='));
+  return {
+    rule,
+    re,
+    sticky: new RegExp(source, [...flags].join('')),
+    namePrefix: Boolean(rule.scan?.namePrefix),
+    // Names of [A-Za-z0-9_.-] only (assignmentMayFollow reads past them), then GENERIC_REST.
+    assignment: Boolean(
+      rule.generic && rule.scan && pattern.source.includes(GENERIC_REST) && /^\(\?:(?:[A-Za-z0-9|?-]|\\b|\[_\.-\])*\)$/.test(head),
+    ),
+  };
+}
+
+/** [A-Za-z0-9_.-], by character code: what a generic name and the word after it are made of. */
+const NAME_CHAR = new Uint8Array(0x10000);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-') NAME_CHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether a generic rule (GENERIC_REST after its name) can match at `at`: past the name and the
+ * word characters after it, an optional quote and ']', at most 12 whitespace characters, then '=',
+ * ':', or the '-', 'value' or 'Out[' of a value on the next line. A keyword hit in prose ("token
+ * expires in", "/auth/login") fails here without running the rule's regex.
+ */
+function assignmentMayFollow(text: string, at: number): boolean {
+  const n = text.length;
+  let p = at;
+  while (p < n && NAME_CHAR[text.charCodeAt(p)] === 1) p++;
+  let c = text.charCodeAt(p);
+  if (c === 34 || c === 39) c = text.charCodeAt(++p);
+  if (c === 93) c = text.charCodeAt(++p);
+  for (let k = 0; k < 12 && p < n && SPACE[c] === 1; k++) c = text.charCodeAt(++p);
+  return c === 61 || c === 58 || c === 45 || (c | 32) === 118 || (c | 32) === 111;
 }
 
 /** JavaScript's \s but U+00A0, which in a latin1 view of UTF-8 is a byte inside a character (à is C3 A0). */
 const SPACE_CHARS = '\\t-\\r \\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** 1 for the characters SPACE_CHARS holds, by code. */
+const SPACE = new Uint8Array(0x10000);
+for (const [a, b] of [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+  [0xfeff, 0xfeff],
+])
+  SPACE.fill(1, a!, b! + 1);
 
 /**
  * A rule's source with `\s` and `\S` made to leave U+00A0 out: the stream scanner hands the rules
@@ -687,7 +734,7 @@ function scan({ rule, re, namePrefix }: Compiled, text: string, from: number, to
  * Runs one rule at each of its keyword hits (`at`, starts in the order found), as a scan of the
  * whole text would: in increasing order, none inside an earlier match.
  */
-function scanAt({ rule, namePrefix }: Compiled, re: RegExp, text: string, at: number[], out: Match[]): void {
+function scanAt({ rule, namePrefix, assignment }: Compiled, re: RegExp, text: string, at: number[], out: Match[]): void {
   // Hits come in order of their end: starts are out of order only where keywords of different
   // lengths end close together.
   for (let h = 1; h < at.length; h++) {
@@ -701,6 +748,10 @@ function scanAt({ rule, namePrefix }: Compiled, re: RegExp, text: string, at: nu
   for (let h = 0; h < at.length; h++) {
     const s = at[h]!;
     if (s < next) continue;
+    if (assignment && !assignmentMayFollow(text, s)) {
+      next = s + 1;
+      continue;
+    }
     re.lastIndex = s;
     const m = re.exec(text);
     if (!m) {

@@ -260,7 +260,8 @@ function genericValue(s: string): boolean {
 const NOT_A_SECRET_NAME =
   /(?:hash|digest|checksum|fingerprint|sha\d*|md5|_id|count|length|len|limit|max|min|ttl|expir\w*|type|file|path|dir|url|uri|name|env|ref|version|size)["']?\s{0,3}(?:=|:|=>|:=)/i;
 
-const GENERIC_REST = `[A-Za-z0-9_]{0,10}["']?\\]?(?:\\s{0,3}(?:=|:|=>|:=)\\s{0,3}|${NEXT_LINE})["']?([^\\s"'\`,;]{8,100})`;
+/** What follows a generic rule's name: an assignment operator (or NEXT_LINE), then the value. */
+export const GENERIC_REST = `[A-Za-z0-9_]{0,10}["']?\\]?(?:\\s{0,3}(?:=|:|=>|:=)\\s{0,3}|${NEXT_LINE})["']?([^\\s"'\`,;]{8,100})`;
 
 function generic(id: string, title: string, names: string, keywords: string[]): Rule {
   return {
