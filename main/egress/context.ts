@@ -190,11 +190,13 @@ export function contextDetector(secrets: string[]): Detector {
 
 let codeScratch = new Uint16Array(4096);
 
-/** The text's character codes, in a buffer reused from call to call. */
+/** The text's character codes, in a buffer reused from call to call (up to 1 MiB of text). */
 function charCodes(text: string): Uint16Array {
-  if (codeScratch.length < text.length) codeScratch = new Uint16Array(Math.max(text.length, 2 * codeScratch.length));
-  for (let i = 0; i < text.length; i++) codeScratch[i] = text.charCodeAt(i);
-  return codeScratch;
+  const n = text.length;
+  if (codeScratch.length < n && n <= 1 << 20) codeScratch = new Uint16Array(Math.min(1 << 20, Math.max(n, 2 * codeScratch.length)));
+  const codes = n <= codeScratch.length ? codeScratch : new Uint16Array(n);
+  for (let i = 0; i < n; i++) codes[i] = text.charCodeAt(i);
+  return codes;
 }
 
 /**

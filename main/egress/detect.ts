@@ -76,7 +76,7 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
  * ':', or the '-', 'value' or 'Out[' of a value on the next line. A keyword hit in prose ("token
  * expires in", "/auth/login") fails here without running the rule's regex.
  */
-function assignmentMayFollow(text: string, at: number): boolean {
+export function assignmentMayFollow(text: string, at: number): boolean {
   const n = text.length;
   let p = at;
   while (p < n && NAME_CHAR[text.charCodeAt(p)] === 1) p++;

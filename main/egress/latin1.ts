@@ -10,6 +10,7 @@ let viewBytes: Uint8Array = new Uint8Array(0);
 /** Whether viewBytes are the text's characters exactly (none above 0xff). */
 let viewExact = false;
 let scratch = new Uint8Array(4096);
+const SCRATCH_MAX = 1 << 20;
 
 /** Runs `fn` with `bytes` known as the latin1 bytes of `text` (bytes[i] = text.charCodeAt(i)). */
 export function withLatin1View<T>(text: string, bytes: Uint8Array, fn: () => T): T {
@@ -34,8 +35,9 @@ export function latin1View(text: string): Uint8Array | null {
 export function latin1Bytes(text: string): Uint8Array {
   if (text === viewText) return viewBytes;
   const n = text.length;
-  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.length));
-  const b = scratch;
+  // A reused buffer for the usual window sizes; a bigger text gets its own (not kept after it).
+  if (scratch.length < n && n <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(n, 2 * scratch.length)));
+  const b = n <= scratch.length ? scratch : new Uint8Array(n);
   let wide = false;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
