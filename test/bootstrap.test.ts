@@ -41,22 +41,36 @@ test('the program script writes the code byte for byte, runs the program and rep
   }
 });
 
-test('the bootstrap prepares the interpreter, then runs the script it reads from stdin', () => {
-  const template = { ...findTemplate('shell')!, prepare: ['export GREETING=prepared'], warmup: 'echo warming >&2' };
+test('the reading shell is the first process; the script prepares the interpreter, then runs the program', () => {
+  const template = {
+    ...findTemplate('shell')!,
+    prepare: ['export GREETING=prepared'],
+    warmup: 'echo "warming $GREETING" >&2',
+    interpreter: ['sh', '-c', 'echo "$GREETING $RUNVAR"'],
+  };
   const cold = bootstrapArgv(template, { warm: false });
-  const out = execFileSync(cold[0]!, cold.slice(1), { input: 'echo "$GREETING"\nexec echo second\n' }).toString();
-  assert.equal(out, 'prepared\nsecond\n');
-  assert.doesNotMatch(cold.join(' '), /warming/, 'cold sandboxes skip the warm-up');
-  assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming/);
-});
-
-test('with nothing to prepare, the reading shell is the first process and still runs the script', () => {
-  const template = { ...findTemplate('shell')!, prepare: [], warmup: 'echo warming >&2' };
-  const argv = bootstrapArgv(template, { warm: false });
-  assert.deepEqual(argv, ['/bin/sh', '-s']);
-  assert.equal(execFileSync(argv[0]!, argv.slice(1), { input: 'echo one\nexec echo two\n' }).toString(), 'one\ntwo\n');
-  // A warm sandbox with a warm-up still prepares first.
-  assert.match(bootstrapArgv(template, { warm: true }).join(' '), /warming[\s\S]*exec \/bin\/sh -s$/);
+  assert.deepEqual(cold, ['/bin/sh', '-s'], 'no shell handing over to another: one process start');
+  const dir = mkdtempSync(join(tmpdir(), 'moat-prep-'));
+  try {
+    const nonce = newExitNonce();
+    const script = programScript({ template, code: '', env: [{ name: 'RUNVAR', value: 'run' }] }, nonce).replaceAll('/work', dir);
+    const out = execFileSync(cold[0]!, cold.slice(1), { input: script, stdio: 'pipe' }).toString();
+    assert.equal(out, `prepared run\n${nonce}`);
+    // The run's environment comes after the preparation: a run's variable wins over the template's.
+    const over = programScript({ template, code: '', env: [{ name: 'GREETING', value: 'mine' }] }, nonce).replaceAll('/work', dir);
+    assert.equal(execFileSync('/bin/sh', ['-s'], { input: over, stdio: 'pipe' }).toString(), `mine \n${nonce}`);
+    // A warm sandbox with a warm-up runs it prepared, before it reads the script; a cold one never.
+    const warm = bootstrapArgv(template, { warm: true });
+    const r = spawnSync(warm[0]!, warm.slice(1), { input: 'echo "$GREETING"\nexec echo second\n' });
+    assert.equal(r.stderr.toString(), 'warming prepared\n');
+    assert.equal(r.stdout.toString(), 'prepared\nsecond\n');
+    assert.doesNotMatch(cold.join(' '), /warming/, 'cold sandboxes skip the warm-up');
+    // A warm sandbox that skips its warm-up (no CPU to spare) is the reading shell alone too.
+    const { warmup: _skipped, ...noWarmup } = template;
+    assert.deepEqual(bootstrapArgv(noWarmup, { warm: true }), ['/bin/sh', '-s']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the shell parses the whole script before the program starts: a cut-off script runs nothing', () => {

@@ -1,21 +1,21 @@
-// How a program gets into a sandbox. Every sandbox (cold or warm) starts a tiny POSIX sh bootstrap:
-// it prepares the template's interpreter, then `sh -s` reads the run's script from stdin, which
-// Moat writes and closes once the run starts. A warm sandbox is thus started long before its code
-// is known, and one code path serves cold and warm runs. The program's own stdin is /dev/null.
+// How a program gets into a sandbox. Every sandbox (cold or warm) starts a tiny POSIX sh bootstrap,
+// `sh -s`, which reads the run's script from stdin: Moat writes it once the run starts. A warm
+// sandbox is thus started long before its code is known, and one code path serves cold and warm
+// runs. The template's preparation (interpreter set-up: builtins only) travels at the top of the
+// script. The program's own stdin is /dev/null.
 import { randomBytes } from 'node:crypto';
 import { artifactLines } from './artifacts';
 import { exitMarkerLines } from './exit-marker';
 import type { TemplateDef } from './templates';
 
 export function bootstrapArgv(template: TemplateDef, opts: { warm: boolean }): string[] {
-  const lines = [...(template.prepare ?? [])];
-  if (opts.warm && template.warmup) lines.push(template.warmup);
-  // Nothing to prepare: the reading shell is the sandbox's first process (one process start fewer,
-  // ~10 ms of a sandbox's CPU under gVisor). Otherwise the preparing shell hands over to it. (It
-  // cannot read the script itself with `. /dev/stdin`: that fails where stdin is a socket.)
-  if (lines.length === 0) return ['/bin/sh', '-s'];
-  lines.push('exec /bin/sh -s');
-  return ['/bin/sh', '-c', lines.join('\n')];
+  // The reading shell is the sandbox's first process: no `sh -c` handing over to it (an exec costs
+  // ~10 ms of a sandbox's CPU under gVisor's ptrace platform). Only a warm sandbox's warm-up runs
+  // before it, in the template's prepared environment; the script prepares again, which costs
+  // builtins only. (The script cannot be read with `. /dev/stdin`: that fails where stdin is a
+  // socket.)
+  if (!opts.warm || !template.warmup) return ['/bin/sh', '-s'];
+  return ['/bin/sh', '-c', [...(template.prepare ?? []), template.warmup, 'exec /bin/sh -s'].join('\n')];
 }
 
 /** Single-quotes a word for POSIX sh. */
@@ -77,19 +77,22 @@ export function printfFormat(bytes: Buffer): string {
 const SLICE_BYTES = 32 * 1024;
 
 /**
- * The script the bootstrap reads: writes the code file (and the run's stdin) byte for byte, runs
- * the program with that stdin or /dev/null, then reports its exit with the run's marker
- * (exit-marker.ts).
+ * The script the bootstrap reads: prepares the template's interpreter (its `prepare` lines, before
+ * the run's environment so that the run's variables win), writes the code file (and the run's
+ * stdin) byte for byte, runs the program with that stdin or /dev/null, then reports its exit with
+ * the run's marker (exit-marker.ts).
  *
  * With a deadline the program runs under coreutils' `timeout -s KILL`, which kills it and its
  * process group at the deadline; the bootstrap (PID 1) then reports and exits, and the sandbox
  * with it. Moat's own timer stops a run at its timeout, long before this; the backstop is for a
  * sandbox whose Moat is gone (crashed, or cut off from a remote host), which would otherwise run
- * until someone reaps it. It costs one process of the run's process limit and one exec, and is
- * skipped where an image has no `timeout` (both templates' images have it).
+ * until someone reaps it. It costs one process of the run's process limit and a process start
+ * (~19 ms of the sandbox's CPU under gVisor's ptrace platform), and is skipped where an image has
+ * no `timeout` (both templates' images have it). A long-lived local Moat gives no deadline: its
+ * sentinel (sentinel.ts) removes its sandboxes if it dies.
  */
 export function programScript(p: ProgramSpec, exitNonce: string): string {
-  const lines = ['cd /work || exit 125'];
+  const lines = ['cd /work || exit 125', ...(p.template.prepare ?? [])];
   for (const v of p.env ?? []) lines.push(`${v.name}=${shQuote(v.value)}; export ${v.name}`);
   lines.push(...(p.prelude ?? []));
   for (const f of p.files ?? []) {

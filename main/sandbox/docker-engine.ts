@@ -253,7 +253,14 @@ export class DockerEngine implements SandboxEngine {
         });
         stream.on('error', () => {});
       },
-      () => {},
+      (err: unknown) => {
+        // The engine answered, refusing the stream (e.g. a 500): it is not hung, so its silence
+        // means nothing; the run goes without samples.
+        if (statusCode(err) !== undefined && silence) {
+          clearTimeout(silence);
+          silence = null;
+        }
+      },
     );
     return {
       stop() {

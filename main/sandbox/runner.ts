@@ -31,6 +31,12 @@ export interface RunOutcome {
   peakTasks?: number;
   /** The artifacts asked for, as they came out of the sandbox (unfiltered: the caller scans them). */
   artifacts?: CollectedArtifact[];
+  /**
+   * After an end by the exit marker: settles once the engine has seen the sandbox exit by itself
+   * (its bootstrap exits right after the marker), or after EXIT_AFTER_MARKER_MS. Removing it after
+   * that spares the engine a kill: under gVisor one more `runsc kill` process on its host.
+   */
+  sandboxExited?: Promise<void>;
 }
 
 export interface RunInput {
@@ -63,6 +69,8 @@ const DRAIN_MS = 2000;
 // An unexplained end is checked against the engine for this long: a daemon that is shutting down
 // kills its containers first and closes its socket a moment later.
 const ENGINE_LOSS_CHECK_MS = 1500;
+// How long a removal waits for a sandbox to exit by itself once its program has (see sandboxExited).
+const EXIT_AFTER_MARKER_MS = 2000;
 
 type Ending =
   | { by: 'marker'; status: number | null }
@@ -101,6 +109,7 @@ async function execute(
   let startedAt: number | undefined;
   let stream: Duplex | null = null;
   let stopStats: (() => void) | null = null;
+  let sandboxExited: Promise<void> | undefined;
   const timers: NodeJS.Timeout[] = [];
   // Ends the engine wait when the run is over, whichever way (the engine may never answer it).
   const waitCancel = new AbortController();
@@ -232,6 +241,9 @@ async function execute(
       if (end.status === null || end.status === 137) {
         engineStatus = await settled(waited, graceMs);
         if (end.status === 137) oomKilled = (await engine.inspect(id).catch(() => null))?.oomKilled ?? false;
+      } else {
+        // The engine's wait stays open a little longer: the caller removes the sandbox once it has exited.
+        sandboxExited = settled(waited, EXIT_AFTER_MARKER_MS).then(() => waitCancel.abort());
       }
     } else if (end.by === 'engine') {
       await Promise.race([streamEnded, delay(DRAIN_MS)]);
@@ -293,7 +305,7 @@ async function execute(
     });
   } finally {
     for (const t of timers) clearTimeout(t);
-    waitCancel.abort();
+    if (!sandboxExited) waitCancel.abort();
     stopStats?.();
     pids.stop();
     stream?.destroy();
@@ -311,6 +323,7 @@ async function execute(
       ...(peak > 0 ? { peakMemoryBytes: peak } : {}),
       ...(tasks > 0 ? { peakTasks: tasks } : {}),
       ...(input.trailer ? { artifacts: input.trailer.result() } : {}),
+      ...(sandboxExited ? { sandboxExited } : {}),
     };
   }
 }
