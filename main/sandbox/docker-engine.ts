@@ -23,6 +23,7 @@ import {
 } from '../remote/ssh';
 import { LABEL_ENGINE, LABEL_MANAGED } from './labels';
 import { watchCgroupPids } from './pids-watch';
+import { startSentinel, type Sentinel } from './sentinel';
 import {
   DEFAULT_DEADLINES,
   EngineConnectionError,
@@ -275,6 +276,12 @@ export class DockerEngine implements SandboxEngine {
     return watchCgroupPids(id);
   }
 
+  /** On this machine's socket only (the SSH engine's client has none). */
+  startSentinel(owner: string): Sentinel | null {
+    const socketPath = (this.docker.modem as { socketPath?: string }).socketPath;
+    return socketPath ? startSentinel(socketPath, owner) : null;
+  }
+
   async listManaged(): Promise<SandboxListing[]> {
     const rows = await this.short('list sandboxes', (abortSignal) =>
       this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`] }, abortSignal }),
@@ -479,6 +486,11 @@ export class SshDockerEngine extends DockerEngine {
       await cleanup();
       throw err;
     }
+  }
+
+  /** The host is out of a local sentinel's reach: its sandboxes keep their own deadline. */
+  override startSentinel(): Sentinel | null {
+    return null;
   }
 
   /** The cgroup is on the host: read there, over the same connection (remote/pids-watch.ts). */

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { MoatError } from '../../shared/errors';
 import type { HostRecord } from '../remote/hosts';
 import type { SshAuth, SshConnectionOptions } from '../remote/ssh';
+import type { Sentinel } from './sentinel';
 
 export interface EngineState {
   connected: boolean;
@@ -217,6 +218,11 @@ export interface SandboxEngine {
   listManaged(): Promise<SandboxListing[]>;
   /** Lets go of what the engine holds open (a remote engine's SSH connection). */
   close?(): void;
+  /**
+   * Starts the process that removes `owner`'s sandboxes if that Moat process dies (sentinel.ts);
+   * null or absent where the engine is out of its reach (a remote host).
+   */
+  startSentinel?(owner: string): Sentinel | null;
   /**
    * Engines on another machine: makes the run's egress proxy socket (a unix socket on this
    * machine) reachable on the engine's host, and the forwarder binary present there, and returns

@@ -36,6 +36,7 @@ import { ownerAlive, ownerId } from './labels';
 import { WarmPool, type PoolProfile } from './pool';
 import { hardenedCreateOptions, pidsLimitFor } from './profile';
 import { reapOrphans } from './reaper';
+import type { Sentinel } from './sentinel';
 import { RunQueue } from './run-queue';
 import { startRun, type RunControl } from './runner';
 import { LABEL_SANDBOX, SandboxTracker } from './tracker';
@@ -146,6 +147,8 @@ export class SandboxManager {
   private healthTicks = 0;
   private checking: Promise<void> | null = null;
   private closed = false;
+  /** Removes this process's sandboxes if it dies (sentinel.ts); long-lived local Moats only. */
+  private sentinel: Sentinel | null = null;
 
   constructor(private readonly o: ManagerOptions) {
     this.tracker = new SandboxTracker(o.engine, o.log);
@@ -173,6 +176,7 @@ export class SandboxManager {
         endedAt: rec.endedAt ?? Date.now(),
       });
     }
+    if (this.o.pool) this.sentinel = this.o.engine.startSentinel?.(ownerId()) ?? null;
     await this.o.engine.refresh();
     await this.onEngineChange(this.o.engine.current, true);
     const every = this.o.healthIntervalMs ?? 2000;
@@ -288,8 +292,9 @@ export class SandboxManager {
         : {}),
       ...(req.artifacts?.length ? { artifacts: { paths: req.artifacts, capBytes: req.artifactBytes ?? ARTIFACT_DEFAULT_BYTES } } : {}),
       ...(env.length ? { env: env.map((v) => ({ name: v.name, value: v.value })) } : {}),
-      // Moat stops the run at its timeout; the sandbox's own backstop follows after the engine's grace.
-      deadlineMs: limits.timeoutMs + engine.deadlines.graceMs,
+      // Moat stops the run at its timeout. Should Moat die first, its sentinel removes the sandbox;
+      // without one, the sandbox's own backstop ends the program after the engine's grace.
+      ...(this.sentinel?.alive ? {} : { deadlineMs: limits.timeoutMs + engine.deadlines.graceMs }),
     };
     // A run with network runs under the egress runtime, in a sandbox of its own (never a warm one).
     const profile: PoolProfile = { template, image, runtime: allow.length ? engine.current.egressRuntime! : runtime, limits };
@@ -445,6 +450,8 @@ export class SandboxManager {
     if (this.o.engine.current.connected) {
       await this.tracker.reconcile().catch((err: unknown) => this.o.log(`cleanup at shutdown: ${engineErrorMessage(err)}`));
     }
+    // Whatever could not be removed now is left to the sentinel, which acts once this process ends.
+    if (Object.values(this.tracker.counts()).every((n) => n === 0)) this.sentinel?.stop();
   }
 
   /** Removes orphans of Moat processes that are gone; `all` also those of other live Moat processes. */
