@@ -96,6 +96,10 @@ for (let c = 0; c < 128; c++) {
   const sep = c === 45 || c === 47 || c === 43 ? SEP : 0;
   RUN_INFO[c] = (k === 1 ? 1 : 0) + (k === 1 || k === 2 ? 1 << 9 : 0) + (k === 5 ? 1 << 18 : 0) + (1 << 27) + sep;
 }
+/** 1 for an upper-case letter, 2 for a lower-case one (ASCII), by character code. */
+const LETTER_CASE = new Uint8Array(0x10000);
+for (let c = 65; c <= 90; c++) LETTER_CASE[c] = 1;
+for (let c = 97; c <= 122; c++) LETTER_CASE[c] = 2;
 // By TOKEN_CHAR kind (0 for any other character).
 const IS_DIGIT = Uint8Array.of(0, 1, 0, 0, 0, 0);
 const IS_HEX = Uint8Array.of(0, 1, 1, 0, 0, 0);
@@ -188,10 +192,14 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   // Cheap first: every verdict needs two digits (mixed case), four (lowercase) or 32 hex characters.
   let digits = 0;
   let hex = 0;
+  // Which cases of letters it has: 1 upper, 2 lower.
+  let cases = 0;
   for (let i = 0; i < n; i++) {
-    const k = TOKEN_CHAR[tok.charCodeAt(i)]!;
+    const c = tok.charCodeAt(i);
+    const k = TOKEN_CHAR[c]!;
     digits += IS_DIGIT[k]!;
     hex += IS_HEX[k]!;
+    cases |= LETTER_CASE[c]!;
   }
   if (digits < 2 && hex < 32) return null;
   if (hex === n) {
@@ -212,29 +220,28 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   // `node-modules-<sha256>`, `build_<sha1>`: a word prefix on a hash is still a hash.
   let core = tok.endsWith('=') ? tok.replace(/=+$/, '') : tok;
   if (/[-_]/.test(core)) core = core.replace(/^(?:[A-Za-z]+[-_])+(?=[0-9a-f]{32,}$)/i, '');
-  const h = shannonAscii(core);
+  // The entropy (two passes over the token) only where a verdict turns on it.
   if (/^[0-9a-f]+$/i.test(core)) {
     if (core.length < 32 || HASH_LENGTHS.has(core.length)) return null;
+    const h = shannonAscii(core);
     return h >= 3.4 ? { severity: 'low', entropy: h } : null;
   }
   // Hex groups joined by '-' or '_' (UUID variants, build ids): hashes, not keys.
   if (/^[0-9a-f]+(?:[-_][0-9a-f]+)+$/i.test(core)) return null;
-  let upper = false;
-  let lower = false;
-  let coreDigits = 0;
-  for (let i = 0; i < core.length; i++) {
-    const c = core.charCodeAt(i);
-    if (isUpper(c)) upper = true;
-    else if (isLower(c)) lower = true;
-    else if (c >= 48 && c <= 57) coreDigits++;
-  }
+  // Here core is the token without its '=' padding (a prefix is only cut off a hex core, judged
+  // above), so the token's letters and digits are the core's.
+  const upper = (cases & 1) !== 0;
+  const lower = (cases & 2) !== 0;
+  const coreDigits = digits;
   if (upper && lower && coreDigits >= 2) {
     if (wordy(core)) return null;
     const need = Math.min(4.6, 0.84 * Math.log2(core.length));
+    const h = shannonAscii(core);
     if (h < need) return null;
     return { severity: core.length >= 32 ? 'medium' : 'low', entropy: h };
   }
   if (!upper && lower && coreDigits >= 4 && core.length >= 32 && !wordy(core)) {
+    const h = shannonAscii(core);
     return h >= 4.2 ? { severity: 'low', entropy: h } : null;
   }
   return null;
