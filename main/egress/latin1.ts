@@ -1,12 +1,13 @@
 // The bytes behind a latin1 view, for the detectors' byte loops. The stream scanner hands the
 // detectors `buf.toString('latin1')` (character i = byte i) and says which bytes those are
 // (withLatin1View), so a loop over every character reads the bytes, about a third faster in V8
-// than charCodeAt on the string. Text from anywhere else (a test, `moat scan` of a string) is
-// copied into bytes once per text, each character above 0xff as 0: no keyword or token character
-// is above 0xff, and 0 is neither, so the loops see what they would have seen in the string.
+// than charCodeAt on the string. Text from anywhere else (detectAll called on a string, as the
+// tests do) is copied into bytes once per text, each character above 0xff as 0: no keyword or
+// token character is above 0xff, and 0 is neither, so the loops see what the string would show.
 
+const NONE = new Uint8Array(0);
 let viewText: string | null = null;
-let viewBytes: Uint8Array = new Uint8Array(0);
+let viewBytes: Uint8Array = NONE;
 /** Whether viewBytes are the text's characters exactly (none above 0xff). */
 let viewExact = false;
 let scratch = new Uint8Array(4096);
@@ -22,7 +23,7 @@ export function withLatin1View<T>(text: string, bytes: Uint8Array, fn: () => T):
   } finally {
     // The bytes are the caller's buffer, reused after this: never read them for a later text.
     viewText = null;
-    viewBytes = new Uint8Array(0);
+    viewBytes = NONE;
   }
 }
 
