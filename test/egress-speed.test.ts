@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { assignmentMayFollow, defaultDetectors, detectAll, formatDetector } from '../main/egress/detect';
+import { assignmentMayFollow, byteWhitespace, defaultDetectors, detectAll, formatDetector } from '../main/egress/detect';
 import { withLatin1View } from '../main/egress/latin1';
 import { RULES } from '../main/egress/rules';
 import { AN, Fake } from './fixtures/egress/fake';
@@ -72,9 +72,15 @@ test('a generic assignment rule matches only where assignmentMayFollow lets its 
     ':',
     '=>',
     ':=',
+    '==',
+    ':>',
     ' = ',
     '   :',
     '    =',
+    ' =    ',
+    '= ',
+    ':  ',
+    '=\t',
     ' ',
     '\t',
     '\n  value: ',
@@ -87,14 +93,30 @@ test('a generic assignment rule matches only where assignmentMayFollow lets its 
     '(',
     '.',
     '-',
+    '=`',
+    '=,',
+    '=;',
   ];
-  const values = () => f.pick([`"${f.s(AN, 20)}"`, f.s(AN, 16), `'${f.s(AN, 12)}x9'`, 'short']);
+  const values = () =>
+    f.pick([
+      `"${f.s(AN, 20)}"`,
+      f.s(AN, 16),
+      `'${f.s(AN, 12)}x9'`,
+      'short',
+      f.s(AN, 7),
+      f.s(AN, 8),
+      `>${f.s(AN, 9)}`,
+      `"${f.s(AN, 7)}"`,
+      `  ${f.s(AN, 10)}`,
+      `${f.s(AN, 4)},${f.s(AN, 9)}`,
+      `${f.s(AN, 6)}\u00a0${f.s(AN, 3)}`,
+    ]);
   let matched = 0;
   let skipped = 0;
-  for (let i = 0; i < 6000; i++) {
+  for (let i = 0; i < 9000; i++) {
     const text = `${f.pick(['', 'export ', 'my_', ' "', "os.environ['", 'DB_'])}${f.pick(names)}${f.pick(suffixes)}${f.pick(quotes)}${f.pick(ops)}${values()}`;
     for (const rule of generic) {
-      const re = new RegExp((rule.scan ?? rule).pattern.source, 'iy');
+      const re = new RegExp(byteWhitespace((rule.scan ?? rule).pattern.source), 'iy');
       for (let at = 0; at < text.length; at++) {
         re.lastIndex = at;
         const hit = re.test(text);
@@ -109,6 +131,14 @@ test('a generic assignment rule matches only where assignmentMayFollow lets its 
   assert.ok(matched > 2000, `positive control: ${matched} matches`);
   assert.ok(skipped > 100000, `the check refuses most positions: ${skipped}`);
   // Prose around a keyword: refused without the regex.
-  for (const s of ['token expires in 5 minutes', '/auth/login', "reading 'token')", 'password reset requested'])
+  for (const s of [
+    'token expires in 5 minutes',
+    '/auth/login',
+    "reading 'token')",
+    'password reset requested',
+    'tokens_used=1234',
+    '"prompt_tokens":3000,',
+    'auth=ok)',
+  ])
     assert.equal(assignmentMayFollow(s, s.search(/token|auth|password/)), false, s);
 });

@@ -72,9 +72,11 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 
 /**
  * Whether a generic rule (GENERIC_REST after its name) can match at `at`: past the name and the
- * word characters after it, an optional quote and ']', at most 12 whitespace characters, then '=',
- * ':', or the '-', 'value' or 'Out[' of a value on the next line. A keyword hit in prose ("token
- * expires in", "/auth/login") fails here without running the rule's regex.
+ * word characters after it, an optional quote and ']', then either at most 3 whitespace
+ * characters, an operator ('=', ':', '=>', ':='), at most 3 more and an optional quote before at
+ * least 8 value characters; or at most 12 whitespace characters and the '-', 'value' or 'Out[' of
+ * a value on the next line. A keyword hit in prose ("token expires in", "/auth/login") or with a
+ * short value ("tokens_used=12") fails here without running the rule's regex.
  */
 export function assignmentMayFollow(text: string, at: number): boolean {
   const n = text.length;
@@ -83,8 +85,25 @@ export function assignmentMayFollow(text: string, at: number): boolean {
   let c = text.charCodeAt(p);
   if (c === 34 || c === 39) c = text.charCodeAt(++p);
   if (c === 93) c = text.charCodeAt(++p);
-  for (let k = 0; k < 12 && p < n && SPACE[c] === 1; k++) c = text.charCodeAt(++p);
-  return c === 61 || c === 58 || c === 45 || (c | 32) === 118 || (c | 32) === 111;
+  let k = 0;
+  for (; k < 12 && p < n && SPACE[c] === 1; k++) c = text.charCodeAt(++p);
+  if (c === 45 || (c | 32) === 118 || (c | 32) === 111) return true;
+  if ((c !== 61 && c !== 58) || k > 3) return false;
+  // After a one-character operator, or a two-character one ('=>', ':=').
+  const d = text.charCodeAt(p + 1);
+  return valueFollows(text, p + 1) || ((d === 62 || d === 61) && valueFollows(text, p + 2));
+}
+
+/** At most 3 whitespace characters, an optional quote, then 8 characters of [^\s"'`,;]. */
+function valueFollows(text: string, at: number): boolean {
+  const n = text.length;
+  let p = at;
+  for (let k = 0; p < n && SPACE[text.charCodeAt(p)] === 1; k++, p++) if (k === 3) return false;
+  const q = text.charCodeAt(p);
+  if (q === 34 || q === 39) p++;
+  if (p + 8 > n) return false;
+  for (let e = p + 8; p < e; p++) if (VALUE_STOP[text.charCodeAt(p)] === 1) return false;
+  return true;
 }
 
 /** JavaScript's \s but U+00A0, which in a latin1 view of UTF-8 is a byte inside a character (à is C3 A0). */
@@ -103,6 +122,9 @@ for (const [a, b] of [
   [0xfeff, 0xfeff],
 ])
   SPACE.fill(1, a!, b! + 1);
+/** What ends a generic rule's value: whitespace (SPACE), quotes, '`', ',' and ';'. */
+const VALUE_STOP = SPACE.slice();
+for (const c of '"\'`,;') VALUE_STOP[c.charCodeAt(0)] = 1;
 
 /**
  * A rule's source with `\s` and `\S` made to leave U+00A0 out: the stream scanner hands the rules
