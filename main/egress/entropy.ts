@@ -208,6 +208,11 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
     const h = shannonAscii(tok);
     return h >= 3.4 ? { severity: 'low', entropy: h } : null;
   }
+  // The verdicts below need 32 hex characters (a hex core), or both cases and two digits, or lower
+  // case and four digits: without any of these nothing below can say yes.
+  const upper = (cases & 1) !== 0;
+  const lower = (cases & 2) !== 0;
+  if (hex < 32 && !(upper && lower && digits >= 2) && !(!upper && lower && digits >= 4)) return null;
   // The shapes kept out, each tried only when its first character allows it.
   const c0 = tok.charCodeAt(0);
   if (n === 36 && UUID_LIKE.test(tok)) return null;
@@ -230,8 +235,6 @@ function judge(tok: string): { severity: Severity; entropy: number } | null {
   if (/^[0-9a-f]+(?:[-_][0-9a-f]+)+$/i.test(core)) return null;
   // Here core is the token without its '=' padding (a prefix is only cut off a hex core, judged
   // above), so the token's letters and digits are the core's.
-  const upper = (cases & 1) !== 0;
-  const lower = (cases & 2) !== 0;
   const coreDigits = digits;
   if (upper && lower && coreDigits >= 2) {
     if (wordy(core)) return null;
