@@ -417,9 +417,7 @@ function judgeRuns(text: string, runs: Int32Array, count: number): EntropyHit[] 
       a = b + 1;
     }
     if (found.length === 0) continue;
-    publicBlocks ??= text.includes('-----BEGIN ')
-      ? [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const)
-      : [];
+    publicBlocks ??= text.includes('BEGIN ') ? [...text.matchAll(PUBLIC_PEM)].map((b) => [b.index, b.index + b[0].length] as const) : [];
     if (publicBlocks.some(([a, b]) => start >= a && start < b)) continue;
     const before = text.slice(Math.max(0, start - 40), start);
     if (payloadContext(before) || PASSWORD_HASH.test(lastWord(before))) continue;

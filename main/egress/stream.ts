@@ -224,8 +224,9 @@ export class StreamScanner {
     }
     // An open PEM block: hold from BEGIN until END, or redact what is held at the bound / the end.
     let pemHold = -1;
-    // Most windows hold no BEGIN line: a native search says so before the regex runs.
-    PEM_BEGIN.lastIndex = text.indexOf('-----BEGIN') === -1 ? text.length : 0;
+    // Most windows hold no BEGIN line: a native search says so before the regex runs ("BEGIN":
+    // searching for the dashes is slower in output full of them).
+    PEM_BEGIN.lastIndex = text.indexOf('BEGIN') === -1 ? text.length : 0;
     for (let b = PEM_BEGIN.exec(text); b; b = PEM_BEGIN.exec(text)) {
       const bStart = byteAt(b.index);
       if (bStart < ctxLen) continue;
