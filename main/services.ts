@@ -254,8 +254,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       const onAbort = (): void => void m.cancel(rec.id);
       signal.addEventListener('abort', onAbort);
       try {
-        const record = (await m.whenDone(rec.id)) ?? rec;
-        return { record, ...joinOutput(store.readOutput(rec.id).output) };
+        // Once recorded, as `moat run` through an owner returns: the sandbox's removal goes on in
+        // the background (holding its queue slot), and the batch's next item starts meanwhile;
+        // the batch ends once every removal is done.
+        const record = (await m.whenRecorded(rec.id)) ?? rec;
+        return { record, ...joinOutput(store.readOutput(rec.id).output), settled: m.whenDone(rec.id) };
       } finally {
         signal.removeEventListener('abort', onAbort);
       }

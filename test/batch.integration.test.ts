@@ -286,6 +286,26 @@ describe('the batch runner (no engine)', () => {
     return { record: rec, stdout: 'x'.repeat(500), stderr: '' };
   };
 
+  test("a run's removal after its result: the next item starts meanwhile, the batch ends after it", async () => {
+    const events: string[] = [];
+    const runOne: RunOne = async (req) => {
+      events.push(`start ${req.code}`);
+      const rec = { id: `run-${req.code}`, endReason: 'exited', exitCode: 0, truncated: false, durationMs: 1 } as unknown as RunRecord;
+      const settled = new Promise<void>((r) =>
+        setTimeout(() => {
+          events.push(`settled ${req.code}`);
+          r();
+        }, 50),
+      );
+      return { record: rec, stdout: '', stderr: '', settled };
+    };
+    const batch = new Batch({ items: ['a', 'b'].map((c) => ({ id: c, req: { template: 'python', code: c } })), concurrency: 1, runOne });
+    await batch.run();
+    events.push('ended');
+    assert.deepEqual(events, ['start a', 'start b', 'settled a', 'settled b', 'ended']);
+    assert.equal(batch.summary().status, 'done');
+  });
+
   test('batch.results: waits for a result, pages from an index, takes {id, invalid} items; unfollowed batches are cancelled', async () => {
     const svc = new BatchService({ runOne: sleeper, emit: () => {} });
     try {

@@ -20,6 +20,11 @@ export interface RunOutcome {
   record: RunRecord;
   stdout: string;
   stderr: string;
+  /**
+   * Settles when the run has let go of everything (its sandbox removed), if that comes after the
+   * result: the next item starts meanwhile, and the batch ends only once every one has settled.
+   */
+  settled?: Promise<unknown>;
 }
 
 /** Runs one request to its end; `signal` aborted means cancel it. */
@@ -126,6 +131,7 @@ export class Batch {
   private cancelled = false;
   private readonly controllers = new Set<AbortController>();
   private done: Promise<BatchResult[]> | null = null;
+  private readonly settling: Promise<unknown>[] = [];
 
   constructor(private readonly o: BatchOptions) {}
 
@@ -134,6 +140,7 @@ export class Batch {
     this.done ??= (async () => {
       const workers = Array.from({ length: Math.max(1, Math.min(this.o.concurrency, this.o.items.length)) }, () => this.worker());
       await Promise.all(workers);
+      await Promise.allSettled(this.settling);
       this.endedAt = Date.now();
       this.o.onProgress?.(this.summary());
       return this.results;
@@ -176,7 +183,8 @@ export class Batch {
       const t0 = Date.now();
       let result: BatchResult;
       try {
-        const { record, stdout, stderr } = await this.o.runOne(item.req, ctl.signal);
+        const { record, stdout, stderr, settled } = await this.o.runOne(item.req, ctl.signal);
+        if (settled) this.settling.push(settled);
         result = {
           id: item.id,
           runId: record.id,
