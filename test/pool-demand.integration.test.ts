@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engineUnavailableReason, myContainers, skipUnlessReady, startServices } from './helpers/engine';
+import { refillNeed } from '../main/sandbox/manager';
 
 const skip = skipUnlessReady(await engineUnavailableReason(), 'warm pool demand test');
 
@@ -44,4 +45,19 @@ test('the pool grows to the peak of concurrent runs (capped by maxWarmPool) and 
   } finally {
     await s.dispose();
   }
+});
+
+test('the rate of starts: runs back to back need as many warm sandboxes as arrive during one refill', () => {
+  const now = 100_000;
+  // One run every 250 ms, a refill of 400 ms: 1.6 arrive while one is replaced, so 2.
+  const backToBack = [0, 1, 2, 3, 4].map((i) => now - 1000 + i * 250);
+  assert.equal(refillNeed(backToBack, 400, now), 2);
+  // A refill quicker than the gap between runs: none beyond the peak.
+  assert.equal(refillNeed(backToBack, 200, now), 1);
+  // Four at once, again and again: many arrive per refill (the cap, maxWarmPool, applies later).
+  const bursts = [0, 0, 0, 0, 300, 300, 300, 300].map((t) => now - 600 + t);
+  assert.ok(refillNeed(bursts, 500, now) >= 4);
+  // Too few starts, or old ones: no rate.
+  assert.equal(refillNeed([now - 10], 400, now), 0);
+  assert.equal(refillNeed([now - 60_000, now - 59_000], 400, now), 0);
 });

@@ -138,6 +138,27 @@ export function newRunId(): string {
   return `r${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
+/** Starts remembered per template for the arrival rate. */
+const RATE_STARTS = 8;
+/** Starts further back than this do not count towards the rate. */
+const RATE_WINDOW_MS = 10_000;
+
+/**
+ * Warm sandboxes a template needs so that runs arriving at the recent rate find one ready while
+ * each taken sandbox is being replaced (Little's law: arrivals per ms × the refill time), from the
+ * start times of its recent runs. One at a time, back to back, with a refill slower than a run
+ * (a gVisor sandbox takes 0.3-0.5 s to create and start; a small program's run 0.2 s), that is 2:
+ * with only 1, every other run found the pool empty and started cold.
+ */
+export function refillNeed(starts: number[], refillMs: number, now: number): number {
+  const recent = starts.filter((t) => now - t < RATE_WINDOW_MS);
+  if (recent.length < 2) return 0;
+  const span = recent[recent.length - 1]! - recent[0]!;
+  if (span <= 0) return 0;
+  const perMs = (recent.length - 1) / span;
+  return Math.ceil(perMs * refillMs);
+}
+
 export class SandboxManager {
   private readonly live = new Map<string, LiveRun>();
   private readonly tracker: SandboxTracker;
@@ -371,17 +392,31 @@ export class SandboxManager {
     return { ...record };
   }
 
-  /** Per template: the peak of concurrent runs seen lately, and when a run last started. */
-  private readonly demand = new Map<string, { peak: number; at: number }>();
+  /**
+   * Per template: the peak of concurrent runs seen lately, when a run last started, and how many
+   * warm sandboxes the rate of recent starts needs (refillNeed).
+   */
+  private readonly demand = new Map<string, { peak: number; at: number; need: number }>();
+  /** Per template: when its recent runs started (the last few), for refillNeed. */
+  private readonly starts = new Map<string, number[]>();
 
-  /** Notes a run starting: the pool for its template grows to the peak of concurrent runs. */
+  /**
+   * Notes a run starting: the pool for its template grows to the peak of concurrent runs, or to
+   * what runs arriving back to back need while each taken sandbox is replaced, if that is more.
+   */
   private noteDemand(template: string): void {
+    const now = Date.now();
     const live = [...this.live.values()].filter((l) => l.record.template === template && l.record.status !== 'finished').length;
     const prev = this.demand.get(template);
     const window = this.o.demandWindowMs ?? 5 * 60_000;
-    const peak = prev && Date.now() - prev.at < window ? Math.max(prev.peak, live) : live;
-    this.demand.set(template, { peak, at: Date.now() });
-    if (!prev || peak !== prev.peak) void this.refreshPoolTargets();
+    const peak = prev && now - prev.at < window ? Math.max(prev.peak, live) : live;
+    const starts = [...(this.starts.get(template) ?? []), now].slice(-RATE_STARTS);
+    this.starts.set(template, starts);
+    const need = refillNeed(starts, this.pool.refillMs(), now);
+    // The rate's need holds for the window like the peak, so a pause between runs does not shrink it.
+    const held = prev && now - prev.at < window ? Math.max(prev.need, need) : need;
+    this.demand.set(template, { peak, at: now, need: held });
+    if (!prev || peak !== prev.peak || held !== prev.need) void this.refreshPoolTargets();
   }
 
   /** The warm sandboxes to keep for a template: warmPoolSize, grown to the recent peak up to maxWarmPool. */
@@ -393,7 +428,7 @@ export class SandboxManager {
       this.demand.delete(template);
       return d.warmPoolSize;
     }
-    return Math.max(d.warmPoolSize, Math.min(demand.peak, d.maxWarmPool ?? d.warmPoolSize));
+    return Math.max(d.warmPoolSize, Math.min(Math.max(demand.peak, demand.need), d.maxWarmPool ?? d.warmPoolSize));
   }
 
   private heldCache: { at: number; keys: Promise<string[]> } | null = null;

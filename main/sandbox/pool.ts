@@ -42,6 +42,8 @@ export class WarmPool {
   private readonly ready = new Map<string, Warm[]>();
   private readonly targets = new Map<string, { profile: PoolProfile; size: number }>();
   private filling = false;
+  /** How long a warm sandbox takes to be ready (create and start), smoothed; null before the first. */
+  private refillEwmaMs: number | null = null;
   private closed = false;
   /** While the engine is unreachable: nothing is handed out or started. */
   private suspended = false;
@@ -169,14 +171,22 @@ export class WarmPool {
     })();
   }
 
+  /** How long refilling one warm sandbox takes lately (create and start), in ms; 500 before any. */
+  refillMs(): number {
+    return this.refillEwmaMs ?? 500;
+  }
+
   private async startOne(poolKeyText: string, profile: PoolProfile): Promise<Warm | null> {
     const key = this.tracker.begin();
+    const t0 = Date.now();
     try {
       const id = await this.engine.create(
         hardenedCreateOptions({ ...profile, runId: null, poolKey: poolKeyText, sandboxKey: key, warmup: this.spareCpu() }),
       );
       this.tracker.created(key, id, 'pool');
       await this.engine.start(id);
+      const took = Date.now() - t0;
+      this.refillEwmaMs = this.refillEwmaMs === null ? took : 0.7 * this.refillEwmaMs + 0.3 * took;
       return { id, key, gone: false, unwatch: new AbortController() };
     } catch (err) {
       this.log(`warm pool: could not start a sandbox: ${engineErrorMessage(err)}`);
