@@ -16,8 +16,8 @@
 //     4 end        payload: the exit status (one byte), then the text to print on stderr; the owner
 //                  then closes the connection
 import type { RunFlags } from '../cli/run';
-import { assembleRequest, endOfRun, ownerFailure } from '../cli/run';
-import type { RunRecord, RunRequest } from '../../shared/types';
+import { assembleRequest, ownerFailure } from '../cli/run';
+import type { RunRequest } from '../../shared/types';
 
 export const FRAME = { accepted: 0, stdout: 1, stderr: 2, runId: 3, end: 4 } as const;
 
@@ -102,8 +102,4 @@ export async function execRequest(
 export function refusedEnd(err: unknown, runId: string | null): { stderr: string; status: number } {
   const said = ownerFailure(err, runId);
   return said instanceof Error ? usage(said.message) : said;
-}
-
-export function recordedEnd(run: RunRecord): { stderr: string; status: number } {
-  return endOfRun(run, false);
 }

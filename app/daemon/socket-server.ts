@@ -28,7 +28,8 @@ import type { OutputChunk, RunRecord } from '../../shared/types';
 import type { Services } from '../../main/services';
 import { maxRequestFrameBytes } from '../host/frame-limit';
 import type { OwnerInfo } from './owner';
-import { endFrame, execRequest, FRAME, frame, recordedEnd, refusedEnd, type ExecMessage } from './exec';
+import { endOfRun } from '../cli/run';
+import { endFrame, execRequest, FRAME, frame, refusedEnd, type ExecMessage } from './exec';
 
 export type SocketServices = Pick<Services, 'handlers' | 'onEvent' | 'targets'>;
 
@@ -241,9 +242,7 @@ class Conn {
         // follows in the owner, so the CLI does not wait for it (SandboxManager.whenRecorded).
         const runId = typeof msg.runId === 'string' ? msg.runId : '';
         try {
-          const managers = services.targets.allManagers();
-          const records = await Promise.all(managers.map((m) => m.whenRecorded(runId)));
-          const run = records.find((r) => r !== undefined);
+          const run = await this.recorded(runId);
           this.send({
             type: 'result',
             id,
@@ -298,6 +297,15 @@ class Conn {
     this.send({ type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
   }
 
+  /**
+   * The run's record once its result is recorded (history, output), whichever target runs it; its
+   * sandbox's removal follows in the owner (SandboxManager.whenRecorded).
+   */
+  private async recorded(runId: string): Promise<RunRecord | undefined> {
+    const records = await Promise.all(this.opts.services.targets.allManagers().map((m) => m.whenRecorded(runId)));
+    return records.find((r) => r !== undefined);
+  }
+
   /** A run for the native client: as `moat run` does it through an owner, answered in frames. */
   private async runExec(msg: ExecMessage): Promise<void> {
     const { services, info } = this.opts;
@@ -330,9 +338,8 @@ class Conn {
     if (this.pendingRuns === 0) this.pending = [];
     if (this.closed || exec.cancel) void services.handlers['sandbox.cancel']({ runId }).catch(() => {});
     try {
-      const records = await Promise.all(services.targets.allManagers().map((m) => m.whenRecorded(runId)));
-      const run = records.find((r) => r !== undefined);
-      end(run ? recordedEnd(run) : { stderr: `moat: run ${runId} was not recorded; see \`moat history\`\n`, status: 125 });
+      const run = await this.recorded(runId);
+      end(run ? endOfRun(run, false) : { stderr: `moat: run ${runId} was not recorded; see \`moat history\`\n`, status: 125 });
     } catch (err) {
       end(refusedEnd(err, runId));
     }

@@ -42,19 +42,21 @@ function fsyncDir(dir: string): void {
 /** fsync of a file, then of its directory, in the thread pool; failures are not the writer's. */
 function syncInBackground(path: string, dir: string): void {
   pending++;
-  const done = (): void => {
-    if (--pending === 0) for (const w of idleWaiters.splice(0)) w();
-  };
   const syncPath = (p: string, then: () => void): void =>
     open(p, 'r', (err, fd) => {
       if (err) return then();
       fsync(fd, () => close(fd, () => then()));
     });
-  syncPath(path, () => syncPath(dir, done));
+  syncPath(path, () => syncPath(dir, syncFinished));
 }
 
 let pending = 0;
 const idleWaiters: (() => void)[] = [];
+
+/** One background fsync has ended: whoever waits for all of them is let go at the last. */
+function syncFinished(): void {
+  if (--pending === 0) for (const w of idleWaiters.splice(0)) w();
+}
 
 /** Resolves once every background fsync started so far has finished (tests, shutdown). */
 export function backgroundSyncsDone(): Promise<void> {
@@ -201,7 +203,7 @@ export class AppendLog {
     pending++;
     fsync(fd, () => {
       this.syncing = false;
-      if (--pending === 0) for (const w of idleWaiters.splice(0)) w();
+      syncFinished();
       if (this.dirty && this.fd === fd) {
         this.dirty = false;
         this.syncSoon();
