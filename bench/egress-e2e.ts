@@ -95,7 +95,7 @@ function expected(): { blocks: number; planted: number; findings: number; perCle
 async function main(): Promise<void> {
   const want = expected();
   const s = await startServices();
-  const runs: { filter: boolean; ms: number; bytes: number; findings: number; endReason: string }[] = [];
+  const runs: { filter: boolean; ms: number; bytes: number; findings: number; endReason: string; error?: string }[] = [];
   try {
     for (let r = 0; r < REPS * 2; r++) {
       const filter = r % 2 === 0;
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
         bytes: rec.stdoutBytes,
         findings: rec.egress?.findings ?? 0,
         endReason: rec.endReason ?? 'unknown',
+        ...(rec.error ? { error: rec.error } : {}),
       });
     }
   } finally {

@@ -35,6 +35,55 @@ function externalImports(metafile, outfile) {
   return [...new Set(out.imports.filter((i) => i.external).map((i) => i.path))].sort();
 }
 
+/**
+ * The egress filter's scan worker (main/egress/scan-worker.ts) inside the bundle that starts it:
+ * main/egress/scan-worker-source.ts, which from the sources starts the worker from its .ts file
+ * through tsx, is replaced by a module holding the worker bundled into a string (CommonJS, Node's
+ * built-ins only), started with `new Worker(code, { eval: true })`. So the worker needs no file
+ * beside the bundle, which inside app.asar a worker could not load. The worker's sources are
+ * added to `inputs` (for inputs.json).
+ */
+export function scanWorkerPlugin(inputs = new Set()) {
+  return {
+    name: 'moat-scan-worker',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]main[\\/]egress[\\/]scan-worker-source\.ts$/ }, async () => {
+        const worker = await esbuild.build({
+          absWorkingDir: ROOT,
+          entryPoints: [path.join(ROOT, 'main', 'egress', 'scan-worker.ts')],
+          bundle: true,
+          write: false,
+          format: 'cjs',
+          platform: 'node',
+          target: 'node20',
+          metafile: true,
+          logLevel: 'warning',
+          legalComments: 'none',
+        });
+        const requires = Object.values(worker.metafile.outputs)
+          .flatMap((o) => o.imports)
+          .filter((i) => i.external && !i.path.startsWith('node:'));
+        if (requires.length > 0) {
+          throw new Error(`the scan worker must need only Node's built-ins, but requires: ${requires.map((i) => i.path).join(', ')}`);
+        }
+        const files = Object.keys(worker.metafile.inputs);
+        for (const f of files) inputs.add(f);
+        return {
+          loader: 'js',
+          contents: [
+            "import { Worker } from 'node:worker_threads';",
+            `const CODE = ${JSON.stringify(worker.outputFiles[0].text)};`,
+            'export function startScanWorker() {',
+            '  return new Worker(CODE, { eval: true });',
+            '}',
+          ].join('\n'),
+          watchFiles: files.map((f) => path.join(ROOT, f)),
+        };
+      });
+    },
+  };
+}
+
 /** `outDir` other than dist/electron is for tests; main.cjs finds the renderer at outDir/../renderer. */
 export async function buildElectron({ outDir = OUT, quiet = false } = {}) {
   mkdirSync(outDir, { recursive: true });
@@ -59,6 +108,7 @@ export async function buildElectron({ outDir = OUT, quiet = false } = {}) {
     outfile: mainOut,
     packages: 'external',
     external: ['electron'],
+    plugins: [scanWorkerPlugin()],
   });
 
   // Preload: runs in a sandboxed renderer, whose `require` knows only 'electron' (and a few
@@ -96,7 +146,7 @@ const EXTERNAL_FOR_CLI = Object.keys({ ...PKG.dependencies, ...PKG.devDependenci
  * What every bundle of the CLI shares (this checkout's, and the packages' self-contained one in
  * scripts/dist.mjs): app/cli/main.ts as ESM for Node 20, a chunk per lazily imported module.
  */
-export function cliBundleOptions(outdir) {
+export function cliBundleOptions(outdir, workerInputs = new Set()) {
   return {
     absWorkingDir: ROOT,
     entryPoints: { moat: path.join(ROOT, 'app', 'cli', 'main.ts') },
@@ -108,6 +158,7 @@ export function cliBundleOptions(outdir) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    plugins: [scanWorkerPlugin(workerInputs)],
   };
 }
 
@@ -122,8 +173,9 @@ export async function buildCli({ outDir = CLI_OUT, quiet = false } = {}) {
   // Chunks are named by content: a rebuild must not leave the last build's beside the new ones.
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  const workerInputs = new Set();
   const result = await esbuild.build({
-    ...cliBundleOptions(outDir),
+    ...cliBundleOptions(outDir, workerInputs),
     // Every npm package stays in node_modules except the ones on every command's path (argument
     // parsing, request schemas): Node loads a package as one module per file (zod: about 60), which
     // cost `moat run` ~60 ms of CPU at each start; bundled, they parse as part of a chunk.
@@ -140,7 +192,7 @@ export async function buildCli({ outDir = CLI_OUT, quiet = false } = {}) {
   const entry = path.join(outDir, 'moat.mjs');
   // Only the repository's own sources: bin/moat.js compares their times with the bundle's, and an
   // npm install is not an edit (it rebuilds through `npm run build` anyway).
-  const inputs = Object.keys(result.metafile.inputs)
+  const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...workerInputs])]
     .filter((f) => !f.startsWith('node_modules/'))
     .sort();
   writeFileSync(path.join(outDir, 'inputs.json'), JSON.stringify(inputs) + '\n');

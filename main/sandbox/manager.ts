@@ -22,6 +22,7 @@ import {
 import { parseAllowEntry, type AllowRule } from '../../shared/egress';
 import { findNetfwd, openEgressNet } from '../egress/net/open';
 import type { EgressNet } from '../egress/net/types';
+import { WorkerRunFilter } from '../egress/filter-worker';
 import { RunFilter } from '../egress/run-filter';
 import type { Finding } from '../egress/stream';
 import type { AlertStore } from '../store/alerts';
@@ -786,7 +787,7 @@ export class SandboxManager {
   }
 
   /** The run's egress filter: findings become alerts (at most MAX_ALERTS_PER_RUN, then one saying how many more). */
-  private runFilter(live: LiveRun, containerId: string): RunFilter {
+  private runFilter(live: LiveRun, containerId: string): WorkerRunFilter {
     const { record, egress } = live;
     const alerts = this.o.alerts;
     let raised = 0;
@@ -797,7 +798,7 @@ export class SandboxManager {
       target: this.o.engine.id,
       sandbox: containerId.slice(0, 12),
     };
-    const filter = new RunFilter({
+    const filter = new WorkerRunFilter({
       policy: egress.policy,
       secrets: egress.secrets,
       suppressed: alerts?.suppressedRules() ?? new Set(),

@@ -9,7 +9,7 @@ import { sampleSandbox } from '../metrics/container-stats';
 import { engineErrorMessage, isConnectionError, type SandboxEngine } from './engine';
 import type { ArtifactTrailer, CollectedArtifact } from './artifacts';
 import { ExitMarker } from './exit-marker';
-import type { RunFilter } from '../egress/run-filter';
+import type { OutputFilter } from '../egress/filter-worker';
 import { DockerDemuxer, OutputSink, type CapturedOutput } from './output';
 import { EndRace, decideOutcome, type StopReason } from './outcome';
 
@@ -54,7 +54,7 @@ export interface RunInput {
   pidsLimit: number;
   hooks: RunHooks;
   /** The egress filter between the sandbox's streams and the sink; absent when the run opted out. */
-  filter?: RunFilter;
+  filter?: OutputFilter;
   /** Reads the artifacts the script prints after the stdout marker (artifacts.ts). */
   trailer?: ArtifactTrailer;
 }
@@ -125,26 +125,10 @@ async function execute(
     },
   });
   // Output goes through the egress filter when there is one: what it releases (redacted) is all
-  // the sink, and so every viewer, the history and the caller, ever get. Held bytes are released
-  // by a timer at most the filter's hold time after they arrived.
+  // the sink, and so every viewer, the history and the caller, ever get. It scans in a worker
+  // thread (filter-worker.ts), which releases held bytes by its own timer; while it is behind,
+  // the attach stream is paused (see `attached` below).
   const filter = input.filter;
-  let filterTimer: NodeJS.Timeout | null = null;
-  const toSink = (released: { stream: StreamName; data: Buffer }[]): void => {
-    for (const r of released) sink.write(r.stream, r.data);
-  };
-  const armFilterTimer = (): void => {
-    if (!filter || filterTimer !== null) return;
-    const due = filter.nextDueAt();
-    if (due === null) return;
-    filterTimer = setTimeout(
-      () => {
-        filterTimer = null;
-        toSink(filter.flushDue());
-        armFilterTimer();
-      },
-      Math.max(0, due - Date.now()),
-    );
-  };
   let outputClosed = false;
   const write = (s: StreamName, data: Buffer): void => {
     if (outputClosed) return;
@@ -154,12 +138,14 @@ async function execute(
       sink.write(s, data);
       return;
     }
-    toSink(filter.push(s, data));
-    armFilterTimer();
+    filter.push(s, data);
   };
+  filter?.onRelease((s, data) => sink.write(s, data));
   filter?.onStop((why) => {
     if (why === 'secret-found' || limits.onOutputLimit === 'stop') requestStop(why);
   });
+  // A filter that fails ends the run `failed` (finish): nothing unscanned reaches the sink.
+  filter?.onFailure(() => requestStop('cancelled'));
 
   try {
     stream = await engine.attach(id);
@@ -179,7 +165,14 @@ async function execute(
       if (data.length > 0) write(s, data);
     });
     // Always keep reading, even past the cap: a stalled attach stream can make `docker kill` hang.
+    // The one pause is the filter's, while its worker is more than a few MiB behind; it resumes as
+    // the worker catches up, fails, or the run ends or is stopped (pausing is off from then on).
     const attached = stream;
+    let mayPause = true;
+    filter?.onPressure((pause) => {
+      if (pause && mayPause) attached.pause();
+      else attached.resume();
+    });
     const streamEnded = new Promise<void>((resolve) => {
       attached.on('data', (b: Buffer) => demux.push(b));
       attached.on('end', () => resolve());
@@ -203,6 +196,8 @@ async function execute(
     if (!input.alreadyStarted) await engine.start(id);
 
     registerKill(() => {
+      mayPause = false;
+      attached.resume();
       engine.kill(id).catch(() => {});
       // A stop the engine does not confirm within its grace still ends the run (the slot is
       // freed); the sandbox stays tracked and is removed once the engine answers.
@@ -267,7 +262,7 @@ async function execute(
             ? `${engineErrorMessage(end.error)} The run was cut off from its sandbox while the program was running.`
             : 'The sandbox did not stop.';
       engine.kill(id).catch(() => {});
-      return finish({ endReason: 'failed', exitCode: null, error: why, startedAt, endedAt });
+      return await finish({ endReason: 'failed', exitCode: null, error: why, startedAt, endedAt });
     }
 
     let first = race.winner!;
@@ -276,7 +271,7 @@ async function execute(
     const seen = markerSeen as { status: number | null } | null;
     if (first.kind === 'engine' && seen) first = { kind: 'marker', status: seen.status };
     if (first.kind === 'stop' && (end.by === 'stop-unconfirmed' || end.by === 'engine-error')) {
-      return finish({
+      return await finish({
         endReason: first.reason,
         exitCode: null,
         error: 'The Docker engine did not confirm that the sandbox stopped; Moat removes it once the engine answers.',
@@ -293,10 +288,10 @@ async function execute(
       engineLost,
       processes: limits.processes,
     });
-    return finish({ ...outcome, startedAt, endedAt });
+    return await finish({ ...outcome, startedAt, endedAt });
   } catch (err) {
     const reason = race.stopReason;
-    return finish({
+    return await finish({
       endReason: 'failed',
       exitCode: null,
       error: reason ? `${engineErrorMessage(err)} (while stopping after ${reason})` : engineErrorMessage(err),
@@ -311,14 +306,16 @@ async function execute(
     stream?.destroy();
   }
 
-  function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'peakTasks' | 'artifacts'>): RunOutcome {
-    if (filterTimer !== null) clearTimeout(filterTimer);
-    filterTimer = null;
-    if (filter && !outputClosed) toSink(filter.flush());
+  async function finish(o: Omit<RunOutcome, 'output' | 'peakMemoryBytes' | 'peakTasks' | 'artifacts'>): Promise<RunOutcome> {
+    const closing = !outputClosed;
     outputClosed = true;
+    let filterError: string | null = null;
+    // The scanner's tail (and, for `block`, everything held) reaches the sink before it closes.
+    if (filter && closing) await filter.end().catch((err: unknown) => (filterError = (err as Error).message));
     const tasks = Math.max(pids.peak, peakStatsTasks);
     return {
       ...o,
+      ...(filterError ? { endReason: 'failed' as const, exitCode: null, error: `the egress filter failed: ${filterError}` } : {}),
       output: sink.close(),
       ...(peak > 0 ? { peakMemoryBytes: peak } : {}),
       ...(tasks > 0 ? { peakTasks: tasks } : {}),

@@ -1,0 +1,216 @@
+// A run's egress filter, scanned in the scan worker (scan-worker.ts) instead of on the owner's main
+// thread: the main thread only copies each chunk once into a buffer it hands over, and writes what
+// comes back. Scanning costs about as much CPU as streaming itself (README, egress filter,
+// Measured); in a thread of its own it runs on another core, in parallel.
+//
+// - One worker per process, started on the first filtered run and shared by all runs (a worker
+//   costs a few ms and a few MB to start; a run costs one `open` message). It never keeps the
+//   process alive when no run is open (unref).
+// - Backpressure: bytes pushed and not yet scanned are counted per run; above HIGH_WATER the run's
+//   source is asked to pause (the runner pauses the attach stream), below LOW_WATER to resume.
+// - Failure fails closed: when the worker errors or exits, every open run fails with the reason
+//   (the runner ends it `failed`), nothing more is released, and the next run starts a new worker.
+// The counters (findings, critical, blocked, firstCritical) are the worker's RunFilter's, as of
+// the last message; after end() they are final.
+import type { Worker } from 'node:worker_threads';
+import type { EgressPolicy } from '../../shared/egress';
+import type { StreamName } from '../../shared/types';
+import { pack, unpack, type Counters, type FromWorker, type StopWhy, type ToWorker } from './scan-protocol';
+import { startScanWorker } from './scan-worker-source';
+import type { Finding } from './stream';
+
+export const HIGH_WATER = 4 * 1024 * 1024;
+export const LOW_WATER = 1024 * 1024;
+
+export interface WorkerRunFilterOptions {
+  policy: EgressPolicy;
+  /** Values the run was given as secrets, and the keys Moat holds: found when echoed back. */
+  secrets: string[];
+  suppressed: ReadonlySet<string>;
+  /** Output bytes the run may keep (limits.outputBytes): bounds what `block` holds. */
+  capBytes: number;
+  onFinding(f: Finding): void;
+  /** Called once the last output has been scanned and released. */
+  onEnd?(): void;
+}
+
+/** The filter as the runner sees it. */
+export interface OutputFilter {
+  readonly policy: EgressPolicy;
+  push(stream: StreamName, chunk: Buffer): void;
+  onRelease(fn: (stream: StreamName, data: Buffer) => void): void;
+  onStop(fn: (why: StopWhy) => void): void;
+  /** Called with true when the source should pause, false when it may read again. */
+  onPressure(fn: (pause: boolean) => void): void;
+  /** Called once if the filter fails: nothing more is released, end() rejects with it. */
+  onFailure(fn: (err: Error) => void): void;
+  /** Flushes: resolves once everything pushed before has been scanned and released. */
+  end(): Promise<void>;
+}
+
+interface Route {
+  receive(m: FromWorker): void;
+  fail(err: Error): void;
+}
+
+/** The shared worker and the runs open in it. */
+export class ScanChannel {
+  private worker: Worker | null = null;
+  private readonly routes = new Map<number, Route>();
+  private nextId = 1;
+
+  open(route: Route, msg: Omit<Extract<ToWorker, { t: 'open' }>, 't' | 'id'>): number {
+    const id = this.nextId++;
+    const w = this.worker ?? this.start();
+    this.routes.set(id, route);
+    w.ref();
+    w.postMessage({ t: 'open', id, ...msg } satisfies ToWorker);
+    return id;
+  }
+
+  post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker?.postMessage(msg, transfer);
+  }
+
+  /** The run is over (ended, closed or failed): the worker may idle without holding the process. */
+  forget(id: number): void {
+    this.routes.delete(id);
+    if (this.routes.size === 0) this.worker?.unref();
+  }
+
+  /** The running worker, if any (tests end it to check that runs fail closed). */
+  get current(): Worker | null {
+    return this.worker;
+  }
+
+  private start(): Worker {
+    const w = startScanWorker();
+    this.worker = w;
+    w.on('message', (m: FromWorker) => this.routes.get(m.id)?.receive(m));
+    w.on('error', (err) => this.fail(w, err));
+    w.on('messageerror', (err) => this.fail(w, err));
+    w.on('exit', (code) => this.fail(w, new Error(`the scan worker exited (code ${code})`)));
+    return w;
+  }
+
+  private fail(w: Worker, err: Error): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    void w.terminate().catch(() => {});
+    const routes = [...this.routes.values()];
+    this.routes.clear();
+    for (const r of routes) r.fail(err);
+  }
+}
+
+let shared: ScanChannel | null = null;
+/** The process's scan worker channel (its worker starts with the first run). */
+export function scanChannel(): ScanChannel {
+  return (shared ??= new ScanChannel());
+}
+
+export class WorkerRunFilter implements OutputFilter {
+  readonly policy: EgressPolicy;
+  findings = 0;
+  critical = 0;
+  /** `block`: the output was withheld. */
+  blocked = false;
+  /** The first critical finding (for the stop reason). */
+  firstCritical: Finding | null = null;
+  /** Why the filter failed, once it has. */
+  failure: Error | null = null;
+  private readonly id: number;
+  private inFlight = 0;
+  private paused = false;
+  private ended = false;
+  private release: (stream: StreamName, data: Buffer) => void = () => {};
+  private stop: (why: StopWhy) => void = () => {};
+  private pressure: (pause: boolean) => void = () => {};
+  private failed: (err: Error) => void = () => {};
+  private endWait: { resolve(): void; reject(err: Error): void } | null = null;
+
+  constructor(
+    private readonly o: WorkerRunFilterOptions,
+    private readonly channel: ScanChannel = scanChannel(),
+  ) {
+    this.policy = o.policy;
+    this.id = channel.open(
+      { receive: (m) => this.receive(m), fail: (err) => this.fail(err) },
+      { policy: o.policy, secrets: o.secrets, suppressed: [...o.suppressed], capBytes: o.capBytes },
+    );
+  }
+
+  onRelease(fn: (stream: StreamName, data: Buffer) => void): void {
+    this.release = fn;
+  }
+  onStop(fn: (why: StopWhy) => void): void {
+    this.stop = fn;
+  }
+  onPressure(fn: (pause: boolean) => void): void {
+    this.pressure = fn;
+  }
+  onFailure(fn: (err: Error) => void): void {
+    this.failed = fn;
+  }
+
+  push(stream: StreamName, chunk: Buffer): void {
+    if (this.ended || this.failure || chunk.length === 0) return;
+    // A copy that moves: the chunk is a view of a buffer the caller's stream may reuse.
+    const p = pack([{ stream, data: chunk }]);
+    this.inFlight += chunk.length;
+    this.channel.post({ t: 'push', id: this.id, ...p }, [p.buf]);
+    if (!this.paused && this.inFlight > HIGH_WATER) {
+      this.paused = true;
+      this.pressure(true);
+    }
+  }
+
+  end(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve();
+    this.ended = true;
+    this.unpause();
+    return new Promise<void>((resolve, reject) => {
+      this.endWait = { resolve, reject };
+      this.channel.post({ t: 'end', id: this.id });
+    });
+  }
+
+  private receive(m: FromWorker): void {
+    if (this.failure) return;
+    this.apply(m.counters);
+    for (const f of m.findings ?? []) this.o.onFinding(f);
+    if (m.buf) for (const r of unpack(m.streams!, m.lens!, m.buf)) this.release(r.stream, r.data);
+    if (m.stop) this.stop(m.stop);
+    this.inFlight -= m.scanned;
+    if (this.inFlight < LOW_WATER) this.unpause();
+    if (m.t === 'ended') {
+      this.channel.forget(this.id);
+      this.o.onEnd?.();
+      this.endWait?.resolve();
+      this.endWait = null;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.unpause();
+    this.failed(err);
+    this.endWait?.reject(err);
+    this.endWait = null;
+  }
+
+  private unpause(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pressure(false);
+  }
+
+  private apply(c: Counters): void {
+    this.findings = c.findings;
+    this.critical = c.critical;
+    this.blocked = c.blocked;
+    this.firstCritical = c.firstCritical;
+  }
+}
