@@ -6,46 +6,83 @@
 // evidence has to be read while the sandbox runs: `pids.events` counts refused forks ("max N"),
 // `pids.current` the tasks. Where the cgroup is not on this machine (a remote or virtualised
 // engine) nothing is found and the run falls back to the stats stream's samples.
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import type { PidsWatch } from './engine';
 
 const POLL_MS = 40;
 /** How long to look for the cgroup after the sandbox was started before giving up. */
 const FIND_FOR_MS = 3000;
 
-function candidates(id: string): string[] {
-  return [
-    `/sys/fs/cgroup/pids/docker/${id}`, // v1, cgroupfs driver
-    `/sys/fs/cgroup/pids/system.slice/docker-${id}.scope`, // v1, systemd driver
-    `/sys/fs/cgroup/system.slice/docker-${id}.scope`, // v2, systemd driver
-    `/sys/fs/cgroup/docker/${id}`, // v2, cgroupfs driver
-  ];
+const LAYOUTS: ((id: string) => string)[] = [
+  (id) => `/sys/fs/cgroup/pids/docker/${id}`, // v1, cgroupfs driver
+  (id) => `/sys/fs/cgroup/pids/system.slice/docker-${id}.scope`, // v1, systemd driver
+  (id) => `/sys/fs/cgroup/system.slice/docker-${id}.scope`, // v2, systemd driver
+  (id) => `/sys/fs/cgroup/docker/${id}`, // v2, cgroupfs driver
+];
+/** The layout this machine's engine used last: tried first (one engine, one layout). */
+let lastLayout = 0;
+
+/** The sandbox's cgroup directory, if it exists yet: a stat per layout, no exception on the way. */
+function findDir(id: string): string | null {
+  for (let k = 0; k < LAYOUTS.length; k++) {
+    const i = (lastLayout + k) % LAYOUTS.length;
+    const dir = LAYOUTS[i]!(id);
+    if (existsSync(`${dir}/pids.current`)) {
+      lastLayout = i;
+      return dir;
+    }
+  }
+  return null;
 }
 
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
+/**
+ * A cgroup file kept open and read again from its start at each poll (a cgroup file is generated
+ * afresh on every read at offset 0): one pread a poll instead of open, stat, read and close.
+ * Null once the cgroup is gone (its files then fail with ENODEV) or could not be opened.
+ */
+class CgroupFile {
+  private fd: number | null;
+  private static readonly buf = Buffer.alloc(256);
+  constructor(path: string) {
+    try {
+      this.fd = openSync(path, 'r');
+    } catch {
+      this.fd = null;
+    }
+  }
+  read(): string | null {
+    if (this.fd === null) return null;
+    try {
+      const n = readSync(this.fd, CgroupFile.buf, 0, CgroupFile.buf.length, 0);
+      return CgroupFile.buf.toString('latin1', 0, n);
+    } catch {
+      this.close();
+      return null;
+    }
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 
 export function watchCgroupPids(id: string): PidsWatch {
   const started = Date.now();
-  let dir: string | null = null;
+  let files: { current: CgroupFile; events: CgroupFile } | null = null;
   let peak = 0;
   let limitHit = false;
   let timer: NodeJS.Timeout | null = null;
   const poll = (): void => {
-    if (dir === null) {
-      dir = candidates(id).find((d) => readOrNull(`${d}/pids.current`) !== null) ?? null;
-      if (dir === null && Date.now() - started > FIND_FOR_MS) return stop();
+    if (files === null) {
+      const dir = findDir(id);
+      if (dir !== null) files = { current: new CgroupFile(`${dir}/pids.current`), events: new CgroupFile(`${dir}/pids.events`) };
+      else if (Date.now() - started > FIND_FOR_MS) return stop();
     }
-    if (dir !== null) {
-      const current = readOrNull(`${dir}/pids.current`);
+    if (files !== null) {
+      const current = files.current.read();
       if (current === null) return stop(); // the sandbox is gone
       peak = Math.max(peak, Number(current) || 0);
-      const events = readOrNull(`${dir}/pids.events`);
+      const events = files.events.read();
       const max = events ? /^max (\d+)/m.exec(events) : null;
       if (max && Number(max[1]) > 0) limitHit = true;
     }
@@ -55,6 +92,8 @@ export function watchCgroupPids(id: string): PidsWatch {
   const stop = (): void => {
     if (timer) clearTimeout(timer);
     timer = null;
+    files?.current.close();
+    files?.events.close();
   };
   poll();
   return {
