@@ -73,8 +73,8 @@ export function scanWorkerPlugin(inputs = new Set()) {
           contents: [
             "import { Worker } from 'node:worker_threads';",
             `const CODE = ${JSON.stringify(worker.outputFiles[0].text)};`,
-            'export function startScanWorker() {',
-            '  return new Worker(CODE, { eval: true });',
+            'export async function startScanWorker(options) {',
+            '  return new Worker(CODE, { ...options, eval: true });',
             '}',
           ].join('\n'),
           watchFiles: files.map((f) => path.join(ROOT, f)),

@@ -75,7 +75,7 @@ for (const format of ['cjs', 'esm'] as const) {
 test('the Electron main bundle carries the worker as a string, not a path to it', async () => {
   const { main } = await build.buildElectron({ outDir: path.join(dir, 'electron'), quiet: true });
   const text = readFileSync(main, 'utf8');
-  assert.match(text, /new import_node_worker_threads\.Worker\(CODE, \{ eval: true \}\)|new Worker\(CODE, \{ eval: true \}\)/);
+  assert.match(text, /new (import_node_worker_threads\.)?Worker\(CODE, \{ \.\.\.options, eval: true \}\)/);
   assert.ok(text.includes('// main/egress/scan-worker.ts'), 'the worker code is in the bundle');
   assert.ok(!text.includes('tsx/esm/api'));
 });

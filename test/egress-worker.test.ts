@@ -229,6 +229,7 @@ test('a worker that dies fails its open runs closed (nothing more released, end 
 test('a worker that fails to start fails the run closed too', async () => {
   const ch = new ScanChannel();
   const s = open({}, ch);
+  while (!ch.current) await new Promise((r) => setTimeout(r, 5));
   // As if its code threw while loading: the worker reports an error and exits.
   ch.current!.emit('error', new Error('boom at load'));
   await assert.rejects(s.filter.end(), /boom at load/);

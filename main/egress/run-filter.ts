@@ -25,8 +25,10 @@ export interface RunFilterOptions {
   onEnd?(): void;
 }
 
-const formats = formatDetector();
-const entropy = entropyDetector();
+// Made on first use: a process whose runs are scanned in the scan worker (filter-worker.ts) builds
+// them there, and here only when it scans an artifact (a few MB it need not hold otherwise).
+let shared: { formats: Detector; entropy: Detector } | null = null;
+const detectors = (): { formats: Detector; entropy: Detector } => (shared ??= { formats: formatDetector(), entropy: entropyDetector() });
 
 /** Drops a detector's matches of suppressed rules. */
 function without(d: Detector, suppressed: ReadonlySet<string>): Detector {
@@ -56,9 +58,9 @@ export class RunFilter {
   constructor(private readonly o: RunFilterOptions) {
     this.policy = o.policy;
     const secrets = o.secrets.filter((s) => s.length > 0);
-    const detectors = [formats, entropy, ...(secrets.length ? [contextDetector(secrets)] : [])].map((d) => without(d, o.suppressed));
+    const { formats, entropy } = detectors();
     this.scanner = new StreamScanner({
-      detectors,
+      detectors: [formats, entropy, ...(secrets.length ? [contextDetector(secrets)] : [])].map((d) => without(d, o.suppressed)),
       // The scanner redacts in every policy; holding and stopping are decided here.
       policy: 'redact',
       onFinding: (f) => {

@@ -1,14 +1,29 @@
-// How the scan worker is started. From the sources (tsx), as here: a worker that registers tsx and
-// imports scan-worker.ts (tsx is registered in this thread by bin/moat.js or `--import tsx`, and a
-// worker does not inherit a loader registered at run time). The bundles (scripts/build.mjs,
-// scanWorkerPlugin) replace this module with one that holds the worker bundled into a string and
-// starts it with `eval: true`: no file to find next to the bundle, or inside app.asar.
-import { Worker } from 'node:worker_threads';
+// How the scan worker is started: scan-worker.ts bundled into one CommonJS script (Node's
+// built-ins only) and run with `new Worker(code, { eval: true })`. The bundles (scripts/build.mjs,
+// scanWorkerPlugin) replace this module with one that holds that script, built with them: no file
+// to find beside the bundle, or inside app.asar. From the sources, as here, it is bundled when the
+// first worker starts (esbuild, which tsx runs on: tens of ms, once per process). Not tsx in the
+// worker: its loader costs the process about 40 MB more; esbuild's build (not buildSync, which
+// costs 15 MB) about 2 MB.
+import { fileURLToPath } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-export function startScanWorker(): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./scan-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, {
-    eval: true,
+let code: Promise<string> | null = null;
+
+export async function startScanWorker(options: WorkerOptions): Promise<Worker> {
+  code ??= import('esbuild').then(async ({ build }) => {
+    const r = await build({
+      entryPoints: [fileURLToPath(new URL('./scan-worker.ts', import.meta.url))],
+      bundle: true,
+      write: false,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'silent',
+    });
+    return r.outputFiles[0]!.text;
   });
+  // A build that failed is tried again by the next worker.
+  code.catch(() => (code = null));
+  return new Worker(await code, { ...options, eval: true });
 }
