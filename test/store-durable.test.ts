@@ -80,3 +80,19 @@ test('the default still fsyncs before returning', async () => {
   assert.ok(counts.main >= 2, `${counts.main} fsyncs on the main thread`);
   assert.equal(counts.pool, 0);
 });
+
+test("a log's own appends are not handed back to its reader; other writers' are", () => {
+  const path = join(dir.path, 'own.jsonl');
+  const mine = new AppendLog(path);
+  const other = new AppendLog(path);
+  assert.equal(mine.append({ n: 1 }), false, 'the first append opens the writer (and starts a fresh line): read back');
+  assert.deepEqual(mine.readNew().values, [{ n: 1 }]);
+  assert.equal(mine.append({ n: 2 }), true, 'the reader was at the end: moved past our line');
+  assert.deepEqual(mine.readNew().values, [], 'not parsed again');
+  other.append({ n: 3 });
+  assert.equal(mine.append({ n: 4 }), false, "another writer's line is still unread: ours is read back with it");
+  assert.deepEqual(mine.readNew().values, [{ n: 3 }, { n: 4 }]);
+  assert.deepEqual(new AppendLog(path).readNew().values, [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }], 'every line is in the file');
+  mine.close();
+  other.close();
+});

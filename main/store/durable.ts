@@ -173,11 +173,19 @@ export class AppendLog {
     return { reset, values };
   }
 
-  append(value: unknown): void {
+  /**
+   * Appends one line. Returns true when this instance's own reader was at the end of the log and
+   * has been moved past the line, so `readNew` will not hand it back (the caller has the value
+   * already; parsing it again was most of what recording a run cost the history). Only exact when
+   * no other process appends meanwhile: callers hold the log's lock.
+   */
+  append(value: unknown): boolean {
     // Another process may have compacted the log (a new file under the same name): follow it.
     // Our open fd keeps the old inode alive, so a different inode here always means a new file.
-    const ino = statSync(this.path, { throwIfNoEntry: false })?.ino;
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    const ino = st?.ino;
     if (this.fd !== null && ino !== this.fdIno) this.closeWriter();
+    const readerAtEnd = this.fd !== null && st !== undefined && this.readFd !== null && this.readIno === ino && this.readOffset === st.size;
     if (this.fd === null) {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       this.fd = openSync(this.path, 'a', 0o600);
@@ -188,8 +196,10 @@ export class AppendLog {
     const line = Buffer.from(JSON.stringify(value) + '\n', 'utf8');
     let off = 0;
     while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
+    if (readerAtEnd) this.readOffset += line.length;
     if (this.opts.sync === 'background') this.syncSoon();
     else fsyncSync(this.fd);
+    return readerAtEnd;
   }
 
   /** One fsync at a time in the thread pool; lines appended meanwhile are covered by the next. */

@@ -262,7 +262,8 @@ export class RunStore {
   }
 
   private appendLocked(line: Summary): void {
-    this.log.append(line);
+    // Counted here when the log will not hand our own line back to refresh() (which counts the rest).
+    if (this.log.append(line)) this.lines++;
     this.byId.set(line.id, line);
     if (this.lines > this.compactAfter && this.lines > this.byId.size * 2) this.compactLocked();
   }
