@@ -212,7 +212,9 @@ let userCache: { key: string; result: { templates: TemplateDef[]; error?: string
 export function loadUserTemplates(file: string = userTemplatesPath()): { templates: TemplateDef[]; error?: string } {
   let key: string;
   try {
-    const st = statSync(file);
+    // No file (the usual case, checked at every run): no exception built for it.
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return { templates: [] };
     key = `${file}:${st.mtimeMs}:${st.size}`;
   } catch {
     return { templates: [] };

@@ -13,6 +13,9 @@ import { secureDataDir } from './secure';
 
 const COMPACT_AFTER_LINES = 5000;
 /** Per-run files and the log are flushed to disk off the main thread (durable.ts). */
+// The shapes of a run's output and inputs files, built once (a zod `pick` builds a new schema).
+const StoredOutput = RunDetail.pick({ output: true, stats: true });
+const StoredInputs = RunRecord.pick({ code: true, stdin: true });
 const BACKGROUND = { sync: 'background' } as const;
 /** After a run finishes, retention runs at most this often; it also runs hourly, as runs age. */
 const PRUNE_EVERY_MS = 60_000;
@@ -169,7 +172,7 @@ export class RunStore {
     const text = readFileOrNull(this.outputPath(id));
     if (text === null) return { output: [], stats: [], ...more };
     try {
-      const parsed = RunDetail.pick({ output: true, stats: true }).safeParse(JSON.parse(text));
+      const parsed = StoredOutput.safeParse(JSON.parse(text));
       if (parsed.success) return { ...parsed.data, ...more };
     } catch {
       // Unreadable: shown as no output rather than failing the whole detail.
@@ -300,7 +303,7 @@ export class RunStore {
     const text = readFileOrNull(this.inputsPath(id));
     if (text === null) return {};
     try {
-      const parsed = RunRecord.pick({ code: true, stdin: true }).safeParse(JSON.parse(text));
+      const parsed = StoredInputs.safeParse(JSON.parse(text));
       if (parsed.success) return parsed.data;
     } catch {
       // Unreadable: the run is shown without its code rather than not at all.
