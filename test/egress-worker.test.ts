@@ -5,6 +5,8 @@
 // getting a fresh worker. Needs no engine.
 //   node --import tsx --test test/egress-worker.test.ts
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { HIGH_WATER, ScanChannel, WorkerRunFilter, type WorkerRunFilterOptions } from '../main/egress/filter-worker';
 import { RunFilter } from '../main/egress/run-filter';
@@ -108,6 +110,35 @@ test('random chunkings of two streams with keys: the same bytes per stream as th
     }
     assert.ok(s.findings.length > 0);
   }
+});
+
+test('the labelled corpus, 8 MB in pushes of mixed sizes: the same bytes and findings as the synchronous filter', async () => {
+  const lines = readFileSync(path.join(import.meta.dirname, 'fixtures', 'egress', 'corpus.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const parts: string[] = [];
+  for (let n = 0, i = 0; n < 8 << 20; i++) {
+    parts.push(lines[i % lines.length]!);
+    n += lines[i % lines.length]!.length + 1;
+  }
+  const all = Buffer.from(parts.join('\n'));
+  const sizes = [800, 20_000, 65_536, 3000, 150, 9];
+  const pushes: { stream: StreamName; data: Buffer }[] = [];
+  for (let off = 0, i = 0; off < all.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    pushes.push({ stream: i % 7 === 3 ? 'stderr' : 'stdout', data: all.subarray(off, off + n) });
+    off += n;
+  }
+  const secrets = ['mo4t-run-s3cret-Vq9XzL2pT7'];
+  const s = open({ secrets });
+  for (const p of pushes) s.filter.push(p.stream, p.data);
+  await s.filter.end();
+  let syncFindings = 0;
+  const want = syncOut(pushes, { secrets, onFinding: () => syncFindings++ });
+  for (const stream of ['stdout', 'stderr'] as const) assert.ok(joined(s.out, stream) === joined(want, stream), stream);
+  assert.equal(s.filter.findings, syncFindings);
+  assert.ok(syncFindings > 0);
 });
 
 test("held bytes are released by the worker's timer, before the end", async () => {

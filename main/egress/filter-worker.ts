@@ -3,8 +3,6 @@
 // comes back. Scanning costs about as much CPU as streaming itself (README, egress filter,
 // Measured); in a thread of its own it runs on another core, in parallel.
 //
-// - Pushes are copied as they come into a batch (BATCH_BYTES) that is handed over once this turn
-//   of the event loop is done or it is full: one message for the many small reads of a busy stream.
 // - One worker per process, started on the first filtered run and shared by all runs (a worker
 //   costs a few ms and a few MB to start; a run costs one `open` message). It never keeps the
 //   process alive when no run is open (unref).
@@ -17,13 +15,12 @@
 import type { Worker } from 'node:worker_threads';
 import type { EgressPolicy } from '../../shared/egress';
 import type { StreamName } from '../../shared/types';
-import { streamCode, unpack, type Counters, type FromWorker, type StopWhy, type StreamCode, type ToWorker } from './scan-protocol';
+import { pack, unpack, type Counters, type FromWorker, type StopWhy, type ToWorker } from './scan-protocol';
 import { startScanWorker } from './scan-worker-source';
 import type { Finding } from './stream';
 
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const LOW_WATER = 1024 * 1024;
-const BATCH_BYTES = 128 * 1024;
 
 export interface WorkerRunFilterOptions {
   policy: EgressPolicy;
@@ -150,8 +147,6 @@ export class WorkerRunFilter implements OutputFilter {
   private pressure: (pause: boolean) => void = () => {};
   private failed: (err: Error) => void = () => {};
   private endWait: { resolve(): void; reject(err: Error): void } | null = null;
-  /** The batch being filled: chunk i is lens[i] bytes of stream streams[i], from the start of buf. */
-  private batch: { buf: Uint8Array; used: number; streams: StreamCode[]; lens: number[] } | null = null;
 
   constructor(
     private readonly o: WorkerRunFilterOptions,
@@ -179,22 +174,10 @@ export class WorkerRunFilter implements OutputFilter {
 
   push(stream: StreamName, chunk: Buffer): void {
     if (this.ended || this.failure || chunk.length === 0) return;
+    // A copy that moves: the chunk is a view of a buffer the caller's stream may reuse.
+    const p = pack([{ stream, data: chunk }]);
     this.inFlight += chunk.length;
-    // Copied (the one copy: the buffer then moves to the worker), as the chunk is a view of a
-    // buffer its stream may reuse.
-    let b = this.batch;
-    if (b && b.used + chunk.length > b.buf.length) {
-      this.send();
-      b = null;
-    }
-    if (!b) {
-      if (!this.batch) setImmediate(() => this.send());
-      b = this.batch = { buf: new Uint8Array(Math.max(BATCH_BYTES, chunk.length)), used: 0, streams: [], lens: [] };
-    }
-    b.buf.set(chunk, b.used);
-    b.used += chunk.length;
-    b.streams.push(streamCode(stream));
-    b.lens.push(chunk.length);
+    this.channel.post({ t: 'push', id: this.id, ...p }, [p.buf]);
     if (!this.paused && this.inFlight > HIGH_WATER) {
       this.paused = true;
       this.pressure(true);
@@ -208,7 +191,6 @@ export class WorkerRunFilter implements OutputFilter {
     this.unpause();
     return new Promise<void>((resolve, reject) => {
       this.endWait = { resolve, reject };
-      this.send();
       this.channel.post({ t: 'end', id: this.id });
     });
   }
@@ -229,18 +211,9 @@ export class WorkerRunFilter implements OutputFilter {
     }
   }
 
-  private send(): void {
-    const b = this.batch;
-    if (!b || this.failure) return;
-    this.batch = null;
-    const buf = b.buf.buffer as ArrayBuffer;
-    this.channel.post({ t: 'push', id: this.id, streams: b.streams, lens: b.lens, buf }, [buf]);
-  }
-
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    this.batch = null;
     this.unpause();
     this.failed(err);
     this.endWait?.reject(err);
