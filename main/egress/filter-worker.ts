@@ -1,11 +1,12 @@
 // A run's egress filter, scanned in the scan worker (scan-worker.ts) instead of on the owner's main
 // thread: the main thread only copies each chunk once into a buffer it hands over, and writes what
 // comes back. Scanning costs about as much CPU as streaming itself (README, egress filter,
-// Measured); in a thread of its own it runs on another core, in parallel.
+// Measured): in a thread of its own it runs beside the stream where a core is free, and the main
+// thread stays as responsive during a flood as without the filter.
 //
 // - One worker per process, started on the first filtered run and shared by all runs (a worker
-//   costs a few ms and a few MB to start; a run costs one `open` message). It never keeps the
-//   process alive when no run is open (unref).
+//   costs tens of ms and about 15 MB; a run costs one `open` message). It never keeps the process
+//   alive when no run is open (unref).
 // - Backpressure: bytes pushed and not yet scanned are counted per run; above HIGH_WATER the run's
 //   source is asked to pause (the runner pauses the attach stream), below LOW_WATER to resume.
 // - Failure fails closed: when the worker errors or exits, every open run fails with the reason
