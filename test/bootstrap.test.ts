@@ -17,7 +17,9 @@ test('shQuote survives quotes, spaces, newlines and $ through a real sh', () => 
 test('printfFormat reproduces every byte value through the real sh printf builtin', () => {
   const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   const tricky = Buffer.from("%s %d \\ ' \\0 \\101 %% 7\n", 'utf8');
-  for (const bytes of [all, tricky, Buffer.concat([Buffer.from([0o101]), Buffer.from('123')])]) {
+  // A leading '-' must not be taken for an option of printf ("Illegal option -1").
+  const dashes = [Buffer.from('-1\nprint(1)\n'), Buffer.from('--'), Buffer.from('-')];
+  for (const bytes of [all, tricky, Buffer.concat([Buffer.from([0o101]), Buffer.from('123')]), ...dashes]) {
     const out = execFileSync('sh', ['-c', `printf '${printfFormat(bytes)}'`]);
     assert.deepEqual(out, bytes);
   }
@@ -26,7 +28,9 @@ test('printfFormat reproduces every byte value through the real sh printf builti
 test('the program script writes the code byte for byte, runs the program and reports its exit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moat-boot-'));
   try {
-    const code = "print('MOAT_EOF')\n\r\n\u00e9 100% \\n no trailing newline" + 'x'.repeat(70_000);
+    // Code starting with '-', and a 32 KiB slice of it starting with '-' too.
+    const head = "-print('MOAT_EOF')\n\r\n\u00e9 100% \\n no trailing newline";
+    const code = head + 'x'.repeat(32 * 1024 - Buffer.byteLength(head)) + '-' + 'x'.repeat(40_000);
     // `cat` as the interpreter prints the code file back; the exit status is cat's (0).
     const template = { ...findTemplate('shell')!, interpreter: ['sh', '-c', 'cat "$0"; exit 7'] };
     const nonce = newExitNonce();

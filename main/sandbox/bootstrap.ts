@@ -65,7 +65,10 @@ export function programArgv(p: ProgramSpec): string[] {
 export function printfFormat(bytes: Buffer): string {
   let out = '';
   for (const b of bytes) {
-    if (b === 0x25) out += '%%';
+    // A format starting with '-' would be read as an option ("printf: Illegal option -1" for
+    // Python code starting `-1`, or a 32 KiB slice that does): written as its octal escape.
+    if (b === 0x2d && out === '') out += '\\055';
+    else if (b === 0x25) out += '%%';
     else if (b === 0x5c) out += '\\\\';
     else if (b >= 0x20 && b < 0x7f && b !== 0x27) out += String.fromCharCode(b);
     else out += '\\' + b.toString(8).padStart(3, '0');
