@@ -13,11 +13,17 @@ import { engineUnavailableReason, myContainers, runToEnd, skipUnlessReady, start
 const run = promisify(execFile);
 const skip = skipUnlessReady(await engineUnavailableReason(), 'sandbox policy tests');
 
-/** Moat's stated bound for its own peak RSS while a sandbox floods 200 MB of output. */
-const FLOOD_RSS_BOUND_MB = 200;
+/**
+ * Moat's stated bounds for its own memory while a sandbox floods 200 MiB of output: what the flood
+ * adds to the process's peak RSS stays well under the flood itself (holding it would add 200), and
+ * the peak under an absolute bound. The process starts at about 120 MiB (Node, tsx and the
+ * services); the scan worker's isolate and the streaming buffers add about 70.
+ */
+const FLOOD_RSS_GROWTH_BOUND_MB = 120;
+const FLOOD_RSS_BOUND_MB = 256;
 
 describe('output flood', { skip: skip ?? false }, () => {
-  test(`200 MB of stdout pass through while Moat's peak RSS stays under ${FLOOD_RSS_BOUND_MB} MiB`, async () => {
+  test(`200 MiB of stdout pass through while Moat's RSS grows by under ${FLOOD_RSS_GROWTH_BOUND_MB} MiB (peak under ${FLOOD_RSS_BOUND_MB})`, async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/flood-child.ts', '200', 'truncate'], {
       maxBuffer: 64 << 20,
     });
@@ -33,6 +39,7 @@ describe('output flood', { skip: skip ?? false }, () => {
     assert.equal(r.run.stdoutBytes, 200 * 1024 * 1024, 'every byte was read from the sandbox');
     assert.equal(r.run.truncated, true);
     assert.equal(r.keptChars, 1024 * 1024, 'only the cap was kept');
+    assert.ok((r.maxRssKb - r.baselineRssKb) / 1024 < FLOOD_RSS_GROWTH_BOUND_MB, `RSS grew from ${r.baselineRssKb} to ${r.maxRssKb} KiB`);
     assert.ok(r.maxRssKb / 1024 < FLOOD_RSS_BOUND_MB, `peak RSS ${r.maxRssKb} KiB`);
     assert.deepEqual(await myContainers(), []);
   });
