@@ -18,22 +18,14 @@ import type { EgressPolicy } from '../../shared/egress';
 import type { StreamName } from '../../shared/types';
 import { pack, unpack, type Counters, type FromWorker, type StopWhy, type ToWorker } from './scan-protocol';
 import { startScanWorker } from './scan-worker-source';
+import type { RunFilterOptions } from './run-filter';
 import type { Finding } from './stream';
 
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const LOW_WATER = 1024 * 1024;
 
-export interface WorkerRunFilterOptions {
-  policy: EgressPolicy;
-  /** Values the run was given as secrets, and the keys Moat holds: found when echoed back. */
-  secrets: string[];
-  suppressed: ReadonlySet<string>;
-  /** Output bytes the run may keep (limits.outputBytes): bounds what `block` holds. */
-  capBytes: number;
-  onFinding(f: Finding): void;
-  /** Called once the last output has been scanned and released. */
-  onEnd?(): void;
-}
+/** The synchronous filter's options; `onEnd` is called once the last output has been scanned and released. */
+export type WorkerRunFilterOptions = RunFilterOptions;
 
 /** The filter as the runner sees it. */
 export interface OutputFilter {
