@@ -204,4 +204,3 @@ export function frame(payload: { stdout: Buffer; stderr: Buffer }): Buffer {
   }
   return Buffer.concat(parts);
 }
-
