@@ -4,7 +4,7 @@
 //       reading and counting past the cap), as main/sandbox/runner.ts uses them
 //   (b) the same path with a StreamScanner (format + entropy + context with two secrets) between
 //       the demuxer and the sink, its timer path (nextDueAt/flushDue) polled after every piece
-//   (c) the scanner alone on the demuxed chunks
+//   (c) the scanner alone on the demuxed chunks (three passes, the median)
 //   (d) overhead of (b) over (a)       (e) findings, and whether every planted secret was found
 //   (f) first-output latency: "hello\n" pushed alone, released by the timer path
 //   (g) peak RSS and heap growth of each path
@@ -303,7 +303,9 @@ async function main(): Promise<void> {
   const a = unscanned(pieces);
   const b = scanned(pieces);
   const g = await scannedInWorker(pieces);
-  const c = scannerAlone(chunks);
+  // Three passes, the median reported (and each): on a shared machine one pass moves by a third.
+  const cPasses = [scannerAlone(chunks), scannerAlone(chunks), scannerAlone(chunks)];
+  const c = [...cPasses].sort((x, y) => x.ms - y.ms)[1]!;
   const small = smallPushes(chunks, SMALL_MB * MB, SMALL_PUSH);
   byteLoop(chunks.slice(0, 64));
   const loopMs = byteLoop(chunks);
@@ -360,7 +362,13 @@ async function main(): Promise<void> {
       bytes_released: g.bytes,
       findings: g.findings,
     },
-    c_scanner_alone: { ms: Math.round(c.ms), mb_per_s: mbps(c.ms), cpu_mb_per_s: mbps(c.cpu), memory: memReport(c.mem) },
+    c_scanner_alone: {
+      ms: Math.round(c.ms),
+      mb_per_s: mbps(c.ms),
+      cpu_mb_per_s: mbps(c.cpu),
+      passes_mb_per_s: cPasses.map((x) => mbps(x.ms)),
+      memory: memReport(c.mem),
+    },
     c_small_pushes: {
       push_bytes: SMALL_PUSH,
       mb: round(small.bytes / MB),
