@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { HIGH_WATER, ScanChannel, WorkerRunFilter, type WorkerRunFilterOptions } from '../main/egress/filter-worker';
 import { RunFilter } from '../main/egress/run-filter';
+import { startScanWorker } from '../main/egress/scan-worker-source';
 import type { Finding } from '../main/egress/stream';
 import type { StreamName } from '../shared/types';
 
@@ -265,4 +267,33 @@ test('a worker that fails to start fails the run closed too', async () => {
   ch.current!.emit('error', new Error('boom at load'));
   await assert.rejects(s.filter.end(), /boom at load/);
   assert.equal(ch.current, null);
+});
+
+test('a worker that stops answering (a scan that never returns) is failed closed after the stall limit, and the next run gets a new worker', async () => {
+  let started = 0;
+  // The first worker takes its messages and never answers, as a scan stuck in a regex would.
+  const ch = new ScanChannel({
+    stallMs: 300,
+    start: async (options) => {
+      started++;
+      if (started > 1) return startScanWorker(options);
+      return new Worker("require('node:worker_threads').parentPort.on('message', () => { for (;;) {} })", { ...options, eval: true });
+    },
+  });
+  const s = open({}, ch);
+  const failures: Error[] = [];
+  s.filter.onFailure((e) => failures.push(e));
+  // A run that is open but has sent nothing yet owes nothing: no failure however long it waits.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(failures.length, 0, 'an idle run is not a stalled worker');
+  s.filter.push('stdout', Buffer.from(`stuck ${KEY}\n`));
+  await assert.rejects(s.filter.end(), /stopped answering/);
+  assert.equal(failures.length, 1);
+  assert.ok(!joined(s.out).includes(KEY), 'nothing unscanned released');
+  const n = open({}, ch);
+  n.filter.push('stdout', Buffer.from(`again ${KEY}\n`));
+  await n.filter.end();
+  assert.equal(joined(n.out), `again ${REDACTED}\n`);
+  assert.equal(started, 2);
+  await ch.current?.terminate();
 });

@@ -44,7 +44,16 @@ export interface OutputFilter {
 interface Route {
   receive(m: FromWorker): void;
   fail(err: Error): void;
+  /** True while the run waits on the worker (bytes pushed and not yet scanned, or its end). */
+  waiting(): boolean;
 }
+
+/**
+ * How long the worker may leave an owed answer unanswered before it is taken for stuck: a scan
+ * that never returns (output built to make a detector's regex backtrack, say) would otherwise
+ * hold every filtered run's end. A 64 KiB push is scanned in about a millisecond.
+ */
+export const STALL_MS = 15_000;
 
 /** One worker: until it has started, what is posted to it waits in `queue`. */
 interface Slot {
@@ -57,6 +66,17 @@ export class ScanChannel {
   private slot: Slot | null = null;
   private readonly routes = new Map<number, Route>();
   private nextId = 1;
+  /** Since when an answer is owed and none has come (null: nothing owed). */
+  private owedSince: number | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly stallMs: number;
+  private readonly startWorker: typeof startScanWorker;
+
+  /** `stallMs` and `start` are for tests (a shorter watchdog, a worker that hangs). */
+  constructor(opts: { stallMs?: number; start?: typeof startScanWorker } = {}) {
+    this.stallMs = opts.stallMs ?? STALL_MS;
+    this.startWorker = opts.start ?? startScanWorker;
+  }
 
   open(route: Route, msg: Omit<Extract<ToWorker, { t: 'open' }>, 't' | 'id'>): number {
     const id = this.nextId++;
@@ -68,6 +88,8 @@ export class ScanChannel {
   }
 
   post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    // A push and an end are answered (what was scanned, 'ended'); an open and a close are not.
+    if (msg.t === 'push' || msg.t === 'end') this.owedSince ??= Date.now();
     const slot = this.slot;
     if (slot?.worker) slot.worker.postMessage(msg, transfer);
     else slot?.queue.push([msg, transfer]);
@@ -77,6 +99,27 @@ export class ScanChannel {
   forget(id: number): void {
     this.routes.delete(id);
     if (this.routes.size === 0) this.slot?.worker?.unref();
+  }
+
+  /** An answer came: the clock of what is still owed starts again (a slow worker is not a stuck one). */
+  private heard(): void {
+    this.owedSince = [...this.routes.values()].some((r) => r.waiting()) ? Date.now() : null;
+  }
+
+  /** Fails the worker (and its runs, closed) once an owed answer is STALL_MS late. */
+  private watch(slot: Slot): void {
+    const tick = Math.max(10, Math.min(1000, this.stallMs / 4));
+    this.watchdog = setInterval(() => {
+      if (this.slot !== slot) return this.unwatch();
+      if (this.owedSince !== null && Date.now() - this.owedSince > this.stallMs)
+        this.fail(slot, new Error(`the scan worker stopped answering (nothing for ${Math.round(this.stallMs / 1000)} s)`));
+    }, tick);
+    this.watchdog.unref();
+  }
+
+  private unwatch(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
   }
 
   /** The running worker, once started (tests end it to check that runs fail closed). */
@@ -89,11 +132,16 @@ export class ScanChannel {
     this.slot = slot;
     // A young generation of 2 MB instead of V8's default (up to 16 MB per semi-space): the scanner's
     // garbage is short-lived strings and the worker scans as fast, ~15 MB less at its peak.
-    startScanWorker({ resourceLimits: { maxYoungGenerationSizeMb: 2 } }).then(
+    this.owedSince = null;
+    this.watch(slot);
+    this.startWorker({ resourceLimits: { maxYoungGenerationSizeMb: 2 } }).then(
       (w) => {
         if (this.slot !== slot) return void w.terminate();
         slot.worker = w;
-        w.on('message', (m: FromWorker) => this.routes.get(m.id)?.receive(m));
+        w.on('message', (m: FromWorker) => {
+          this.routes.get(m.id)?.receive(m);
+          this.heard();
+        });
         w.on('error', (err) => this.fail(slot, err));
         w.on('messageerror', (err) => this.fail(slot, err));
         w.on('exit', (code) => this.fail(slot, new Error(`the scan worker exited (code ${code})`)));
@@ -108,6 +156,8 @@ export class ScanChannel {
   private fail(slot: Slot, err: Error): void {
     if (this.slot !== slot) return;
     this.slot = null;
+    this.unwatch();
+    this.owedSince = null;
     void slot.worker?.terminate().catch(() => {});
     const routes = [...this.routes.values()];
     this.routes.clear();
@@ -147,7 +197,11 @@ export class WorkerRunFilter implements OutputFilter {
   ) {
     this.policy = o.policy;
     this.id = channel.open(
-      { receive: (m) => this.receive(m), fail: (err) => this.fail(err) },
+      {
+        receive: (m) => this.receive(m),
+        fail: (err) => this.fail(err),
+        waiting: () => !this.failure && (this.inFlight > 0 || this.endWait !== null),
+      },
       { policy: o.policy, secrets: o.secrets, suppressed: [...o.suppressed], capBytes: o.capBytes },
     );
   }
