@@ -12,10 +12,10 @@ import { planPrune, type PruneVictim, type StoredRun } from './retention';
 import { secureDataDir } from './secure';
 
 const COMPACT_AFTER_LINES = 5000;
-/** Per-run files and the log are flushed to disk off the main thread (durable.ts). */
 // The shapes of a run's output and inputs files, built once (a zod `pick` builds a new schema).
 const StoredOutput = RunDetail.pick({ output: true, stats: true });
 const StoredInputs = RunRecord.pick({ code: true, stdin: true });
+/** Per-run files and the log are flushed to disk off the main thread (durable.ts). */
 const BACKGROUND = { sync: 'background' } as const;
 /** After a run finishes, retention runs at most this often; it also runs hourly, as runs age. */
 const PRUNE_EVERY_MS = 60_000;
