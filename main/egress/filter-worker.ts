@@ -88,8 +88,8 @@ export class ScanChannel {
   }
 
   post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
-    // A push and an end are answered (what was scanned, 'ended'); an open and a close are not.
-    if (msg.t === 'push' || msg.t === 'end') this.owedSince ??= Date.now();
+    // A push and an end are answered (what was scanned, 'ended'); an open is not.
+    if (msg.t !== 'open') this.owedSince ??= Date.now();
     const slot = this.slot;
     if (slot?.worker) slot.worker.postMessage(msg, transfer);
     else slot?.queue.push([msg, transfer]);

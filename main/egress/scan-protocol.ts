@@ -25,9 +25,7 @@ export type ToWorker =
   /** Chunks pushed in this order: chunk i is `lens[i]` bytes of `buf`, of stream `streams[i]`. */
   | { t: 'push'; id: number; streams: StreamCode[]; lens: number[]; buf: ArrayBuffer }
   /** The run's output ended: flush, answer with `ended`, forget the run. */
-  | { t: 'end'; id: number }
-  /** Forget the run without flushing (its output is not wanted any more). */
-  | { t: 'close'; id: number };
+  | { t: 'end'; id: number };
 
 export interface Counters {
   findings: number;

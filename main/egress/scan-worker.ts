@@ -56,12 +56,6 @@ port.on('message', (m: ToWorker) => {
       post('ended', m.id, run, run.filter.flush(), 0);
       return;
     }
-    case 'close': {
-      const run = runs.get(m.id);
-      if (run?.timer) clearTimeout(run.timer);
-      runs.delete(m.id);
-      return;
-    }
   }
 });
 
