@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectOwner } from '../app/daemon/client';
+import { PERF_GROUPS, perfUnavailable, startPerf } from './perf-comm';
 import { TEMPLATES } from '../main/sandbox/templates';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -291,6 +292,70 @@ async function main(): Promise<void> {
     secondPass: !process.argv.includes('--one-pass'),
   });
 
+  // Where a run's CPU goes (the issue's split: Moat, dockerd/containerd, gVisor's start, the
+  // program). The sandbox cgroup holds gVisor's sentry and gofer with the program inside, so the
+  // split needs runs with nothing to run, four at a time like (a4) and (c), in the order
+  // g p m m p g (a drift of the machine's speed cancels out of the sums):
+  //   g: docker run IMAGE /bin/true: one gVisor sandbox's start and end through `docker run`
+  //   p: docker run IMAGE python3 - with `pass` on stdin: (a) with an empty program
+  //   m: moat batch --concurrency 4 of `pass` programs: (c) with empty programs
+  const K = Math.min(48, progs.length);
+  const empties: Prog[] = Array.from({ length: K }, (_, i) => ({ name: `empty${i}`, code: 'pass\n' }));
+  const emptiesJsonl = join(files, 'empties.jsonl');
+  writeFileSync(emptiesJsonl, empties.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
+  const floorCol = (kind: 'g' | 'p' | 'm'): Promise<Column> =>
+    column(
+      `(floor ${kind}) ${kind === 'g' ? 'docker run /bin/true' : kind === 'p' ? 'docker run python3 - (pass)' : 'moat batch (pass)'}, 4 at a time`,
+      empties,
+      async (done) => {
+        if (kind === 'm') {
+          const out = join(files, 'empties.out');
+          const r = await moat(['batch', emptiesJsonl, '--concurrency', '4', '--output', out]);
+          const results = readFileSync(out, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { id: string; endReason: string; exitCode: number | null });
+          for (const x of results) done(x.id, x.endReason === 'exited' && x.exitCode === 0, `${x.endReason} ${x.exitCode}`);
+          if (results.length !== empties.length) done('(batch)', false, `${results.length} results; exit ${r.code}: ${r.stderr}`);
+          return;
+        }
+        const argv = kind === 'g' ? [...dockerBase, image, '/bin/true'] : [...dockerBase, image, 'python3', '-'];
+        await pool(empties, 4, async (p) => {
+          const r = await run('docker', argv, { input: kind === 'g' ? '' : p.code });
+          done(p.name, r.code === 0, r.stderr);
+        });
+      },
+    );
+  const floors: Record<string, Column[]> = { g: [], p: [], m: [] };
+  for (const k of ['g', 'p', 'm', 'm', 'p', 'g'] as const) floors[k]!.push(await floorCol(k));
+
+  // The same by process name where `perf` can sample the whole machine: one more pass of (a4) and
+  // (c) over the first K programs, sampled (not timed: the goals use the columns above).
+  const perfWhyNot = perfUnavailable();
+  const byProcess: Record<string, Record<string, number>> = {};
+  if (perfWhyNot) process.stderr.write(`CPU by process name: skipped: ${perfWhyNot}\n`);
+  else {
+    const first = progs.slice(0, K);
+    const firstJsonl = join(files, 'first.jsonl');
+    writeFileSync(firstJsonl, first.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
+    const sampled: [string, () => Promise<void>][] = [
+      ['a4', () => pool(first, 4, async (p) => void (await run('docker', [...dockerBase, image, 'python3', '-'], { input: p.code })))],
+      ['c4', async () => void (await moat(['batch', firstJsonl, '--concurrency', '4', '--output', join(files, 'first.out')]))],
+    ];
+    for (const [name, body] of sampled) {
+      process.stderr.write(`CPU by process name: ${name} over ${K} programs, sampled with perf... `);
+      const m0 = cpuSnapshot().machine!;
+      const perf = startPerf(join(files, `${name}.perf`));
+      await body();
+      const m1 = cpuSnapshot().machine!;
+      const samples = await perf.stop();
+      const total = Object.values(samples).reduce((a, b) => a + b, 0);
+      const perRun = (m1 - m0) / K;
+      byProcess[name] = Object.fromEntries(PERF_GROUPS.map(([g]) => [g, Math.round((samples[g] / total) * perRun * 10) / 10]));
+      process.stderr.write(`${Math.round(perRun)} ms of the machine a run\n`);
+    }
+  }
+
   // Rust: the docker column does what the template does in its sandbox (its prepare lines, its
   // compile command, then the binary), in one `sh -c`.
   let rustCols: Record<string, Column> = {};
@@ -385,10 +450,42 @@ async function main(): Promise<void> {
         second: { b4_over_a4: ratio(cols.b4_2!.wallMs, cols.a4_2!.wallMs), c4_over_a4: ratio(cols.c4_2!.wallMs, cols.a4_2!.wallMs) },
       }
     : null;
+  // The issue's split, ms of the machine's CPU per run, four at a time (the mean of both passes).
+  // The sandbox cgroup's CPU is split with the empty runs: gVisor's own start and end (g), Python's
+  // start (p - g), what Moat adds inside the sandbox (m - p: the bootstrap shell that reads the
+  // script, writes the code file and reports the exit), and the program (the column - its empty run).
+  const meanCpu = (cs: (Column | undefined)[]): Record<string, number> => {
+    const xs = cs.filter((c): c is Column => c !== undefined);
+    return Object.fromEntries(Object.keys(xs[0]!.cpuPerRunMs).map((k) => [k, xs.reduce((a, c) => a + c.cpuPerRunMs[k]!, 0) / xs.length]));
+  };
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  const [G, P, M] = [meanCpu(floors.g!), meanCpu(floors.p!), meanCpu(floors.m!)];
+  const split = (x: Record<string, number>, viaMoat: boolean, empty: Record<string, number>) => ({
+    moat: r1(viaMoat ? x.cli! + x.moatDaemon! : 0),
+    dockerCli: r1(viaMoat ? 0 : x.cli!),
+    dockerdContainerd: r1(x.dockerd! + x.containerd!),
+    gvisorStartInSandbox: r1(G.sandboxes!),
+    gvisorCommandsShimsKernel: r1(x.otherOnMachine!),
+    pythonStart: r1(P.sandboxes! - G.sandboxes!),
+    moatInSandbox: r1(viaMoat ? M.sandboxes! - P.sandboxes! : 0),
+    program: r1(x.sandboxes! - empty.sandboxes!),
+    total: r1(x.machine!),
+  });
+  const cpuSplitMs = { a4: split(meanCpu([cols.a4, cols.a4_2]), false, P), c4: split(meanCpu([cols.c4, cols.c4_2]), true, M) };
+  const perRunWall = (cs: Column[], n: number): number => cs.reduce((a, c) => a + c.wallMs, 0) / cs.length / n;
+  const a4PerRunMs = perRunWall([cols.a4!, ...(cols.a4_2 ? [cols.a4_2] : [])], progs.length);
+  const floorRatios = {
+    emptyBatchOverA4: ratio(perRunWall(floors.m!, K), a4PerRunMs),
+    emptyDockerRunOverA4: ratio(perRunWall(floors.p!, K), a4PerRunMs),
+    trueDockerRunOverA4: ratio(perRunWall(floors.g!, K), a4PerRunMs),
+  };
   const passedAll = (c: Record<string, Column>, n: number): boolean =>
     Object.values(c).every((x) => x.failed.length === 0 && x.passed === n);
   const rustRan = Object.keys(rustCols).length > 0;
-  const allPassed = passedAll(cols, progs.length) && (!rustProgs.length || (rustRan && passedAll(rustCols, rustProgs.length)));
+  const allPassed =
+    passedAll(cols, progs.length) &&
+    Object.values(floors).every((cs) => cs.every((c) => c.failed.length === 0 && c.passed === K)) &&
+    (!rustProgs.length || (rustRan && passedAll(rustCols, rustProgs.length)));
   const result = {
     when: new Date().toISOString(),
     programs: progs.length,
@@ -402,6 +499,12 @@ async function main(): Promise<void> {
     goals: Object.fromEntries(Object.entries(goals).map(([k, v]) => [k, { ...v, met: v.ratio <= v.goal }])),
     /** The 4-at-a-time ratios of each pass (a4 b4 c4, then c4 b4 a4); the goals use both passes' sums. */
     ratiosPerPass: perPass,
+    /** Where a run's CPU goes, ms per run four at a time (see notes). */
+    cpuSplitMs,
+    /** Runs with nothing to run, four at a time (see notes): each kind twice, g p m m p g. */
+    emptyRuns: { programs: K, ratios: floorRatios, columns: floors },
+    /** ms of the machine per run by process name (perf), over the first K programs; or why not. */
+    cpuByProcessMs: perfWhyNot ? { skipped: perfWhyNot } : byProcess,
     rust: rustRan
       ? {
           programs: rustProgs.length,
@@ -420,6 +523,11 @@ async function main(): Promise<void> {
     memory,
     notes: [
       'cpuPerRunMs: cli = the CLI processes (docker or moat) this harness ran; moatDaemon, dockerd, containerd = those processes; sandboxes = the docker cgroup (gVisor sentry and gofer, with the program inside); otherOnMachine = the rest of the machine (containerd shims, runsc create/start/delete, kernel, and any other load meanwhile)',
+      'cpuSplitMs: moat = the Moat CLI and daemon; dockerCli = the docker CLI; dockerdContainerd = those two daemons; gvisorStartInSandbox = the sandbox cgroup of `docker run IMAGE /bin/true` (gVisor’s sentry and gofer starting and ending); gvisorCommandsShimsKernel = the rest of the machine: the runsc create/start/delete commands, the containerd shims, the kernel; pythonStart = the sandbox cgroup of an empty Python run minus /bin/true; moatInSandbox = an empty `moat batch` run’s sandbox minus an empty docker run’s (the bootstrap shell); program = the column’s sandbox minus its empty run’s. They add up to total, the machine’s CPU per run',
+      `emptyRuns: ${K} runs each of docker run /bin/true (g), docker run python3 - with \`pass\` (p) and moat batch --concurrency 4 of \`pass\` (m); ratios: their time per run over (a4)’s: emptyBatchOverA4 is what (c)/(a4) would be if every program cost nothing`,
+      'cpuByProcessMs: perf sampling every CPU during one more pass of (a4) and (c) over the first programs, by process name (groups: ' +
+        PERF_GROUPS.map(([g, what]) => `${g} = ${what}`).join('; ') +
+        '), scaled to the machine’s CPU per run in that pass',
       'nativeProgramCpuPerRunMs: the same programs under python3 on the host: about what the program itself costs; sandboxes minus it is about the gVisor start and run',
       'rust: (a) runs the rust template’s prepare lines, its compile command (rustc -O) and the binary in one docker run; (b) and (c) use the rust template (cold sandboxes: compiled templates keep no warm pool). Ratios are reported without a goal',
       `memory: a pool of 8 = warmPoolSize ${perTemplate} for each of the ${pooled} templates that keep warm sandboxes; warmSandboxesCgroupMb sums the memory cgroups of the daemon's warm sandboxes (gVisor sentry and gofer included); dockerCgroupMb is every container on the machine (other users' too)`,
