@@ -119,6 +119,8 @@ function pidsOf(name: string): number[] {
 }
 
 let daemonPid = 0;
+/** What a run that fails midway must undo. */
+const cleanup: { stopDaemon?: () => Promise<void> } = {};
 function cpuSnapshot(): Record<string, number> {
   const ms = (t: number): number => (t * 1000) / CLK;
   return {
@@ -203,6 +205,11 @@ async function main(): Promise<void> {
   const started = await moat(['daemon', 'start']);
   if (started.code !== 0) throw new Error(`moat daemon start: ${started.stderr}`);
   daemonPid = (JSON.parse(readFileSync(join(dataDir, 'owner.lock'), 'utf8')) as { pid: number }).pid;
+  // A run that fails midway stops its daemon (and so its warm sandboxes) on the way out.
+  cleanup.stopDaemon = async () => {
+    await moat(['daemon', 'stop']);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const owner = await connectOwner(dataDir);
   if (!owner) throw new Error('the daemon does not answer');
   const status = await owner.call('system.status', {});
@@ -541,4 +548,9 @@ async function main(): Promise<void> {
   if (!allPassed) process.exitCode = 1;
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  await cleanup.stopDaemon?.();
+  throw err;
+}
