@@ -13,13 +13,15 @@ class CountingEngine extends DockerEngine {
   refreshes = 0;
   pings = 0;
   failPings = false;
+  pingDeadlines = new Set<number | undefined>();
   override async refresh(): Promise<EngineState> {
     this.refreshes++;
     return super.refresh();
   }
-  override async ping(): Promise<boolean> {
+  override async ping(deadlineMs?: number): Promise<boolean> {
     this.pings++;
-    return this.failPings ? false : super.ping();
+    this.pingDeadlines.add(deadlineMs);
+    return this.failPings ? false : super.ping(deadlineMs);
   }
 }
 
@@ -44,6 +46,9 @@ describe('the periodic engine check', { skip }, () => {
     assert.ok(pings >= 10, `its ticks pinged (${pings} pings)`);
     assert.ok(refreshes >= 1, 'a fifteenth tick read `docker info`');
     assert.ok(refreshes <= Math.ceil(ticks / 15) + 1, `\`docker info\` at most every fifteenth tick (${refreshes} in ${ticks} ticks)`);
+    // The ping has `docker info`'s deadline (5 s), not the short calls' (15 s): an engine that
+    // hangs is noticed as soon as when every tick read `docker info`.
+    assert.deepEqual([...engine.pingDeadlines], [engine.deadlines.infoMs]);
 
     // A ping that fails is not trusted: that tick reads `docker info` (and would mark the engine
     // unavailable if that failed too).

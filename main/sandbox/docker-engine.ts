@@ -139,9 +139,9 @@ export class DockerEngine implements SandboxEngine {
     if (!this.state.connected) throw engineUnavailable(this.state);
   }
 
-  async ping(): Promise<boolean> {
+  async ping(deadlineMs = this.deadlines.shortMs): Promise<boolean> {
     try {
-      await withDeadline('ping', this.deadlines.shortMs, (abortSignal) =>
+      await withDeadline('ping', deadlineMs, (abortSignal) =>
         (this.docker.ping as (o: object) => Promise<unknown>).call(this.docker, { abortSignal }),
       );
       return true;

@@ -199,8 +199,8 @@ export interface SandboxEngine {
   refresh(): Promise<EngineState>;
   /** Throws ENGINE_UNAVAILABLE (with the fix) unless the last refresh reached the engine. */
   requireConnected(): void;
-  /** True when the engine answers a ping within the short deadline. */
-  ping(): Promise<boolean>;
+  /** True when the engine answers a ping within `deadlineMs` (the short deadline by default). */
+  ping(deadlineMs?: number): Promise<boolean>;
 
   create(options: Dockerode.ContainerCreateOptions): Promise<string>;
   start(id: string): Promise<void>;

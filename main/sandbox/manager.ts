@@ -951,8 +951,10 @@ export class SandboxManager {
   private async healthCheck(full: boolean): Promise<void> {
     const before = this.o.engine.current;
     const tick = ++this.healthTicks;
-    // A ping that agrees with the last state (connected) stands in for `docker info`.
-    const pinged = !full && before.connected && tick % INFO_EVERY !== 0 && (await this.o.engine.ping());
+    // A ping that agrees with the last state (connected) stands in for `docker info`; it gets
+    // `docker info`'s deadline, so that an engine that hangs is noticed as soon as before.
+    const engine = this.o.engine;
+    const pinged = !full && before.connected && tick % INFO_EVERY !== 0 && (await engine.ping(engine.deadlines.infoMs));
     const after = pinged ? before : await this.o.engine.refresh();
     if (this.closed) return;
     const changed = before.connected !== after.connected || before.gvisorRuntime !== after.gvisorRuntime || before.error !== after.error;
