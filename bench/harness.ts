@@ -338,30 +338,40 @@ async function main(): Promise<void> {
 
   // The same by process name where `perf` can sample the whole machine: one more pass of (a4) and
   // (c) over the first K programs, sampled (not timed: the goals use the columns above).
-  const perfWhyNot = perfUnavailable();
+  let perfWhyNot = perfUnavailable();
   const byProcess: Record<string, Record<string, number>> = {};
   if (perfWhyNot) process.stderr.write(`CPU by process name: skipped: ${perfWhyNot}\n`);
-  else {
-    const first = progs.slice(0, K);
-    const firstJsonl = join(files, 'first.jsonl');
-    writeFileSync(firstJsonl, first.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
-    const sampled: [string, () => Promise<void>][] = [
-      ['a4', () => pool(first, 4, async (p) => void (await run('docker', [...dockerBase, image, 'python3', '-'], { input: p.code })))],
-      ['c4', async () => void (await moat(['batch', firstJsonl, '--concurrency', '4', '--output', join(files, 'first.out')]))],
-    ];
-    for (const [name, body] of sampled) {
-      process.stderr.write(`CPU by process name: ${name} over ${K} programs, sampled with perf... `);
-      const m0 = cpuSnapshot().machine!;
-      const perf = startPerf(join(files, `${name}.perf`));
-      await body();
-      const m1 = cpuSnapshot().machine!;
-      const samples = await perf.stop();
-      const total = Object.values(samples).reduce((a, b) => a + b, 0);
-      const perRun = (m1 - m0) / K;
-      byProcess[name] = Object.fromEntries(PERF_GROUPS.map(([g]) => [g, Math.round((samples[g] / total) * perRun * 10) / 10]));
-      process.stderr.write(`${Math.round(perRun)} ms of the machine a run\n`);
+  else
+    try {
+      const first = progs.slice(0, K);
+      const firstJsonl = join(files, 'first.jsonl');
+      writeFileSync(firstJsonl, first.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
+      const sampled: [string, () => Promise<void>][] = [
+        ['a4', () => pool(first, 4, async (p) => void (await run('docker', [...dockerBase, image, 'python3', '-'], { input: p.code })))],
+        ['c4', async () => void (await moat(['batch', firstJsonl, '--concurrency', '4', '--output', join(files, 'first.out')]))],
+      ];
+      for (const [name, body] of sampled) {
+        process.stderr.write(`CPU by process name: ${name} over ${K} programs, sampled with perf... `);
+        const m0 = cpuSnapshot().machine!;
+        const perf = startPerf(join(files, `${name}.perf`));
+        try {
+          await body();
+        } catch (err) {
+          await perf.stop().catch(() => undefined); // the recording ends with the column
+          throw err;
+        }
+        const m1 = cpuSnapshot().machine!;
+        const samples = await perf.stop();
+        const total = Object.values(samples).reduce((a, b) => a + b, 0);
+        const perRun = (m1 - m0) / K;
+        byProcess[name] = Object.fromEntries(PERF_GROUPS.map(([g]) => [g, Math.round((samples[g] / total) * perRun * 10) / 10]));
+        process.stderr.write(`${Math.round(perRun)} ms of the machine a run\n`);
+      }
+    } catch (err) {
+      // The sampling is an extra: a perf that fails midway costs it, not the run's other figures.
+      perfWhyNot = `perf failed: ${(err as Error).message}`;
+      process.stderr.write(`CPU by process name: ${perfWhyNot}\n`);
     }
-  }
 
   // Rust: the docker column does what the template does in its sandbox (its prepare lines, its
   // compile command, then the binary), in one `sh -c`.
