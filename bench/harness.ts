@@ -189,6 +189,22 @@ async function main(): Promise<void> {
   const moatRunCmd = (args: string[]) =>
     nativeRun ? run(nativeRun, [launcher, 'run', ...args], { env }) : run(process.execPath, [MOAT, 'run', ...args], { env });
 
+  // `moat batch` over a list: its request file, and a run of it that reports each program's result.
+  const writeBatchFile = (path: string, list: Prog[], template: string): string => {
+    writeFileSync(path, list.map((p) => JSON.stringify({ id: p.name, template, code: p.code })).join('\n') + '\n');
+    return path;
+  };
+  const runBatch = async (jsonl: string, out: string, list: Prog[], done: (name: string, ok: boolean, detail?: string) => void) => {
+    const r = await moat(['batch', jsonl, '--concurrency', '4', '--output', out]);
+    const results = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; endReason: string; exitCode: number | null; stderr: string });
+    for (const x of results) done(x.id, x.endReason === 'exited' && x.exitCode === 0, `${x.endReason} ${x.exitCode} ${x.stderr}`);
+    if (results.length !== list.length)
+      done('(batch)', false, `${results.length} results for ${list.length} programs; exit ${r.code}: ${r.stderr}`);
+  };
+
   // The CLI's start time (the bundle), best and median of 7.
   const starts: Record<string, { bestMs: number; medianMs: number }> = {};
   for (const args of [['--version'], ['history', '-n', '1']]) {
@@ -266,20 +282,11 @@ async function main(): Promise<void> {
     cols.a4 = await dockerCol(4);
     cols.b1 = await moatCol(1);
     cols.b4 = await moatCol(4);
-    const jsonl = join(files, `${o.template}.jsonl`);
-    writeFileSync(jsonl, list.map((p) => JSON.stringify({ id: p.name, template: o.template, code: p.code })).join('\n') + '\n');
+    const jsonl = writeBatchFile(join(files, `${o.template}.jsonl`), list, o.template);
     const batchCol = (label: string) =>
-      column(`${prefix}(c) moat batch --concurrency 4 (daemon)${label}`, list, async (done) => {
-        const out = join(files, `${o.template}.out`);
-        const r = await moat(['batch', jsonl, '--concurrency', '4', '--output', out]);
-        const results = readFileSync(out, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as { id: string; endReason: string; exitCode: number | null; stderr: string });
-        for (const x of results) done(x.id, x.endReason === 'exited' && x.exitCode === 0, `${x.endReason} ${x.exitCode} ${x.stderr}`);
-        if (results.length !== list.length)
-          done('(batch)', false, `${results.length} results for ${list.length} programs; exit ${r.code}: ${r.stderr}`);
-      });
+      column(`${prefix}(c) moat batch --concurrency 4 (daemon)${label}`, list, (done) =>
+        runBatch(jsonl, join(files, `${o.template}.out`), list, done),
+      );
     cols.c4 = await batchCol('');
     // The 4-at-a-time columns again, in the reverse order (a4 b4 c4 | c4 b4 a4): the machine's
     // speed drifts over a run of this length (other load on a shared host, its caches), and a
@@ -308,24 +315,13 @@ async function main(): Promise<void> {
   //   m: moat batch --concurrency 4 of `pass` programs: (c) with empty programs
   const K = Math.min(48, progs.length);
   const empties: Prog[] = Array.from({ length: K }, (_, i) => ({ name: `empty${i}`, code: 'pass\n' }));
-  const emptiesJsonl = join(files, 'empties.jsonl');
-  writeFileSync(emptiesJsonl, empties.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
+  const emptiesJsonl = writeBatchFile(join(files, 'empties.jsonl'), empties, 'python');
   const floorCol = (kind: 'g' | 'p' | 'm'): Promise<Column> =>
     column(
       `(floor ${kind}) ${kind === 'g' ? 'docker run /bin/true' : kind === 'p' ? 'docker run python3 - (pass)' : 'moat batch (pass)'}, 4 at a time`,
       empties,
       async (done) => {
-        if (kind === 'm') {
-          const out = join(files, 'empties.out');
-          const r = await moat(['batch', emptiesJsonl, '--concurrency', '4', '--output', out]);
-          const results = readFileSync(out, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as { id: string; endReason: string; exitCode: number | null });
-          for (const x of results) done(x.id, x.endReason === 'exited' && x.exitCode === 0, `${x.endReason} ${x.exitCode}`);
-          if (results.length !== empties.length) done('(batch)', false, `${results.length} results; exit ${r.code}: ${r.stderr}`);
-          return;
-        }
+        if (kind === 'm') return runBatch(emptiesJsonl, join(files, 'empties.out'), empties, done);
         const argv = kind === 'g' ? [...dockerBase, image, '/bin/true'] : [...dockerBase, image, 'python3', '-'];
         await pool(empties, 4, async (p) => {
           const r = await run('docker', argv, { input: kind === 'g' ? '' : p.code });
@@ -344,8 +340,7 @@ async function main(): Promise<void> {
   else
     try {
       const first = progs.slice(0, K);
-      const firstJsonl = join(files, 'first.jsonl');
-      writeFileSync(firstJsonl, first.map((p) => JSON.stringify({ id: p.name, template: 'python', code: p.code })).join('\n') + '\n');
+      const firstJsonl = writeBatchFile(join(files, 'first.jsonl'), first, 'python');
       const sampled: [string, () => Promise<void>][] = [
         ['a4', () => pool(first, 4, async (p) => void (await run('docker', [...dockerBase, image, 'python3', '-'], { input: p.code })))],
         ['c4', async () => void (await moat(['batch', firstJsonl, '--concurrency', '4', '--output', join(files, 'first.out')]))],
