@@ -956,7 +956,7 @@ export class SandboxManager {
     // and an engine that hangs is noticed at most that much later than when every tick read it.
     const engine = this.o.engine;
     const pinged = !full && before.connected && tick % INFO_EVERY !== 0 && (await engine.ping(engine.deadlines.infoMs / 2));
-    const after = pinged ? before : await this.o.engine.refresh();
+    const after = pinged ? before : await engine.refresh();
     if (this.closed) return;
     const changed = before.connected !== after.connected || before.gvisorRuntime !== after.gvisorRuntime || before.error !== after.error;
     if (changed) await this.onEngineChange(after, !before.connected && after.connected);
